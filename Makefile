@@ -1,0 +1,46 @@
+# mfpo — the one entry point for building, testing and benchmarking.
+# `make help` lists the targets.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO      ?= go
+PYTHON  ?= python3
+BUILD   := build
+
+# OpenBLAS when its pkg-config file is present, gonum's pure-Go BLAS otherwise.
+# Recursive (=) so that it is evaluated after `setup` has installed OpenBLAS.
+GOTAGS = $(shell pkg-config --exists openblas 2>/dev/null && echo openblas)
+GOFLAGS_TAGS = $(if $(GOTAGS),-tags=$(GOTAGS))
+
+.PHONY: help setup build test test-go demo bench vet
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
+
+setup: ## install everything the build and tests need (apt, Go modules, pip); idempotent
+	@bash scripts/setup.sh
+
+build: ## build every Go package
+	$(GO) build $(GOFLAGS_TAGS) ./...
+
+vet: ## go vet every package
+	$(GO) vet $(GOFLAGS_TAGS) ./...
+
+test: setup ## run the whole test suite: Go, C and Python
+	@$(MAKE) --no-print-directory test-go test-c test-python
+
+test-go: ## Go unit tests (both BLAS backends when OpenBLAS is present)
+	$(GO) vet $(GOFLAGS_TAGS) ./...
+	$(GO) test $(GOFLAGS_TAGS) ./...
+	@if [ -n "$(GOTAGS)" ]; then echo "== again with the gonum fallback"; $(GO) test -count=1 ./gocore/...; fi
+
+demo: setup ## the main job: train a small MLP regression, then the benchmark summary
+	$(GO) run $(GOFLAGS_TAGS) ./examples/regress
+	@$(MAKE) --no-print-directory bench
+
+bench: ## the nn benchmarks with GFLOP/s and fraction of the same-run SGEMM rate
+	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchtime 2s -count 3 ./gocore/nn | tee $(BUILD)/bench.txt | $(GO) run ./bench/summary
+
+include mk/capi.mk
+include mk/python.mk
