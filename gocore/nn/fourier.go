@@ -1,0 +1,83 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// Fourier is the learnable Fourier feature map of a scalar time t
+// (ALGORITHM.md §7): f = 2π·t·W with W ∈ R^F (init N(0, 0.2²)), out =
+// [cos f, sin f] ∈ R^{2F}, the F cosines first.
+type Fourier[T Float] struct {
+	F    int
+	Freq []T // W, a view into a parameter vector
+}
+
+// ForwardTo sets out ([rows×2F]) from t ([rows]).
+func (f Fourier[T]) ForwardTo(out, t []T, rows int) {
+	f.check("ForwardTo", out, t, rows)
+	w := f.Freq[:f.F]
+	for i := 0; i < rows; i++ {
+		c := out[i*2*f.F : i*2*f.F+f.F]
+		s := out[i*2*f.F+f.F : (i+1)*2*f.F]
+		ti := float64(t[i])
+		for k, wk := range w {
+			sin, cos := math.Sincos(2 * math.Pi * ti * float64(wk))
+			c[k], s[k] = T(cos), T(sin)
+		}
+	}
+}
+
+// JVPTo sets the tangent dout ([rows·P×2F]) = [−sin f⊙ḟ, cos f⊙ḟ] with
+// ḟ = 2π·W·ṫ, from dt ([rows·P]) and the recorded output out.
+func (f Fourier[T]) JVPTo(dout, dt, out []T, rows, p int) {
+	f.check("JVPTo", out, dt, rows)
+	need("Fourier.JVPTo dt", dt, rows*p, "rows×P")
+	need("Fourier.JVPTo dout", dout, rows*p*2*f.F, "rows×P×2F")
+	w := f.Freq[:f.F]
+	for i := 0; i < rows*p; i++ {
+		r := i / p
+		c := out[r*2*f.F : r*2*f.F+f.F]
+		s := out[r*2*f.F+f.F : (r+1)*2*f.F]
+		dc := dout[i*2*f.F : i*2*f.F+f.F]
+		ds := dout[i*2*f.F+f.F : (i+1)*2*f.F]
+		for k, wk := range w {
+			df := 2 * math.Pi * wk * dt[i]
+			dc[k] = -s[k] * df
+			ds[k] = c[k] * df
+		}
+	}
+}
+
+// BackwardTo accumulates dFreq_k += Σ_rows 2π·t·g_k and, when dt is not
+// nil, sets dt = Σ_k 2π·W_k·g_k, where g_k = −sin f_k·dcos_k + cos f_k·dsin_k
+// is the gradient with respect to the phase f_k.
+func (f Fourier[T]) BackwardTo(dt, dFreq, dout, t, out []T, rows int) {
+	f.check("BackwardTo", out, t, rows)
+	need("Fourier.BackwardTo dout", dout, rows*2*f.F, "rows×2F")
+	need("Fourier.BackwardTo dFreq", dFreq, f.F, "F")
+	w, dw := f.Freq[:f.F], dFreq[:f.F]
+	for i := 0; i < rows; i++ {
+		c := out[i*2*f.F : i*2*f.F+f.F]
+		s := out[i*2*f.F+f.F : (i+1)*2*f.F]
+		dc := dout[i*2*f.F : i*2*f.F+f.F]
+		ds := dout[i*2*f.F+f.F : (i+1)*2*f.F]
+		var sum T
+		for k, wk := range w {
+			g := (-s[k]*dc[k] + c[k]*ds[k]) * (2 * math.Pi)
+			dw[k] += g * t[i]
+			sum += g * wk
+		}
+		if dt != nil {
+			dt[i] = sum
+		}
+	}
+}
+
+func (f Fourier[T]) check(op string, out, t []T, rows int) {
+	if rows < 0 {
+		panic(fmt.Sprintf("nn: Fourier.%s: rows = %d", op, rows))
+	}
+	need("Fourier."+op+" t", t, rows, "rows")
+	need("Fourier."+op+" out", out, rows*2*f.F, fmt.Sprintf("%d×%d", rows, 2*f.F))
+}

@@ -1,0 +1,64 @@
+package nn
+
+import "fmt"
+
+const (
+	geluK = 0.7978845608028654 // √(2/π)
+	geluC = 0.044715
+)
+
+// geluRow sets g = GELU(x) = 0.5x(1 + tanh z), z = √(2/π)(x + 0.044715x³),
+// and its derivative gp = 0.5(1 + tanh z) + 0.5x(1 − tanh²z)·√(2/π)(1 +
+// 3·0.044715x²), which is all that the backward pass and the JVP need.
+func geluRow[T Float](g, gp, x []T) {
+	n := len(x)
+	g, gp = g[:n], gp[:n]
+	for j, v := range x {
+		gp[j] = geluK * (v + geluC*v*v*v)
+	}
+	tanhInPlace(gp)
+	for j, v := range x {
+		th := gp[j]
+		g[j] = 0.5 * v * (1 + th)
+		gp[j] = 0.5*(1+th) + 0.5*v*(1-th*th)*geluK*(1+3*geluC*v*v)
+	}
+}
+
+// GELUForwardTo sets g = GELU(x) elementwise over n values and records the
+// derivative gp for GELUJVPTo and GELUBackwardTo.
+func GELUForwardTo[T Float](g, gp, x []T, n int) {
+	need("GELUForwardTo g", g, n, "n")
+	need("GELUForwardTo gp", gp, n, "n")
+	need("GELUForwardTo x", x, n, "n")
+	geluRow(g[:n], gp[:n], x[:n])
+}
+
+// GELUJVPTo sets ġ = gp⊙ẋ for P tangents per value: dx and dg hold
+// [n/width rows × P × width] and gp [n/width × width].
+func GELUJVPTo[T Float](dg, dx, gp []T, rows, p, width int) {
+	if rows < 0 || p < 1 || width < 1 {
+		panic(fmt.Sprintf("nn: GELUJVPTo: rows %d, tangents %d, width %d", rows, p, width))
+	}
+	need("GELUJVPTo dg", dg, rows*p*width, "rows×P×width")
+	need("GELUJVPTo dx", dx, rows*p*width, "rows×P×width")
+	need("GELUJVPTo gp", gp, rows*width, "rows×width")
+	for i := 0; i < rows*p; i++ {
+		mulRow(dg[i*width:(i+1)*width], dx[i*width:(i+1)*width], gp[(i/p)*width:(i/p+1)*width])
+	}
+}
+
+// GELUBackwardTo sets dx = gp⊙dg over n values; dx may alias dg.
+func GELUBackwardTo[T Float](dx, dg, gp []T, n int) {
+	need("GELUBackwardTo dx", dx, n, "n")
+	need("GELUBackwardTo dg", dg, n, "n")
+	need("GELUBackwardTo gp", gp, n, "n")
+	mulRow(dx[:n], dg[:n], gp[:n])
+}
+
+// mulRow sets z = x⊙y; z may alias x.
+func mulRow[T Float](z, x, y []T) {
+	z, y = z[:len(x)], y[:len(x)]
+	for j, v := range x {
+		z[j] = v * y[j]
+	}
+}
