@@ -21,8 +21,8 @@ func (d Dense[T]) check(op string, x []T, xw int, y []T, yw int, rows int) {
 	if rows < 0 {
 		panic(fmt.Sprintf("nn: Dense.%s: rows = %d", op, rows))
 	}
-	need("Dense."+op+" input", x, rows*xw, fmt.Sprintf("%d×%d", rows, xw))
-	need("Dense."+op+" output", y, rows*yw, fmt.Sprintf("%d×%d", rows, yw))
+	needIn("Dense", op, "input", x, rows, xw)
+	needIn("Dense", op, "output", y, rows, yw)
 }
 
 // ForwardTo sets y = x·W + b for rows rows of x ([rows×In]) into y
@@ -47,8 +47,8 @@ func (d Dense[T]) JVPTo(dy, dx []T, rows int) {
 // not nil, sets dx = dy·Wᵀ. dW and dB are [In×Out] and [Out].
 func (d Dense[T]) BackwardTo(dx, dW, dB, dy, x []T, rows int) {
 	d.check("BackwardTo", x, d.In, dy, d.Out, rows)
-	need("Dense.BackwardTo dW", dW, d.In*d.Out, fmt.Sprintf("%d×%d", d.In, d.Out))
-	need("Dense.BackwardTo dB", dB, d.Out, "Out")
+	need("Dense.BackwardTo", "dW", dW, d.In, d.Out)
+	need("Dense.BackwardTo", "dB", dB, 1, d.Out)
 	blas.Gemm(true, false, d.In, d.Out, rows, 1, x, d.In, dy, d.Out, 1, dW, d.Out)
 	dB = dB[:d.Out]
 	for i := 0; i < rows; i++ {
@@ -58,7 +58,7 @@ func (d Dense[T]) BackwardTo(dx, dW, dB, dy, x []T, rows int) {
 		}
 	}
 	if dx != nil {
-		need("Dense.BackwardTo dx", dx, rows*d.In, fmt.Sprintf("%d×%d", rows, d.In))
+		need("Dense.BackwardTo", "dx", dx, rows, d.In)
 		blas.Gemm(false, true, rows, d.In, d.Out, 1, dy, d.Out, d.W, d.Out, 0, dx, d.In)
 	}
 }

@@ -32,8 +32,8 @@ func (f Fourier[T]) ForwardTo(out, t []T, rows int) {
 // ḟ = 2π·W·ṫ, from dt ([rows·P]) and the recorded output out.
 func (f Fourier[T]) JVPTo(dout, dt, out []T, rows, p int) {
 	f.check("JVPTo", out, dt, rows)
-	need("Fourier.JVPTo dt", dt, rows*p, "rows×P")
-	need("Fourier.JVPTo dout", dout, rows*p*2*f.F, "rows×P×2F")
+	need("Fourier.JVPTo", "dt", dt, rows*p, 1)
+	need("Fourier.JVPTo", "dout", dout, rows*p, 2*f.F)
 	w := f.Freq[:f.F]
 	for i := 0; i < rows*p; i++ {
 		r := i / p
@@ -54,8 +54,8 @@ func (f Fourier[T]) JVPTo(dout, dt, out []T, rows, p int) {
 // is the gradient with respect to the phase f_k.
 func (f Fourier[T]) BackwardTo(dt, dFreq, dout, t, out []T, rows int) {
 	f.check("BackwardTo", out, t, rows)
-	need("Fourier.BackwardTo dout", dout, rows*2*f.F, "rows×2F")
-	need("Fourier.BackwardTo dFreq", dFreq, f.F, "F")
+	need("Fourier.BackwardTo", "dout", dout, rows, 2*f.F)
+	need("Fourier.BackwardTo", "dFreq", dFreq, 1, f.F)
 	w, dw := f.Freq[:f.F], dFreq[:f.F]
 	for i := 0; i < rows; i++ {
 		c := out[i*2*f.F : i*2*f.F+f.F]
@@ -78,6 +78,6 @@ func (f Fourier[T]) check(op string, out, t []T, rows int) {
 	if rows < 0 {
 		panic(fmt.Sprintf("nn: Fourier.%s: rows = %d", op, rows))
 	}
-	need("Fourier."+op+" t", t, rows, "rows")
-	need("Fourier."+op+" out", out, rows*2*f.F, fmt.Sprintf("%d×%d", rows, 2*f.F))
+	needIn("Fourier", op, "t", t, rows, 1)
+	needIn("Fourier", op, "out", out, rows, 2*f.F)
 }

@@ -27,9 +27,9 @@ func geluRow[T Float](g, gp, x []T) {
 // GELUForwardTo sets g = GELU(x) elementwise over n values and records the
 // derivative gp for GELUJVPTo and GELUBackwardTo.
 func GELUForwardTo[T Float](g, gp, x []T, n int) {
-	need("GELUForwardTo g", g, n, "n")
-	need("GELUForwardTo gp", gp, n, "n")
-	need("GELUForwardTo x", x, n, "n")
+	need("GELUForwardTo", "g", g, 1, n)
+	need("GELUForwardTo", "gp", gp, 1, n)
+	need("GELUForwardTo", "x", x, 1, n)
 	geluRow(g[:n], gp[:n], x[:n])
 }
 
@@ -39,9 +39,9 @@ func GELUJVPTo[T Float](dg, dx, gp []T, rows, p, width int) {
 	if rows < 0 || p < 1 || width < 1 {
 		panic(fmt.Sprintf("nn: GELUJVPTo: rows %d, tangents %d, width %d", rows, p, width))
 	}
-	need("GELUJVPTo dg", dg, rows*p*width, "rows×P×width")
-	need("GELUJVPTo dx", dx, rows*p*width, "rows×P×width")
-	need("GELUJVPTo gp", gp, rows*width, "rows×width")
+	need("GELUJVPTo", "dg", dg, rows*p, width)
+	need("GELUJVPTo", "dx", dx, rows*p, width)
+	need("GELUJVPTo", "gp", gp, rows, width)
 	for i := 0; i < rows*p; i++ {
 		mulRow(dg[i*width:(i+1)*width], dx[i*width:(i+1)*width], gp[(i/p)*width:(i/p+1)*width])
 	}
@@ -49,9 +49,9 @@ func GELUJVPTo[T Float](dg, dx, gp []T, rows, p, width int) {
 
 // GELUBackwardTo sets dx = gp⊙dg over n values; dx may alias dg.
 func GELUBackwardTo[T Float](dx, dg, gp []T, n int) {
-	need("GELUBackwardTo dx", dx, n, "n")
-	need("GELUBackwardTo dg", dg, n, "n")
-	need("GELUBackwardTo gp", gp, n, "n")
+	need("GELUBackwardTo", "dx", dx, 1, n)
+	need("GELUBackwardTo", "dg", dg, 1, n)
+	need("GELUBackwardTo", "gp", gp, 1, n)
 	mulRow(dx[:n], dg[:n], gp[:n])
 }
 

@@ -95,7 +95,7 @@ func (l LayerNorm[T]) check(op string, rows int, bufs ...[]T) {
 		panic(fmt.Sprintf("nn: LayerNorm.%s: rows = %d", op, rows))
 	}
 	for _, b := range bufs {
-		need("LayerNorm."+op+" operand", b, rows*l.N, fmt.Sprintf("%d×%d", rows, l.N))
+		needIn("LayerNorm", op, "operand", b, rows, l.N)
 	}
 }
 
@@ -103,7 +103,7 @@ func (l LayerNorm[T]) check(op string, rows int, bufs ...[]T) {
 // ([rows×N]) and 1/σ ([rows]) for the derivatives.
 func (l LayerNorm[T]) ForwardTo(y, xhat, rstd, x []T, rows int) {
 	l.check("ForwardTo", rows, y, xhat, x)
-	need("LayerNorm.ForwardTo rstd", rstd, rows, "rows")
+	need("LayerNorm.ForwardTo", "rstd", rstd, rows, 1)
 	copy(xhat[:rows*l.N], x)
 	for i := 0; i < rows; i++ {
 		r := xhat[i*l.N : (i+1)*l.N]

@@ -210,7 +210,7 @@ func (m *MLP[T]) Forward(ws *Workspace[T], out []T, in Vars[T], rows int) {
 		panic(fmt.Sprintf("nn: MLP.Forward: rows = %d, workspace holds 1…%d", rows, ws.MaxRows))
 	}
 	m.checkVars("Forward", "input", in, rows, 1, false)
-	need("MLP.Forward out", out, rows*m.Spec.Out, fmt.Sprintf("%d×%d", rows, m.Spec.Out))
+	need("MLP.Forward", "out", out, rows, m.Spec.Out)
 	ws.rows = rows
 	s := m.Spec
 	in0 := s.inWidth()
@@ -259,7 +259,7 @@ func (m *MLP[T]) JVP(ws *Workspace[T], dout []T, din Vars[T], p int) {
 	}
 	m.checkVars("JVP", "tangent", din, rows, p, true)
 	s := m.Spec
-	need("MLP.JVP dout", dout, rows*p*s.Out, fmt.Sprintf("%d×%d×%d", rows, p, s.Out))
+	need("MLP.JVP", "dout", dout, rows*p, s.Out)
 	in0 := s.inWidth()
 	scatterCols(ws.tx0, in0, din.X, s.Inputs, rows*p)
 
@@ -310,8 +310,8 @@ func (m *MLP[T]) Backward(ws *Workspace[T], dout, grad []T, din Vars[T]) {
 		panic("nn: MLP.Backward: no recorded forward pass")
 	}
 	s := m.Spec
-	need("MLP.Backward dout", dout, rows*s.Out, fmt.Sprintf("%d×%d", rows, s.Out))
-	need("MLP.Backward grad", grad, len(m.Params), "NumParams")
+	need("MLP.Backward", "dout", dout, rows, s.Out)
+	need("MLP.Backward", "grad", grad, 1, len(m.Params))
 	m.checkVars("Backward", "input gradient", din, rows, 1, true)
 	in0 := s.inWidth()
 
@@ -326,6 +326,8 @@ func (m *MLP[T]) Backward(ws *Workspace[T], dout, grad []T, din Vars[T]) {
 		dx := ws.bx0
 		if l > 0 {
 			dx = [2][]T{ws.bA, ws.bB}[(L-l)%2]
+		} else if !m.needsInputGradient(din) {
+			dx = nil
 		}
 		off := m.denseOff[l]
 		d.BackwardTo(dx, grad[off:off+d.In*d.Out], grad[off+d.In*d.Out:off+d.In*d.Out+d.Out], dy, x, rows)
@@ -346,6 +348,9 @@ func (m *MLP[T]) Backward(ws *Workspace[T], dout, grad []T, din Vars[T]) {
 		dy = dx
 	}
 
+	if !m.needsInputGradient(din) {
+		return
+	}
 	gatherCols(din.X, s.Inputs, ws.bx0, in0, rows)
 	cond := in0 - s.TimeWidth
 	for j, e := range m.emb {
@@ -363,6 +368,21 @@ func (m *MLP[T]) Backward(ws *Workspace[T], dout, grad []T, din Vars[T]) {
 		e.In.BackwardTo(ws.bFeat, grad[o1:o1+2*f*w], grad[o1+2*f*w:o1+2*f*w+w], ws.bE2, b.feat, rows)
 		e.Fourier.BackwardTo(din.Time[j], grad[off:off+f], ws.bFeat, ws.times[j], b.feat, rows)
 	}
+}
+
+// needsInputGradient reports whether Backward must compute the gradient
+// of x0: for the time embeddings' parameters, or for a requested input
+// gradient.
+func (m *MLP[T]) needsInputGradient(din Vars[T]) bool {
+	if m.Spec.Times > 0 {
+		return true
+	}
+	for _, x := range din.X {
+		if x != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *MLP[T]) checkWorkspace(op string, ws *Workspace[T]) {
