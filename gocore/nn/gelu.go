@@ -10,7 +10,18 @@ const (
 // geluRow sets g = GELU(x) = 0.5x(1 + tanh z), z = √(2/π)(x + 0.044715x³),
 // and its derivative gp = 0.5(1 + tanh z) + 0.5x(1 − tanh²z)·√(2/π)(1 +
 // 3·0.044715x²), which is all that the backward pass and the JVP need.
+// g may alias x. float32 rows go to the vector kernel where the CPU has
+// one (gelu_amd64.s).
 func geluRow[T Float](g, gp, x []T) {
+	if x32, ok := any(x).([]float32); ok {
+		gelu32(any(g).([]float32), any(gp).([]float32), x32)
+		return
+	}
+	geluPortable(g, gp, x)
+}
+
+// geluPortable is geluRow in plain Go.
+func geluPortable[T Float](g, gp, x []T) {
 	n := len(x)
 	g, gp = g[:n], gp[:n]
 	for j, v := range x {

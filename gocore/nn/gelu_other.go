@@ -1,0 +1,7 @@
+//go:build !amd64
+
+package nn
+
+var useAVX2 = false
+
+func gelu32(g, gp, x []float32) { geluPortable(g, gp, x) }
