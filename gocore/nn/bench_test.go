@@ -132,13 +132,17 @@ func benchInputs(spec Spec, rows int) Vars[float32] {
 	return toF32(randInputs(spec, rows, 1, 99))
 }
 
-// (a) Policy forward at batch 4096: the proposal rollouts of §8.
+// (a) Policy forward at batch 4096: one step of the proposal rollouts of
+// §8, where every row has the same (t, h) — here the first step's (1, ½).
 func BenchmarkPolicyForward4096(b *testing.B) {
 	spec := PolicySpec(benchObs, benchAct, DefaultHidden)
 	rows := 4096
 	m, _ := New[float32](spec, newRNG(1))
 	ws := m.NewWorkspace(rows, 0)
 	in := benchInputs(spec, rows)
+	for i := 0; i < rows; i++ {
+		in.Time[0][i], in.Time[1][i] = 1, 0.5
+	}
 	out := make([]float32, rows*spec.Out)
 	m.Forward(ws, out, in, rows)
 	b.ReportAllocs()

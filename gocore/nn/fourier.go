@@ -13,19 +13,50 @@ type Fourier[T Float] struct {
 	Freq []T // W, a view into a parameter vector
 }
 
-// ForwardTo sets out ([rows×2F]) from t ([rows]).
+// ForwardTo sets out ([rows×2F]) from t ([rows]). A row whose time equals
+// the previous row's copies that row: the sampler's batches share one
+// time value.
 func (f Fourier[T]) ForwardTo(out, t []T, rows int) {
 	f.check("ForwardTo", out, t, rows)
 	w := f.Freq[:f.F]
+	_, fast := any(w).([]float32)
 	for i := 0; i < rows; i++ {
-		c := out[i*2*f.F : i*2*f.F+f.F]
-		s := out[i*2*f.F+f.F : (i+1)*2*f.F]
+		row := out[i*2*f.F : (i+1)*2*f.F]
+		if i > 0 && t[i] == t[i-1] {
+			copy(row, out[(i-1)*2*f.F:i*2*f.F])
+			continue
+		}
+		c, s := row[:f.F], row[f.F:]
 		ti := float64(t[i])
 		for k, wk := range w {
-			sin, cos := math.Sincos(2 * math.Pi * ti * float64(wk))
+			var sin, cos float64
+			if fast {
+				sin, cos = sinCos2Pi(ti * float64(wk))
+			} else {
+				sin, cos = math.Sincos(2 * math.Pi * ti * float64(wk))
+			}
 			c[k], s[k] = T(cos), T(sin)
 		}
 	}
+}
+
+// sinCos2Pi returns sin(2πx) and cos(2πx) to about 1e-9, enough for
+// float32 results: x is reduced exactly to r ∈ [−¼, ¼] turn (using
+// sin(π−y) = sin y, cos(π−y) = −cos y), then Taylor polynomials of
+// degree 13 and 14 in y = 2πr ∈ [−π/2, π/2] (truncation below 7e-10).
+func sinCos2Pi(x float64) (sin, cos float64) {
+	r := x - math.Round(x) // exact, r ∈ [−½, ½]
+	sign := 1.0
+	if r > 0.25 {
+		r, sign = 0.5-r, -1
+	} else if r < -0.25 {
+		r, sign = -0.5-r, -1
+	}
+	y := 2 * math.Pi * r
+	z := y * y
+	sin = y * (1 + z*(-1.0/6+z*(1.0/120+z*(-1.0/5040+z*(1.0/362880+z*(-1.0/39916800+z*(1.0/6227020800)))))))
+	cos = 1 + z*(-0.5+z*(1.0/24+z*(-1.0/720+z*(1.0/40320+z*(-1.0/3628800+z*(1.0/479001600+z*(-1.0/87178291200)))))))
+	return sin, sign * cos
 }
 
 // JVPTo sets the tangent dout ([rows·P×2F]) = [−sin f⊙ḟ, cos f⊙ḟ] with

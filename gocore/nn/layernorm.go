@@ -18,34 +18,53 @@ type LayerNorm[T Float] struct {
 
 func layerNormParams(n int) int { return 2 * n }
 
-// normalizeRow turns row x into x̂ in place and returns 1/σ.
-func normalizeRow[T Float](x []T) (rstd T) {
-	n := T(len(x))
-	var mean T
-	for _, v := range x {
-		mean += v
+// forwardRow turns row x into x̂ in place, sets y = γ⊙x̂ + β and returns
+// 1/σ. Sums run over four interleaved accumulators (a fixed order, so
+// results stay deterministic) to shorten the addition chains.
+func (l LayerNorm[T]) forwardRow(y, x []T) (rstd T) {
+	n := len(x)
+	y = y[:n]
+	g, b := l.Scale[:n], l.Bias[:n]
+	mean := sum4(x) / T(n)
+	var s0, s1, s2, s3 T
+	j := 0
+	for ; j+4 <= n; j += 4 {
+		c0, c1, c2, c3 := x[j]-mean, x[j+1]-mean, x[j+2]-mean, x[j+3]-mean
+		x[j], x[j+1], x[j+2], x[j+3] = c0, c1, c2, c3
+		s0 += c0 * c0
+		s1 += c1 * c1
+		s2 += c2 * c2
+		s3 += c3 * c3
 	}
-	mean /= n
-	var sq T
-	for j, v := range x {
-		c := v - mean
+	for ; j < n; j++ {
+		c := x[j] - mean
 		x[j] = c
-		sq += c * c
+		s0 += c * c
 	}
-	rstd = T(1 / math.Sqrt(float64(sq/n+LayerNormEps)))
-	for j := range x {
-		x[j] *= rstd
+	sq := (s0 + s1) + (s2 + s3)
+	rstd = T(1 / math.Sqrt(float64(sq/T(n))+LayerNormEps))
+	for j, c := range x {
+		v := c * rstd
+		x[j] = v
+		y[j] = g[j]*v + b[j]
 	}
 	return rstd
 }
 
-// affineRow sets y = γ⊙x̂ + β.
-func (l LayerNorm[T]) affineRow(y, xhat []T) {
-	y = y[:len(xhat)]
-	g, b := l.Scale[:len(xhat)], l.Bias[:len(xhat)]
-	for j, v := range xhat {
-		y[j] = g[j]*v + b[j]
+// sum4 is Σx over four interleaved accumulators.
+func sum4[T Float](x []T) T {
+	var s0, s1, s2, s3 T
+	j := 0
+	for ; j+4 <= len(x); j += 4 {
+		s0 += x[j]
+		s1 += x[j+1]
+		s2 += x[j+2]
+		s3 += x[j+3]
 	}
+	for ; j < len(x); j++ {
+		s0 += x[j]
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // jvpRow sets the tangent x̂̇ = (ċ − x̂·mean(x̂⊙ċ))/σ with ċ = ẋ − mean ẋ,
@@ -107,8 +126,7 @@ func (l LayerNorm[T]) ForwardTo(y, xhat, rstd, x []T, rows int) {
 	copy(xhat[:rows*l.N], x)
 	for i := 0; i < rows; i++ {
 		r := xhat[i*l.N : (i+1)*l.N]
-		rstd[i] = normalizeRow(r)
-		l.affineRow(y[i*l.N:(i+1)*l.N], r)
+		rstd[i] = l.forwardRow(y[i*l.N:(i+1)*l.N], r)
 	}
 }
 

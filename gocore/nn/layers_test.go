@@ -199,3 +199,31 @@ func TestLayerShapePanics(t *testing.T) {
 	expectPanic(t, "LayerNorm short", func() { l.ForwardTo(make([]float64, 6), make([]float64, 6), make([]float64, 1), make([]float64, 6), 2) })
 	expectPanic(t, "GELU short", func() { GELUForwardTo(make([]float64, 2), make([]float64, 3), make([]float64, 3), 3) })
 }
+
+func TestSinCos2Pi(t *testing.T) {
+	for i := -300000; i <= 300000; i++ {
+		x := float64(i) * 1.37e-4 // ±41 turns
+		s, c := sinCos2Pi(x)
+		ws, wc := math.Sincos(2 * math.Pi * x)
+		if math.Abs(s-ws) > 2e-9 || math.Abs(c-wc) > 2e-9 {
+			t.Fatalf("sinCos2Pi(%v) = %v, %v; want %v, %v", x, s, c, ws, wc)
+		}
+	}
+}
+
+func TestFourierFloat32ReusesEqualTimes(t *testing.T) {
+	// Rows with equal times (copied) equal rows computed afresh.
+	f := Fourier[float32]{F: 5, Freq: f32(randVec(newRNG(6), 5))}
+	ts := []float32{0.3, 0.3, 0.7, 0.3}
+	out := make([]float32, 4*10)
+	f.ForwardTo(out, ts, 4)
+	one := make([]float32, 10)
+	for i, ti := range ts {
+		f.ForwardTo(one, []float32{ti}, 1)
+		for k := range one {
+			if one[k] != out[i*10+k] {
+				t.Fatalf("row %d differs from a fresh evaluation", i)
+			}
+		}
+	}
+}

@@ -236,8 +236,7 @@ func (m *MLP[T]) Forward(ws *Workspace[T], out []T, in Vars[T], rows int) {
 		for i := 0; i < rows; i++ {
 			z := b.xhat[i*w : (i+1)*w]
 			if s.LayerNorm {
-				b.rstd[i] = normalizeRow(z)
-				m.norm[l].affineRow(ws.tmp[:w], z)
+				b.rstd[i] = m.norm[l].forwardRow(ws.tmp[:w], z)
 				z = ws.tmp[:w]
 			}
 			geluRow(b.h[i*w:(i+1)*w], b.gp[i*w:(i+1)*w], z)
