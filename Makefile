@@ -7,6 +7,7 @@ SHELL := /bin/bash
 GO      ?= go
 PYTHON  ?= python3
 BUILD   := build
+BENCHCOUNT ?= 5
 
 # OpenBLAS when its pkg-config file is present, gonum's pure-Go BLAS otherwise.
 # Recursive (=) so that it is evaluated after `setup` has installed OpenBLAS.
@@ -37,10 +38,12 @@ test-go: ## Go unit tests (both BLAS backends when OpenBLAS is present)
 
 demo: setup ## the main job: train a small MLP regression, then the benchmark summary
 	$(GO) run $(GOFLAGS_TAGS) ./examples/regress
-	@$(MAKE) --no-print-directory bench
+	@$(MAKE) --no-print-directory bench BENCHCOUNT=3
 
 bench: ## the nn benchmarks with GFLOP/s and fraction of the same-run SGEMM rate
-	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchtime 2s -count 3 ./gocore/nn | tee $(BUILD)/bench.txt | $(GO) run ./bench/summary
+	@mkdir -p $(BUILD)
+	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchtime 1s -count $(BENCHCOUNT) ./gocore/nn | tee $(BUILD)/bench.txt
+	@$(GO) run ./bench/summary < $(BUILD)/bench.txt | tee $(BUILD)/bench.md
 
 include mk/capi.mk
 include mk/python.mk

@@ -68,46 +68,80 @@ func sum4[T Float](x []T) T {
 }
 
 // jvpRow sets the tangent x̂̇ = (ċ − x̂·mean(x̂⊙ċ))/σ with ċ = ẋ − mean ẋ,
-// then ẏ = γ⊙x̂̇, into dy. dy may alias dx.
-func (l LayerNorm[T]) jvpRow(dy, dx, xhat []T, rstd T) {
-	n := T(len(xhat))
-	dx, dy = dx[:len(xhat)], dy[:len(xhat)]
-	var mdx T
-	for _, v := range dx {
-		mdx += v
+// then ẏ = γ⊙x̂̇, into dy, times post⊙ when post is not nil (the next
+// GELU's derivative, fused here to save a pass). dy may alias dx.
+func (l LayerNorm[T]) jvpRow(dy, dx, xhat []T, rstd T, post []T) {
+	n := len(xhat)
+	dx, dy = dx[:n], dy[:n]
+	mdx := sum4(dx) / T(n)
+	// mean(x̂⊙ċ) over four interleaved accumulators.
+	var s0, s1, s2, s3 T
+	j := 0
+	for ; j+4 <= n; j += 4 {
+		s0 += xhat[j] * (dx[j] - mdx)
+		s1 += xhat[j+1] * (dx[j+1] - mdx)
+		s2 += xhat[j+2] * (dx[j+2] - mdx)
+		s3 += xhat[j+3] * (dx[j+3] - mdx)
 	}
-	mdx /= n
-	var mxc T
-	for j, v := range dx {
-		mxc += xhat[j] * (v - mdx)
+	for ; j < n; j++ {
+		s0 += xhat[j] * (dx[j] - mdx)
 	}
-	mxc /= n
-	g := l.Scale[:len(xhat)]
+	mxc := ((s0 + s1) + (s2 + s3)) / T(n)
+	g := l.Scale[:n]
+	if post == nil {
+		for j, v := range dx {
+			dy[j] = g[j] * (v - mdx - xhat[j]*mxc) * rstd
+		}
+		return
+	}
+	post = post[:n]
 	for j, v := range dx {
-		dy[j] = g[j] * (v - mdx - xhat[j]*mxc) * rstd
+		dy[j] = g[j] * (v - mdx - xhat[j]*mxc) * rstd * post[j]
 	}
 }
 
 // backwardRow accumulates dγ += dy⊙x̂, dβ += dy and sets
-// dx = (g − mean g − x̂·mean(g⊙x̂))/σ with g = γ⊙dy. dx may alias dy.
-func (l LayerNorm[T]) backwardRow(dx, dScale, dBias, dy, xhat []T, rstd T) {
+// dx = (g − mean g − x̂·mean(g⊙x̂))/σ with g = γ⊙dy, where dy is the
+// incoming gradient times pre⊙ when pre is not nil (the following GELU's
+// derivative, fused here to save a pass). dx may alias the incoming dy,
+// which is then overwritten.
+func (l LayerNorm[T]) backwardRow(dx, dScale, dBias, dy, xhat []T, rstd T, pre []T) {
 	n := len(xhat)
 	dy, dx = dy[:n], dx[:n]
 	dScale, dBias, gamma := dScale[:n], dBias[:n], l.Scale[:n]
-	var mg, mgx T
-	for j, v := range dy {
+	if pre != nil {
+		mulRow(dx, dy, pre[:n])
+		dy = dx
+	}
+	var g0, g1, x0, x1 T
+	j := 0
+	for ; j+2 <= n; j += 2 {
+		v0, v1 := dy[j], dy[j+1]
+		dScale[j] += v0 * xhat[j]
+		dScale[j+1] += v1 * xhat[j+1]
+		dBias[j] += v0
+		dBias[j+1] += v1
+		a0, a1 := gamma[j]*v0, gamma[j+1]*v1
+		g0 += a0
+		g1 += a1
+		x0 += a0 * xhat[j]
+		x1 += a1 * xhat[j+1]
+	}
+	for ; j < n; j++ {
+		v := dy[j]
 		dScale[j] += v * xhat[j]
 		dBias[j] += v
-		g := gamma[j] * v
-		mg += g
-		mgx += g * xhat[j]
+		a := gamma[j] * v
+		g0 += a
+		x0 += a * xhat[j]
 	}
-	mg /= T(n)
-	mgx /= T(n)
+	mg := (g0 + g1) / T(n)
+	mgx := (x0 + x1) / T(n)
 	for j, v := range dy {
 		dx[j] = (gamma[j]*v - mg - xhat[j]*mgx) * rstd
 	}
 }
+
 
 func (l LayerNorm[T]) check(op string, rows int, bufs ...[]T) {
 	if rows < 0 {
@@ -136,7 +170,7 @@ func (l LayerNorm[T]) JVPTo(dy, dx, xhat, rstd []T, rows, p int) {
 	l.check("JVPTo", rows*p, dy, dx)
 	for i := 0; i < rows*p; i++ {
 		r := i / p
-		l.jvpRow(dy[i*l.N:(i+1)*l.N], dx[i*l.N:(i+1)*l.N], xhat[r*l.N:(r+1)*l.N], rstd[r])
+		l.jvpRow(dy[i*l.N:(i+1)*l.N], dx[i*l.N:(i+1)*l.N], xhat[r*l.N:(r+1)*l.N], rstd[r], nil)
 	}
 }
 
@@ -144,6 +178,6 @@ func (l LayerNorm[T]) JVPTo(dy, dx, xhat, rstd []T, rows, p int) {
 func (l LayerNorm[T]) BackwardTo(dx, dScale, dBias, dy, xhat, rstd []T, rows int) {
 	l.check("BackwardTo", rows, dx, dy, xhat)
 	for i := 0; i < rows; i++ {
-		l.backwardRow(dx[i*l.N:(i+1)*l.N], dScale, dBias, dy[i*l.N:(i+1)*l.N], xhat[i*l.N:(i+1)*l.N], rstd[i])
+		l.backwardRow(dx[i*l.N:(i+1)*l.N], dScale, dBias, dy[i*l.N:(i+1)*l.N], xhat[i*l.N:(i+1)*l.N], rstd[i], nil)
 	}
 }

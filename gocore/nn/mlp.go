@@ -286,14 +286,15 @@ func (m *MLP[T]) JVP(ws *Workspace[T], dout []T, din Vars[T], p int) {
 		w := d.Out
 		y := [2][]T{ws.tA, ws.tB}[l%2]
 		d.JVPTo(y, x, rows*p)
-		if s.LayerNorm {
+		if s.LayerNorm { // LayerNorm's tangent times GELU's derivative
 			for i := 0; i < rows*p; i++ {
 				r := i / p
 				t := y[i*w : (i+1)*w]
-				m.norm[l].jvpRow(t, t, b.xhat[r*w:(r+1)*w], b.rstd[r])
+				m.norm[l].jvpRow(t, t, b.xhat[r*w:(r+1)*w], b.rstd[r], b.gp[r*w:(r+1)*w])
 			}
+		} else {
+			GELUJVPTo(y, y, b.gp, rows, p, w)
 		}
-		GELUJVPTo(y, y, b.gp, rows, p, w)
 		x = y
 	}
 	m.dense[len(s.Hidden)].JVPTo(dout, x, rows*p)
@@ -336,13 +337,14 @@ func (m *MLP[T]) Backward(ws *Workspace[T], dout, grad []T, din Vars[T]) {
 		// Through GELU and LayerNorm of hidden layer l−1, in place.
 		b := ws.hid[l-1]
 		w := d.In
-		GELUBackwardTo(dx, dx, b.gp, rows*w)
-		if s.LayerNorm {
+		if s.LayerNorm { // GELU's derivative, then LayerNorm
 			no := m.normOff[l-1]
 			for i := 0; i < rows; i++ {
 				r := dx[i*w : (i+1)*w]
-				m.norm[l-1].backwardRow(r, grad[no:no+w], grad[no+w:no+2*w], r, b.xhat[i*w:(i+1)*w], b.rstd[i])
+				m.norm[l-1].backwardRow(r, grad[no:no+w], grad[no+w:no+2*w], r, b.xhat[i*w:(i+1)*w], b.rstd[i], b.gp[i*w:(i+1)*w])
 			}
+		} else {
+			GELUBackwardTo(dx, dx, b.gp, rows*w)
 		}
 		dy = dx
 	}
