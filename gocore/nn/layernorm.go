@@ -142,7 +142,6 @@ func (l LayerNorm[T]) backwardRow(dx, dScale, dBias, dy, xhat []T, rstd T, pre [
 	}
 }
 
-
 func (l LayerNorm[T]) check(op string, rows int, bufs ...[]T) {
 	if rows < 0 {
 		panic(fmt.Sprintf("nn: LayerNorm.%s: rows = %d", op, rows))
