@@ -1,0 +1,362 @@
+package critic
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func mustSupport(t *testing.T, atoms int, lo, hi float64) Support {
+	t.Helper()
+	s, err := NewSupport(atoms, lo, hi)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestNewSupport(t *testing.T) {
+	s := mustSupport(t, 101, -1600, 1600)
+	if s.Delta != 32 || s.Min != -1600 || s.Max != 1600 || len(s.Z) != 101 {
+		t.Fatalf("paper support: %+v", s)
+	}
+	for j, z := range s.Z {
+		if want := float32(-1600 + 32*j); z != want {
+			t.Fatalf("z_%d = %v, want %v", j, z, want)
+		}
+	}
+	s = mustSupport(t, 7, -1, 2) // Δz = 0.5 exactly
+	if s.Z[0] != -1 || s.Z[6] != 2 || s.Z[3] != 0.5 {
+		t.Fatalf("Z = %v", s.Z)
+	}
+	for _, c := range []struct {
+		atoms  int
+		lo, hi float64
+		field  string
+	}{
+		{1, -1, 1, "Atoms"}, {0, -1, 1, "Atoms"},
+		{11, math.NaN(), 1, "VMin"}, {11, math.Inf(-1), 1, "VMin"}, {11, -1e39, 1, "VMin"},
+		{11, -1, math.NaN(), "VMax"}, {11, -1, math.Inf(1), "VMax"},
+		{11, 1, 1, "VMax"}, {11, 2, 1, "VMax"}, {11, 1, 1 + 1e-12, "VMax"},
+	} {
+		_, err := NewSupport(c.atoms, c.lo, c.hi)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Field != c.field {
+			t.Errorf("NewSupport(%d, %v, %v) = %v, want a ConfigError on %s", c.atoms, c.lo, c.hi, err, c.field)
+		}
+	}
+}
+
+// project64 is an independent float64 C51 projection, written from the
+// formula of ALGORITHM.md §3 with math.Floor and math.Ceil.
+func project64(atoms int, lo, hi float64, p, tz []float64) []float64 {
+	dz := (hi - lo) / float64(atoms-1)
+	rho := make([]float64, atoms)
+	for j := range p {
+		t := math.Min(math.Max(tz[j], lo), hi)
+		b := (t - lo) / dz
+		l := math.Max(0, math.Min(float64(atoms-1), math.Floor(b)))
+		u := math.Max(0, math.Min(float64(atoms-1), math.Ceil(b)))
+		if l == u {
+			rho[int(l)] += p[j]
+		} else {
+			rho[int(l)] += p[j] * (u - b)
+			rho[int(u)] += p[j] * (b - l)
+		}
+	}
+	return rho
+}
+
+func TestProjectHandCases(t *testing.T) {
+	s := mustSupport(t, 11, -10, 10) // z = −10, −8, …, 10; Δz = 2
+	for _, c := range []struct {
+		name string
+		tz   float32
+		want map[int]float32 // atom → mass, for a unit mass at tz
+	}{
+		{"on an atom", 4, map[int]float32{7: 1}},
+		{"on atom 1", -8, map[int]float32{1: 1}},
+		{"halfway", 5, map[int]float32{7: 0.5, 8: 0.5}},
+		{"a quarter", 4.5, map[int]float32{7: 0.75, 8: 0.25}},
+		{"three quarters below zero", -0.5, map[int]float32{4: 0.25, 5: 0.75}},
+		{"below VMin", -11, map[int]float32{0: 1}},
+		{"far below VMin", -1e30, map[int]float32{0: 1}},
+		{"-Inf", float32(math.Inf(-1)), map[int]float32{0: 1}},
+		{"above VMax", 10.5, map[int]float32{10: 1}},
+		{"+Inf", float32(math.Inf(1)), map[int]float32{10: 1}},
+		{"exactly VMin", -10, map[int]float32{0: 1}},
+		{"exactly VMax", 10, map[int]float32{10: 1}},
+		{"just below VMax", 9, map[int]float32{9: 0.5, 10: 0.5}},
+	} {
+		// The unit mass sits on one source atom (index 3); the others carry 0.
+		p := make([]float32, 11)
+		tz := make([]float32, 11)
+		for j := range tz {
+			tz[j] = s.Z[j]
+		}
+		p[3], tz[3] = 1, c.tz
+		rho := make([]float32, 11)
+		for j := range rho {
+			rho[j] = float32(math.NaN()) // Project must zero it
+		}
+		s.Project(rho, p, tz)
+		for j, v := range rho {
+			if v != c.want[j] {
+				t.Errorf("%s: tz = %v: rho = %v, want %v", c.name, c.tz, rho, c.want)
+				break
+			}
+		}
+	}
+
+	// Several sources landing on shared atoms, against the float64 formula.
+	p := []float32{0.1, 0.2, 0.05, 0.15, 0.1, 0.1, 0.05, 0.05, 0.1, 0.05, 0.05}
+	tz := []float32{-12, -9, -9, 0, 0.5, 3, 3.25, 9.9, 10, 40, -0.75}
+	rho := make([]float32, 11)
+	s.Project(rho, p, tz)
+	ref := project64(11, -10, 10, f64(p), f64(tz))
+	for j := range rho {
+		if math.Abs(float64(rho[j])-ref[j]) > 1e-7 {
+			t.Fatalf("rho = %v, want %v", rho, ref)
+		}
+	}
+}
+
+func TestProjectMassAndReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, sc := range []struct {
+		atoms  int
+		lo, hi float64
+	}{{11, -10, 10}, {101, -1600, 1600}, {2, 0, 1}, {51, -3.7, 12.1}} {
+		s := mustSupport(t, sc.atoms, sc.lo, sc.hi)
+		n := sc.atoms
+		p, tz, rho := make([]float32, n), make([]float32, n), make([]float32, n)
+		for trial := 0; trial < 200; trial++ {
+			var sum float32
+			for j := range p {
+				p[j] = float32(rng.ExpFloat64())
+				sum += p[j]
+			}
+			for j := range p {
+				p[j] /= sum
+				// Anywhere from far below to far above the support, some exactly on atoms.
+				switch rng.IntN(6) {
+				case 0:
+					tz[j] = s.Z[rng.IntN(n)]
+				case 1:
+					tz[j] = float32((rng.Float64() - 0.5) * 1e6)
+				default:
+					w := sc.hi - sc.lo
+					tz[j] = float32(sc.lo - 0.3*w + 1.6*w*rng.Float64())
+				}
+			}
+			s.Project(rho, p, tz)
+			var mass float64
+			for _, v := range rho {
+				if v < 0 {
+					t.Fatalf("negative mass %v", rho)
+				}
+				mass += float64(v)
+			}
+			var pm float64
+			for _, v := range p {
+				pm += float64(v)
+			}
+			if math.Abs(mass-pm) > 1e-6 {
+				t.Fatalf("%d atoms: mass %v, want %v", n, mass, pm)
+			}
+			ref := project64(n, sc.lo, sc.hi, f64(p), f64(tz))
+			for j := range rho {
+				if math.Abs(float64(rho[j])-ref[j]) > 2e-6 {
+					t.Fatalf("%d atoms: rho[%d] = %v, float64 formula %v", n, j, rho[j], ref[j])
+				}
+			}
+		}
+	}
+}
+
+func TestProjectNaN(t *testing.T) {
+	s := mustSupport(t, 5, -1, 1)
+	rho := make([]float32, 5)
+	s.Project(rho, []float32{0.2, 0.2, 0.2, 0.2, 0.2}, []float32{0, 0, float32(math.NaN()), 0, 0})
+	if !anyNonFinite(rho) {
+		t.Fatalf("NaN Tz gave a finite rho %v", rho)
+	}
+	s.Project(rho, []float32{0.2, 0.2, float32(math.NaN()), 0.2, 0.2}, []float32{0, 0, 0, 0, 0})
+	if !anyNonFinite(rho) {
+		t.Fatalf("NaN p gave a finite rho %v", rho)
+	}
+}
+
+func TestMeanOneHot(t *testing.T) {
+	s := mustSupport(t, 101, -1600, 1600)
+	p := make([]float32, 101)
+	for j := range p {
+		clear(p)
+		p[j] = 1
+		if m := s.Mean(p); m != s.Z[j] || float64(m) != -1600+32*float64(j) {
+			t.Fatalf("Mean(one-hot %d) = %v, want %v", j, m, -1600+32*j)
+		}
+	}
+	clear(p)
+	p[0], p[100] = 0.25, 0.75 // 0.25·(−1600) + 0.75·1600
+	if m := s.Mean(p); m != 800 {
+		t.Fatalf("Mean = %v, want 800", m)
+	}
+}
+
+func TestExp32(t *testing.T) {
+	// exp32 and expShift (fast path inside [−86.6, 88], exp32 outside),
+	// on a dense grid from below the normal range to overflow.
+	var xs []float32
+	for x := -104.0; x <= 88.7; x += 0.000731 {
+		xs = append(xs, float32(x))
+	}
+	ys := slices.Clone(xs)
+	expShift(ys, 0)
+	sh := slices.Clone(xs)
+	expShift(sh, -1.5) // e^(x + 1.5)
+	worst, worstShift := 0.0, 0.0
+	for i, x := range xs {
+		want := math.Exp(float64(x))
+		for _, got := range []float64{float64(exp32(x)), float64(ys[i])} {
+			var e float64
+			if want < 1.2e-38 { // subnormal results: absolute error of an ulp there
+				e = math.Abs(got-want) / 1.2e-38 * 1e-7
+			} else {
+				e = math.Abs(got-want) / want
+			}
+			worst = math.Max(worst, e)
+		}
+		if x < 86 {
+			w := math.Exp(float64(x - -1.5))
+			if w > 1.2e-38 {
+				worstShift = math.Max(worstShift, math.Abs(float64(sh[i])-w)/w)
+			}
+		}
+	}
+	if worst > 2.5e-7 || worstShift > 2.5e-7 {
+		t.Fatalf("exp relative error %g, shifted %g", worst, worstShift)
+	}
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	special := []float32{nan, -88, -1e30, -inf, 89, inf, 0}
+	want := []float64{math.NaN(), 0, 0, 0, // exp32 flushes results below the normal range to 0
+		math.Inf(1), math.Inf(1), 1}
+	got := slices.Clone(special)
+	expShift(got, 0)
+	for i, x := range special {
+		for _, g := range []float32{exp32(x), got[i]} {
+			w := want[i]
+			if !(float64(g) == w || math.IsNaN(w) && g != g || math.Abs(float64(g)-w) < 1e-44) {
+				t.Errorf("exp(%v) = %v, want %v", x, g, w)
+			}
+		}
+	}
+}
+
+// logSoftmax64 is the float64 reference log-softmax.
+func logSoftmax64(x []float64) []float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = math.Max(m, v)
+	}
+	var s float64
+	for _, v := range x {
+		s += math.Exp(v - m)
+	}
+	out := make([]float64, len(x))
+	for j, v := range x {
+		out[j] = v - m - math.Log(s)
+	}
+	return out
+}
+
+func TestCrossEntropyRowAndSoftmax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	z := mustSupport(t, 21, -50, 50).Z
+	for trial := 0; trial < 100; trial++ {
+		n := 21
+		logits, rho := make([]float32, n), make([]float32, n)
+		offset := []float64{0, 1e4, -1e4, 80}[trial%4] // stability: huge common offsets
+		var rs float64
+		for j := range logits {
+			logits[j] = float32(offset + 3*rng.NormFloat64())
+			rho[j] = float32(rng.Float64())
+			rs += float64(rho[j])
+		}
+		if trial%2 == 0 { // a distribution, and an unnormalised weight vector
+			for j := range rho {
+				rho[j] = float32(float64(rho[j]) / rs)
+			}
+			rs = 1
+		}
+		ls := logSoftmax64(f64(logits))
+		var want, wmean float64
+		for j := range ls {
+			want -= float64(rho[j]) * ls[j]
+			wmean += math.Exp(ls[j]) * float64(z[j])
+		}
+		if got := float64(softmaxMean(slices.Clone(logits), z)); math.Abs(got-wmean) > 1e-5*(1+math.Abs(wmean)) {
+			t.Fatalf("softmaxMean = %v, want %v", got, wmean)
+		}
+		sm := append([]float32(nil), logits...)
+		softmaxTo(sm)
+		for j := range sm {
+			if math.Abs(float64(sm[j])-math.Exp(ls[j])) > 1e-6 {
+				t.Fatalf("softmax[%d] = %v, want %v", j, sm[j], math.Exp(ls[j]))
+			}
+		}
+		const scale = 0.125
+		g := append([]float32(nil), logits...)
+		got := crossEntropyRow(g, rho, scale)
+		if math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
+			t.Fatalf("loss = %v, want %v", got, want)
+		}
+		for j := range g {
+			wg := scale * (math.Exp(ls[j])*rs - float64(rho[j]))
+			if math.Abs(float64(g[j])-wg) > 1e-7 {
+				t.Fatalf("gradient[%d] = %v, want %v", j, g[j], wg)
+			}
+		}
+	}
+	// Non-finite inputs give a non-finite loss and mean.
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
+		logits := []float32{0, 1, 2}
+		rho := []float32{0.2, 0.3, 0.5}
+		l2 := append([]float32(nil), logits...)
+		l2[1] = bad
+		if v := crossEntropyRow(append([]float32(nil), l2...), rho, 1); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			t.Errorf("logit %v: loss %v", bad, v)
+		}
+		if v := softmaxMean(slices.Clone(l2), z[:3]); v == v && !math.IsInf(float64(v), 0) {
+			t.Errorf("logit %v: mean %v", bad, v)
+		}
+		r2 := append([]float32(nil), rho...)
+		r2[0] = bad
+		if v := crossEntropyRow(append([]float32(nil), logits...), r2, 1); !math.IsNaN(v) && !math.IsInf(v, 0) {
+			t.Errorf("rho %v: loss %v", bad, v)
+		}
+	}
+	l0 := []float32{float32(math.NaN()), 1, 2}
+	if v := softmaxMean(l0, z[:3]); v == v {
+		t.Errorf("NaN first logit: mean %v", v)
+	}
+}
+
+func f64(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
+}
+
+func anyNonFinite(x []float32) bool {
+	for _, v := range x {
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+			return true
+		}
+	}
+	return false
+}
