@@ -1,0 +1,320 @@
+package mfpo
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/mfpo/mfpo/gocore/critic"
+	"github.com/mfpo/mfpo/gocore/flow"
+	"github.com/mfpo/mfpo/gocore/nn"
+	"github.com/mfpo/mfpo/gocore/par"
+	"github.com/mfpo/mfpo/gocore/replay"
+)
+
+// Agent is an MFPO learner for observations of ObsDim floats and actions
+// in [−1, 1]^ActDim.
+type Agent struct {
+	Config         Config
+	ObsDim, ActDim int
+
+	Policy, ADN       *nn.MLP[float32] // u_θ and δ_ω
+	PolicyOpt, ADNOpt *nn.Adam[float32]
+	Critics           *critic.Twin
+	LogAlpha          []float32 // [1], log α, optimised by AlphaOpt
+	AlphaOpt          *nn.Adam[float32]
+	Buffer            *replay.Buffer
+
+	// RNG is the source of every random draw; PCG is its state.
+	PCG *rand.PCG
+	RNG *rand.Rand
+
+	Updates int64 // successful updates
+	Stored  int64 // transitions stored
+
+	pool    *par.Pool
+	sampler *flow.Sampler[float32] // update-time rollouts, B·K1 rows
+	trainer *flow.Trainer[float32]
+	acting  *flow.Sampler[float32] // acting, no likelihood, grown on demand
+	u       updateBuffers
+	act     actBuffers
+	backup  snapshot
+}
+
+// Stats are the figures of one update.
+type Stats struct {
+	CriticLoss   [2]float32
+	ActorLoss    float32
+	ADNLoss      float32
+	AlphaLoss    float32
+	Alpha        float32 // α used in this update
+	Entropy      float32 // Ĥ = −mean log π over the B·K1 policy proposals
+	ESSPolicy    float32 // mean effective sample size of the policy proposal (of K1)
+	ESSPosterior float32 // of the posterior proposal (of K2)
+	MeanQ        float32 // mean Q of the policy proposals
+}
+
+// ErrNotEnoughData is returned by Update before BatchSize transitions
+// have been stored.
+var ErrNotEnoughData = errors.New("mfpo: not enough stored transitions for a batch")
+
+// UpdateError reports a non-finite loss or gradient in a stage of an
+// update ("critic", "actor", "average divergence", "temperature"); the
+// agent was restored to its state before the update. Err is the cause
+// (an *nn.NonFiniteError).
+type UpdateError struct {
+	Stage string
+	Err   error
+}
+
+func (e *UpdateError) Error() string {
+	return fmt.Sprintf("mfpo: update abandoned in the %s step, agent restored: %v", e.Stage, e.Err)
+}
+
+func (e *UpdateError) Unwrap() error { return e.Err }
+
+type updateBuffers struct {
+	batch                       *replay.Batch
+	eps, nextAct, nextLogp, rho []float32 // critic step: [B×d], [B×d], [B], [B×atoms]
+	propEps, prop, propLogp     []float32 // [B·K1×d], [B·K1×d], [B·K1]
+	a0, noise, at, t, h, vhat   []float32 // [B×d] or [B]
+	cand, q                     []float32 // [B·(K1+K2)×d], [B·(K1+K2)]
+	probes                      []float32 // [B×N×d]
+	weights                     []float64 // [K1+K2]
+	alphaGrad                   [1]float32
+}
+
+type actBuffers struct {
+	rows         int       // capacity in candidate rows
+	eps, cand, q []float32 // [rows×d], [rows×d], [rows]
+}
+
+// New returns an agent with freshly initialised networks.
+func New(cfg Config, obsDim, actDim int) (*Agent, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if obsDim < 1 {
+		return nil, &ConfigError{"obsDim", obsDim, "want ≥ 1"}
+	}
+	if actDim < 1 {
+		return nil, &ConfigError{"actDim", actDim, "want ≥ 1"}
+	}
+	cfg.Hidden = append([]int(nil), cfg.Hidden...)
+	a := &Agent{Config: cfg, ObsDim: obsDim, ActDim: actDim}
+	a.PCG = rand.NewPCG(cfg.Seed, 0x6d66706f)
+	a.RNG = rand.New(a.PCG)
+
+	ps := nn.PolicySpec(obsDim, actDim, cfg.Hidden)
+	ps.TimeFeatures, ps.TimeWidth = cfg.TimeFeatures, cfg.TimeWidth
+	ds := nn.AverageDivergenceSpec(obsDim, actDim, cfg.Hidden)
+	ds.TimeFeatures, ds.TimeWidth = cfg.TimeFeatures, cfg.TimeWidth
+	var err error
+	if a.Policy, err = nn.New[float32](ps, a.RNG); err != nil {
+		return nil, err
+	}
+	if a.ADN, err = nn.New[float32](ds, a.RNG); err != nil {
+		return nil, err
+	}
+	a.PolicyOpt = nn.NewAdam[float32](a.Policy.NumParams(), cfg.ActorLR)
+	a.ADNOpt = nn.NewAdam[float32](a.ADN.NumParams(), cfg.ADNLR)
+	a.LogAlpha = []float32{float32(math.Log(cfg.InitAlpha))}
+	a.AlphaOpt = nn.NewAdam[float32](1, cfg.AlphaLR)
+
+	if cfg.Shards > 1 {
+		a.pool = par.NewPool(cfg.Shards)
+	}
+	cc := critic.Config{ObsDim: obsDim, ActDim: actDim, Atoms: cfg.Atoms, VMin: cfg.VMin, VMax: cfg.VMax,
+		Hidden: cfg.Hidden, Gamma: cfg.Gamma, Tau: cfg.Tau, LR: cfg.CriticLR, ClippedDoubleQ: cfg.ClippedDoubleQ,
+		BatchRows: cfg.BatchSize, ChunkRows: 256}
+	if a.Critics, err = critic.New(cc, a.RNG, a.pool); err != nil {
+		return nil, err
+	}
+	if a.Buffer, err = replay.New(cfg.BufferSize, obsDim, actDim); err != nil {
+		return nil, err
+	}
+
+	B, K1, K2, d := cfg.BatchSize, cfg.PolicySamples, cfg.PosteriorSamples, actDim
+	a.sampler = flow.NewSampler(a.Policy, a.ADN, B*K1, a.pool)
+	a.trainer = flow.NewTrainer(a.Policy, a.ADN, B, cfg.Probes, cfg.ExactTrace, a.pool)
+	a.u = updateBuffers{
+		batch: replay.NewBatch(B, obsDim, actDim),
+		eps:   make([]float32, B*d), nextAct: make([]float32, B*d), nextLogp: make([]float32, B), rho: make([]float32, B*cfg.Atoms),
+		propEps: make([]float32, B*K1*d), prop: make([]float32, B*K1*d), propLogp: make([]float32, B*K1),
+		a0: make([]float32, B*d), noise: make([]float32, B*d), at: make([]float32, B*d),
+		t: make([]float32, B), h: make([]float32, B), vhat: make([]float32, B*d),
+		cand: make([]float32, B*(K1+K2)*d), q: make([]float32, B*(K1+K2)),
+		probes: make([]float32, B*max(cfg.Probes, 1)*d), weights: make([]float64, K1+K2),
+	}
+	a.backup = newSnapshot(a)
+	return a, nil
+}
+
+// Close stops the agent's worker goroutines.
+func (a *Agent) Close() {
+	if a.pool != nil {
+		a.pool.Close()
+		a.pool = nil
+	}
+}
+
+// Alpha is the current temperature α = exp(log α).
+func (a *Agent) Alpha() float32 { return float32(math.Exp(float64(a.LogAlpha[0]))) }
+
+// TargetEntropy is H̄ = TargetEntropyPerDim·d (§5).
+func (a *Agent) TargetEntropy() float32 {
+	return float32(a.Config.TargetEntropyPerDim * float64(a.ActDim))
+}
+
+// Store adds one transition to the replay buffer. A NaN or an infinity is
+// an error and the buffer is unchanged.
+func (a *Agent) Store(obs, act []float32, reward float32, nextObs []float32, terminated bool) error {
+	if err := a.Buffer.Add(obs, act, reward, nextObs, terminated); err != nil {
+		return err
+	}
+	a.Stored++
+	return nil
+}
+
+// fillNormal fills x with N(0, 1) draws.
+func (a *Agent) fillNormal(x []float32) {
+	for i := range x {
+		x[i] = float32(a.RNG.NormFloat64())
+	}
+}
+
+// Update runs one training iteration (§6) on a batch from the replay
+// buffer.
+func (a *Agent) Update() (Stats, error) {
+	cfg := &a.Config
+	if a.Buffer.Len() < cfg.BatchSize {
+		return Stats{}, ErrNotEnoughData
+	}
+	a.backup.save()
+	st, err := a.update()
+	if err != nil {
+		a.backup.restore()
+		return Stats{}, err
+	}
+	a.Updates++
+	return st, nil
+}
+
+func (a *Agent) update() (Stats, error) {
+	cfg := &a.Config
+	u := &a.u
+	B, K1, K2, d, T := cfg.BatchSize, cfg.PolicySamples, cfg.PosteriorSamples, a.ActDim, cfg.Steps
+	alpha := a.Alpha()
+	st := Stats{Alpha: alpha}
+	b := u.batch
+
+	// §3 Critic step: a′, log π(a′|s′) from the current policy and ADN; the
+	// entropy backup through the target critics; cross-entropy; targets.
+	a.Buffer.Sample(a.RNG, b)
+	a.fillNormal(u.eps)
+	a.sampler.Sample(u.nextAct, u.nextLogp, b.NextObs, 1, u.eps, B, T)
+	a.Critics.TargetDistribution(u.rho, b.NextObs, u.nextAct, u.nextLogp, b.Reward, b.NotDone, alpha, B)
+	closs, err := a.Critics.Step(b.Obs, b.Act, u.rho, B)
+	if err != nil {
+		return st, &UpdateError{"critic", err}
+	}
+	st.CriticLoss = closs
+
+	// §4 Actor step. K1 policy proposals per state with log π.
+	a.fillNormal(u.propEps)
+	a.sampler.Sample(u.prop, u.propLogp, b.Obs, K1, u.propEps, B*K1, T)
+	// a_t from the first proposal of each state, fresh ε and (t, r).
+	for s := 0; s < B; s++ {
+		copy(u.a0[s*d:(s+1)*d], u.prop[s*K1*d:(s*K1+1)*d])
+	}
+	a.noisyActions()
+	// K2 posterior proposals per state; the K1 + K2 candidates of state s
+	// are rows s·(K1+K2) … of cand, scored by the online critics.
+	for s := 0; s < B; s++ {
+		c := u.cand[s*(K1+K2)*d : (s+1)*(K1+K2)*d]
+		copy(c[:K1*d], u.prop[s*K1*d:(s+1)*K1*d])
+		samplePosterior(a.RNG, c[K1*d:], u.at[s*d:(s+1)*d], float64(u.t[s]))
+	}
+	a.Critics.Values(u.q, b.Obs, K1+K2, u.cand, B*(K1+K2), critic.OnlineMin)
+	var ess1, ess2, meanQ float64
+	for s := 0; s < B; s++ {
+		e1, e2 := snisVelocity(u.vhat[s*d:(s+1)*d], u.at[s*d:(s+1)*d], float64(u.t[s]),
+			u.cand[s*(K1+K2)*d:(s+1)*(K1+K2)*d], u.q[s*(K1+K2):(s+1)*(K1+K2)], u.propLogp[s*K1:(s+1)*K1],
+			K1, K2, float64(alpha), u.weights)
+		ess1 += e1
+		ess2 += e2
+		for _, q := range u.q[s*(K1+K2) : s*(K1+K2)+K1] {
+			meanQ += float64(q)
+		}
+	}
+	st.ESSPolicy, st.ESSPosterior = float32(ess1/float64(B)), float32(ess2/float64(B))
+	st.MeanQ = float32(meanQ / float64(B*K1))
+	aloss, grad := a.trainer.MeanFlowLoss(b.Obs, u.at, u.t, u.h, u.vhat, B)
+	if err := stepWith(a.PolicyOpt, a.Policy.Params, grad, "actor loss", faulty("actor", aloss)); err != nil {
+		return st, &UpdateError{"actor", err}
+	}
+	st.ActorLoss = aloss
+
+	// §2 Average-divergence step with the updated policy, from the same a_0.
+	a.noisyActions()
+	a.fillNormal(u.probes)
+	dloss, grad := a.trainer.DivergenceLoss(b.Obs, u.at, u.t, u.h, u.probes, B)
+	if err := stepWith(a.ADNOpt, a.ADN.Params, grad, "average-divergence loss", faulty("average divergence", dloss)); err != nil {
+		return st, &UpdateError{"average divergence", err}
+	}
+	st.ADNLoss = dloss
+
+	// §5 Temperature: loss α·(Ĥ − H̄), gradient w.r.t. log α the same.
+	var sum float64
+	for _, l := range u.propLogp {
+		sum += float64(l)
+	}
+	st.Entropy = float32(-sum / float64(B*K1))
+	g := alpha * (st.Entropy - a.TargetEntropy())
+	st.AlphaLoss = g
+	u.alphaGrad[0] = g
+	if err := stepWith(a.AlphaOpt, a.LogAlpha, u.alphaGrad[:], "temperature loss", faulty("temperature", g)); err != nil {
+		return st, &UpdateError{"temperature", err}
+	}
+	return st, nil
+}
+
+// noisyActions draws fresh (t, r) and ε and sets a_t = (1−t)·a_0 + t·ε
+// for every state, with t clamped to [TimeGuard, 1 − TimeGuard] and h to
+// [0, t].
+func (a *Agent) noisyActions() {
+	u := &a.u
+	cfg := &a.Config
+	B, d := cfg.BatchSize, a.ActDim
+	cfg.TimeSampler.Sample(a.RNG, u.t, u.h, B)
+	a.fillNormal(u.noise)
+	g := float32(cfg.TimeGuard)
+	for s := 0; s < B; s++ {
+		t := min(max(u.t[s], g), 1-g)
+		u.t[s], u.h[s] = t, min(max(u.h[s], 0), t)
+		for j := s * d; j < (s+1)*d; j++ {
+			u.at[j] = (1-t)*u.a0[j] + t*u.noise[j]
+		}
+	}
+}
+
+// faultHook, set only by tests, makes the loss of a stage NaN to exercise
+// the rollback of an abandoned update.
+var faultHook func(stage string) bool
+
+func faulty(stage string, loss float32) float32 {
+	if faultHook != nil && faultHook(stage) {
+		return float32(math.NaN())
+	}
+	return loss
+}
+
+// stepWith applies an Adam step unless the loss is not finite; Adam
+// itself refuses a non-finite gradient.
+func stepWith(opt *nn.Adam[float32], params, grad []float32, what string, loss float32) error {
+	if l := float64(loss); math.IsNaN(l) || math.IsInf(l, 0) {
+		return &nn.NonFiniteError{What: what, Index: -1, Value: l}
+	}
+	return opt.Step(params, grad)
+}

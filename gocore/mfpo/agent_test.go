@@ -1,0 +1,280 @@
+package mfpo
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/mfpo/mfpo/gocore/nn"
+)
+
+// tinyConfig is a preset small enough for unit tests.
+func tinyConfig() Config {
+	c := DefaultConfig()
+	c.Hidden = []int{32, 32}
+	c.TimeFeatures, c.TimeWidth = 8, 8
+	c.Atoms, c.VMin, c.VMax = 21, -100, 100
+	c.PolicySamples, c.PosteriorSamples = 4, 8
+	c.BatchSize = 16
+	c.BufferSize = 1000
+	c.LearningStarts = 0
+	c.EvalCandidates = 3
+	return c
+}
+
+func TestConfigValidationNamesTheField(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatalf("the default config is invalid: %v", err)
+	}
+	cases := map[string]func(*Config){
+		"Steps":            func(c *Config) { c.Steps = 0 },
+		"PolicySamples":    func(c *Config) { c.PolicySamples = 0 },
+		"PosteriorSamples": func(c *Config) { c.PosteriorSamples = -1 },
+		"VMin":             func(c *Config) { c.VMin, c.VMax = 5, 5 },
+		"Gamma":            func(c *Config) { c.Gamma = 1.5 },
+		"Tau":              func(c *Config) { c.Tau = 0 },
+		"Atoms":            func(c *Config) { c.Atoms = 1 },
+		"Hidden":           func(c *Config) { c.Hidden = nil },
+		"Probes":           func(c *Config) { c.Probes = 0 },
+		"InitAlpha":        func(c *Config) { c.InitAlpha = math.NaN() },
+		"ActorLR":          func(c *Config) { c.ActorLR = -1 },
+		"AlphaLR":          func(c *Config) { c.AlphaLR = math.Inf(1) },
+		"BatchSize":        func(c *Config) { c.BatchSize = 0 },
+		"BufferSize":       func(c *Config) { c.BufferSize = 10 },
+		"TimeGuard":        func(c *Config) { c.TimeGuard = 0.7 },
+		"EvalCandidates":   func(c *Config) { c.EvalCandidates = 0 },
+		"Shards":           func(c *Config) { c.Shards = 0 },
+		"TimeSampler":      func(c *Config) { c.TimeSampler.Std = 0 },
+		"LearningStarts":   func(c *Config) { c.LearningStarts = -1 },
+	}
+	for field, breakIt := range cases {
+		c := DefaultConfig()
+		breakIt(&c)
+		err := c.Validate()
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Field != field || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s: Validate() = %v, want a *ConfigError naming %s", field, err, field)
+		}
+		if _, err := New(c, 3, 1); err == nil {
+			t.Errorf("%s: New accepted the invalid config", field)
+		}
+	}
+	c := DefaultConfig()
+	c.ExactTrace, c.Probes = true, 0 // probes are not needed with the exact trace
+	if err := c.Validate(); err != nil {
+		t.Fatalf("exact trace without probes: %v", err)
+	}
+}
+
+func newTiny(t *testing.T, cfg Config, obsDim, actDim int) *Agent {
+	t.Helper()
+	a, err := New(cfg, obsDim, actDim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	return a
+}
+
+// fill stores n random transitions.
+func fill(t *testing.T, a *Agent, n int) {
+	t.Helper()
+	rng := newTestRNG(99)
+	obs, act, next := make([]float32, a.ObsDim), make([]float32, a.ActDim), make([]float32, a.ObsDim)
+	for i := 0; i < n; i++ {
+		for j := range obs {
+			obs[j], next[j] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		for j := range act {
+			act[j] = float32(2*rng.Float64() - 1)
+		}
+		if err := a.Store(obs, act, float32(rng.NormFloat64()), next, i%7 == 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestActModes(t *testing.T) {
+	a := newTiny(t, tinyConfig(), 3, 2)
+	obs := []float32{0.1, -0.2, 0.3, 1, 2, 3}
+	for _, mode := range []Mode{Sample, BestOfN, Deterministic, Explore} {
+		dst := make([]float32, 4)
+		if err := a.Act(dst, obs, 2, mode); err != nil {
+			t.Fatalf("%v: %v", mode, err)
+		}
+		for _, v := range dst {
+			if !(v >= -1 && v <= 1) {
+				t.Fatalf("%v: action %v outside [−1, 1]", mode, dst)
+			}
+		}
+	}
+	// Deterministic is deterministic; Sample is not.
+	d1, d2 := make([]float32, 4), make([]float32, 4)
+	a.Act(d1, obs, 2, Deterministic)
+	a.Act(d2, obs, 2, Deterministic)
+	s1, s2 := make([]float32, 4), make([]float32, 4)
+	a.Act(s1, obs, 2, Sample)
+	a.Act(s2, obs, 2, Sample)
+	if !equal(d1, d2) || equal(s1, s2) {
+		t.Fatalf("deterministic %v vs %v; samples %v vs %v", d1, d2, s1, s2)
+	}
+	// A batch of one gives the same deterministic action as a batch of two.
+	one := make([]float32, 2)
+	a.Act(one, obs[:3], 1, Deterministic)
+	if math.Abs(float64(one[0]-d1[0])) > 1e-5 || math.Abs(float64(one[1]-d1[1])) > 1e-5 {
+		t.Fatalf("single %v vs batch %v", one, d1[:2])
+	}
+}
+
+func TestActRejectsNonFiniteObservations(t *testing.T) {
+	a := newTiny(t, tinyConfig(), 3, 2)
+	dst := []float32{7, 7}
+	err := a.Act(dst, []float32{0, float32(math.NaN()), 0}, 1, Sample)
+	var nf *nn.NonFiniteError
+	if !errors.As(err, &nf) || dst[0] != 7 || dst[1] != 7 {
+		t.Fatalf("Act on a NaN observation: %v, dst %v", err, dst)
+	}
+}
+
+func TestStoreRejectsNonFiniteTransitions(t *testing.T) {
+	a := newTiny(t, tinyConfig(), 3, 2)
+	err := a.Store([]float32{0, 0, 0}, []float32{0, 0}, float32(math.Inf(1)), []float32{0, 0, 0}, false)
+	if err == nil || a.Stored != 0 || a.Buffer.Len() != 0 {
+		t.Fatalf("Store of an infinite reward: %v, stored %d, buffer %d", err, a.Stored, a.Buffer.Len())
+	}
+}
+
+func TestUpdateNeedsABatch(t *testing.T) {
+	a := newTiny(t, tinyConfig(), 3, 2)
+	fill(t, a, 5)
+	if _, err := a.Update(); !errors.Is(err, ErrNotEnoughData) {
+		t.Fatalf("Update with 5 of 16 transitions: %v", err)
+	}
+}
+
+// state copies every parameter and optimiser state of a.
+func state(a *Agent) [][]float32 {
+	var s [][]float32
+	for _, x := range a.backup.live {
+		s = append(s, append([]float32(nil), x...))
+	}
+	return s
+}
+
+func sameBits(a, b [][]float32) bool {
+	for i := range a {
+		for j := range a[i] {
+			if math.Float32bits(a[i][j]) != math.Float32bits(b[i][j]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func TestDeterminism(t *testing.T) {
+	// Same seed: bit-identical actions, losses and parameters over 50
+	// updates, with 2 shards running in parallel.
+	run := func() ([]Stats, []float32, [][]float32) {
+		cfg := tinyConfig()
+		cfg.Shards = 2
+		a := newTiny(t, cfg, 3, 2)
+		fill(t, a, 200)
+		var stats []Stats
+		var acts []float32
+		obs := []float32{0.5, -0.5, 0.25}
+		for i := 0; i < 50; i++ {
+			st, err := a.Update()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stats = append(stats, st)
+			act := make([]float32, 2)
+			a.Act(act, obs, 1, Sample)
+			acts = append(acts, act...)
+		}
+		return stats, acts, state(a)
+	}
+	s1, a1, p1 := run()
+	s2, a2, p2 := run()
+	for i := range s1 {
+		if s1[i] != s2[i] {
+			t.Fatalf("update %d: stats %+v vs %+v", i, s1[i], s2[i])
+		}
+	}
+	if !equal(a1, a2) || !sameBits(p1, p2) {
+		t.Fatal("same seed, different actions or parameters")
+	}
+	if s1[0] == s1[49] {
+		t.Fatal("the updates changed nothing")
+	}
+}
+
+func TestNonFiniteUpdateRestoresTheAgent(t *testing.T) {
+	a := newTiny(t, tinyConfig(), 3, 2)
+	fill(t, a, 100)
+	for i := 0; i < 3; i++ {
+		if _, err := a.Update(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A non-finite loss in each stage: every earlier stage has already
+	// changed the agent, and all of it must be undone.
+	for _, stage := range []string{"actor", "average divergence", "temperature"} {
+		faultHook = func(s string) bool { return s == stage }
+		before := state(a)
+		updates := a.Updates
+		_, err := a.Update()
+		faultHook = nil
+		var ue *UpdateError
+		var nf *nn.NonFiniteError
+		if !errors.As(err, &ue) || ue.Stage != stage || !errors.As(err, &nf) {
+			t.Fatalf("%s: Update returned %v", stage, err)
+		}
+		if !sameBits(before, state(a)) || a.Updates != updates {
+			t.Fatalf("%s: the abandoned update changed the agent", stage)
+		}
+	}
+	// A NaN parameter in the ADN makes the critic step's log-likelihoods
+	// NaN: the critic step refuses.
+	p := a.ADN.Params
+	p[len(p)-1] = float32(math.NaN())
+	before := state(a)
+	_, err := a.Update()
+	var ue *UpdateError
+	if !errors.As(err, &ue) || ue.Stage != "critic" || !sameBits(before, state(a)) {
+		t.Fatalf("Update with a NaN ADN: %v", err)
+	}
+	// And after the fault, training goes on.
+	p[len(p)-1] = 0
+	if _, err := a.Update(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUpdateAllocatesNothing(t *testing.T) {
+	cfg := tinyConfig()
+	cfg.Shards = 2
+	a := newTiny(t, cfg, 3, 2)
+	fill(t, a, 100)
+	a.Update()
+	if n := testing.AllocsPerRun(5, func() { a.Update() }); n != 0 {
+		t.Fatalf("Update allocates %v times", n)
+	}
+	obs := []float32{1, 2, 3}
+	dst := make([]float32, 2)
+	a.Act(dst, obs, 1, BestOfN)
+	if n := testing.AllocsPerRun(20, func() { a.Act(dst, obs, 1, BestOfN) }); n != 0 {
+		t.Fatalf("Act allocates %v times", n)
+	}
+}
+
+func equal(a, b []float32) bool {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}

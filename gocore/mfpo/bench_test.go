@@ -1,0 +1,115 @@
+package mfpo
+
+import (
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mfpo/mfpo/gocore/blas"
+	"github.com/mfpo/mfpo/gocore/nn"
+)
+
+// updateFLOPs counts the matrix-product FLOPs of one Update analytically
+// (2 per multiply-add; a backward pass counted as twice its forward).
+func updateFLOPs(cfg Config, obsDim, actDim int) float64 {
+	ps := nn.PolicySpec(obsDim, actDim, cfg.Hidden)
+	ps.TimeFeatures, ps.TimeWidth = cfg.TimeFeatures, cfg.TimeWidth
+	ds := nn.AverageDivergenceSpec(obsDim, actDim, cfg.Hidden)
+	ds.TimeFeatures, ds.TimeWidth = cfg.TimeFeatures, cfg.TimeWidth
+	cs := nn.CriticSpec(obsDim, actDim, cfg.Atoms, cfg.Hidden)
+	P, D, C := float64(ps.FLOPs()), float64(ds.FLOPs()), float64(cs.FLOPs())
+	B, K1, K2, T := float64(cfg.BatchSize), float64(cfg.PolicySamples), float64(cfg.PosteriorSamples), float64(cfg.Steps)
+	probes := float64(cfg.Probes)
+	if cfg.ExactTrace {
+		probes = float64(actDim)
+	}
+	critic := B*T*(P+D) + 2*B*C + 2*B*3*C
+	actor := B*K1*T*(P+D) + 2*B*(K1+K2)*C + B*(P+P+2*P)
+	adn := B*(P+probes*P) + B*(D+D+2*D)
+	return critic + actor + adn
+}
+
+// sgemmRate2 measures the machine's SGEMM rate with two goroutines, one
+// per core, each multiplying 1024×256 by 256×256 repeatedly: the median
+// over repeats of the combined GFLOP/s.
+func sgemmRate2() float64 {
+	const m, n, k = 1024, 256, 256
+	bufs := func() ([]float32, []float32, []float32) {
+		r := rand.New(rand.NewPCG(1, 2))
+		f := func(s int) []float32 {
+			x := make([]float32, s)
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			return x
+		}
+		return f(m * k), f(k * n), f(m * n)
+	}
+	var rates []float64
+	for rep := 0; rep < 7; rep++ {
+		var wg sync.WaitGroup
+		counts := make([]int, 2)
+		start := time.Now()
+		for g := 0; g < 2; g++ {
+			wg.Add(1)
+			go func(g int) {
+				defer wg.Done()
+				a, b, c := bufs()
+				for time.Since(start) < 100*time.Millisecond {
+					blas.Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+					counts[g]++
+				}
+			}(g)
+		}
+		wg.Wait()
+		rates = append(rates, float64(counts[0]+counts[1])*2*m*n*k/time.Since(start).Seconds()/1e9)
+	}
+	sort.Float64s(rates)
+	return rates[len(rates)/2]
+}
+
+func benchUpdate(b *testing.B, cfg Config, obsDim, actDim int) {
+	a, err := New(cfg, obsDim, actDim)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	rng := rand.New(rand.NewPCG(1, 1))
+	obs, act, next := make([]float32, obsDim), make([]float32, actDim), make([]float32, obsDim)
+	for i := 0; i < 4*cfg.BatchSize; i++ {
+		for j := range obs {
+			obs[j], next[j] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		for j := range act {
+			act[j] = float32(2*rng.Float64() - 1)
+		}
+		a.Store(obs, act, float32(rng.NormFloat64()), next, false)
+	}
+	if _, err := a.Update(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := a.Update(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	sec := b.Elapsed().Seconds() / float64(b.N)
+	f := updateFLOPs(cfg, obsDim, actDim)
+	peak := sgemmRate2()
+	b.ReportMetric(1/sec, "updates/s")
+	b.ReportMetric(f/1e9, "GFLOP/update")
+	b.ReportMetric(f/sec/1e9, "GFLOP/s")
+	b.ReportMetric(peak, "sgemm2_GFLOP/s")
+	b.ReportMetric(f/sec/1e9/peak, "frac_sgemm2")
+}
+
+// One full update at the paper's defaults, HalfCheetah sizes, 2 shards.
+func BenchmarkUpdatePaper(b *testing.B) { benchUpdate(b, DefaultConfig(), 17, 6) }
+
+// The small preset of the learning tests.
+func BenchmarkUpdateSmall(b *testing.B) { benchUpdate(b, SmallConfig(), 17, 6) }

@@ -1,0 +1,163 @@
+package mfpo
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/mfpo/mfpo/gocore/flow"
+)
+
+// Config holds every hyperparameter of docs/ALGORITHM.md. DefaultConfig
+// returns the authors' published defaults; each field's comment gives its
+// default and the section that uses it.
+type Config struct {
+	// Networks (§7).
+	Hidden       []int // hidden widths of the policy, the ADN and the critics: 256, 256, 256
+	TimeFeatures int   // Fourier frequencies F of each time embedding: 64
+	TimeWidth    int   // width of each time embedding: 64
+
+	// Sampling (§1).
+	Steps int // T, sampler steps: 2
+
+	// Critics (§3).
+	Atoms          int     // C51 atoms: 101
+	VMin, VMax     float64 // support: −1600, 1600
+	Gamma          float64 // discount γ: 0.99
+	Tau            float64 // Polyak rate τ of the target critics: 0.005
+	ClippedDoubleQ bool    // target = the lower-valued target distribution (else their mean); Q in the weights = min (else mean): true
+
+	// Policy improvement (§4).
+	PolicySamples    int     // K1, proposals from the current policy per state: 16
+	PosteriorSamples int     // K2, proposals from the truncated Gaussian posterior per state: 32
+	TimeGuard        float64 // t is clamped to [TimeGuard, 1 − TimeGuard] where §4 divides by t or 1 − t: 1e-4
+	TimeSampler      flow.TimeSampler
+
+	// Average divergence (§2).
+	Probes     int  // Hutchinson probes N: 2
+	ExactTrace bool // exact divergence by d JVPs instead of probes: false
+
+	// Temperature (§5).
+	InitAlpha           float64 // α at the start: 0.01
+	TargetEntropyPerDim float64 // H̄ = TargetEntropyPerDim·d: −0.5
+
+	// Optimisation (§7): Adam, β1 0.9, β2 0.999, ε 1e-8.
+	ActorLR, ADNLR, CriticLR, AlphaLR float64 // 3e-4 each
+	BatchSize                         int     // 256
+
+	// Replay and acting (§6, §7).
+	BufferSize     int // replay capacity: 1 000 000
+	LearningStarts int // uniform random actions and no updates before this many stored transitions: 10 000
+	EvalCandidates int // N of best-of-N evaluation acting (1 = plain sampling): 10
+
+	// Execution.
+	Seed   uint64 // seeds every random draw
+	Shards int    // batch slices computed in parallel: 2. Results depend on Seed and Shards, not on the machine.
+}
+
+// DefaultConfig returns the paper's defaults.
+func DefaultConfig() Config {
+	return Config{
+		Hidden: []int{256, 256, 256}, TimeFeatures: 64, TimeWidth: 64,
+		Steps: 2,
+		Atoms: 101, VMin: -1600, VMax: 1600, Gamma: 0.99, Tau: 0.005, ClippedDoubleQ: true,
+		PolicySamples: 16, PosteriorSamples: 32, TimeGuard: 1e-4, TimeSampler: flow.DefaultTimeSampler(),
+		Probes:    2,
+		InitAlpha: 0.01, TargetEntropyPerDim: -0.5,
+		ActorLR: 3e-4, ADNLR: 3e-4, CriticLR: 3e-4, AlphaLR: 3e-4, BatchSize: 256,
+		BufferSize: 1_000_000, LearningStarts: 10_000, EvalCandidates: 10,
+		Seed: 1, Shards: 2,
+	}
+}
+
+// ConfigError names the invalid field of a Config.
+type ConfigError struct {
+	Field  string
+	Value  any
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("mfpo: invalid config: %s = %v: %s", e.Field, e.Value, e.Reason)
+}
+
+// Validate returns a *ConfigError for the first invalid field.
+func (c Config) Validate() error {
+	bad := func(field string, v any, reason string) error { return &ConfigError{field, v, reason} }
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	if len(c.Hidden) == 0 {
+		return bad("Hidden", c.Hidden, "want at least one hidden layer")
+	}
+	for _, w := range c.Hidden {
+		if w < 1 {
+			return bad("Hidden", c.Hidden, "every width must be ≥ 1")
+		}
+	}
+	switch {
+	case c.TimeFeatures < 1:
+		return bad("TimeFeatures", c.TimeFeatures, "want ≥ 1")
+	case c.TimeWidth < 1:
+		return bad("TimeWidth", c.TimeWidth, "want ≥ 1")
+	case c.Steps < 1:
+		return bad("Steps", c.Steps, "the sampler needs T ≥ 1 steps")
+	case c.Atoms < 2:
+		return bad("Atoms", c.Atoms, "want ≥ 2")
+	case !finite(c.VMin) || !finite(c.VMax) || !(c.VMin < c.VMax):
+		return bad("VMin", fmt.Sprintf("%v (VMax %v)", c.VMin, c.VMax), "want finite VMin < VMax")
+	case !(c.Gamma >= 0 && c.Gamma <= 1):
+		return bad("Gamma", c.Gamma, "want 0 ≤ γ ≤ 1")
+	case !(c.Tau > 0 && c.Tau <= 1):
+		return bad("Tau", c.Tau, "want 0 < τ ≤ 1")
+	case c.PolicySamples < 1:
+		return bad("PolicySamples", c.PolicySamples, "want K1 ≥ 1")
+	case c.PosteriorSamples < 1:
+		return bad("PosteriorSamples", c.PosteriorSamples, "want K2 ≥ 1")
+	case !(c.TimeGuard > 0 && c.TimeGuard < 0.5):
+		return bad("TimeGuard", c.TimeGuard, "want 0 < guard < 0.5")
+	case !c.ExactTrace && c.Probes < 1:
+		return bad("Probes", c.Probes, "want N ≥ 1 Hutchinson probes (or ExactTrace)")
+	case !(c.InitAlpha > 0) || !finite(c.InitAlpha):
+		return bad("InitAlpha", c.InitAlpha, "want a finite α > 0")
+	case !finite(c.TargetEntropyPerDim):
+		return bad("TargetEntropyPerDim", c.TargetEntropyPerDim, "want a finite number")
+	case c.BatchSize < 1:
+		return bad("BatchSize", c.BatchSize, "want ≥ 1")
+	case c.BufferSize < 1:
+		return bad("BufferSize", c.BufferSize, "want ≥ 1")
+	case c.BufferSize < c.BatchSize:
+		return bad("BufferSize", c.BufferSize, fmt.Sprintf("want ≥ BatchSize (%d)", c.BatchSize))
+	case c.LearningStarts < 0:
+		return bad("LearningStarts", c.LearningStarts, "want ≥ 0")
+	case c.EvalCandidates < 1:
+		return bad("EvalCandidates", c.EvalCandidates, "want N ≥ 1")
+	case c.Shards < 1 || c.Shards > 64:
+		return bad("Shards", c.Shards, "want 1 … 64")
+	}
+	for _, lr := range []struct {
+		name string
+		v    float64
+	}{{"ActorLR", c.ActorLR}, {"ADNLR", c.ADNLR}, {"CriticLR", c.CriticLR}, {"AlphaLR", c.AlphaLR}} {
+		if !(lr.v > 0) || !finite(lr.v) {
+			return bad(lr.name, lr.v, "want a finite learning rate > 0")
+		}
+	}
+	if err := c.TimeSampler.Validate(); err != nil {
+		return bad("TimeSampler", c.TimeSampler, err.Error())
+	}
+	return nil
+}
+
+// SmallConfig is a preset for quick experiments, tests and small tasks
+// such as Pendulum: 2×64 networks with 16 Fourier frequencies and 32-wide
+// time embeddings, batch 128, K1 = 8 and K2 = 16 proposals, a 100 000
+// transition buffer and 1 000 random steps first; everything else is the
+// paper's.
+func SmallConfig() Config {
+	c := DefaultConfig()
+	c.Hidden = []int{64, 64}
+	c.TimeFeatures, c.TimeWidth = 16, 32
+	c.BatchSize = 128
+	c.PolicySamples, c.PosteriorSamples = 8, 16
+	c.BufferSize = 100_000
+	c.LearningStarts = 1_000
+	return c
+}
