@@ -1,26 +1,96 @@
-// Package dist samples the standard normal distribution truncated to an
-// interval [lo, hi], the per-dimension proposal of MFPO's posterior
-// importance sampler (docs/ALGORITHM.md §4), where bounds reach tens of
-// standard deviations as t → 0 or 1.
+// Package dist holds the probability distributions mfpo samples from
+// beyond what math/rand/v2 offers. Today that is one: the standard normal
+// truncated to an interval, the per-dimension proposal of the Gaussian
+// posterior in the policy-improvement step (docs/ALGORITHM.md §4,
+// "Proposal 2"):
 //
-// TruncNormal picks a method by where the interval lies (by symmetry an
-// interval entirely below 0 is mirrored onto the positive side):
+//	ε′ ~ N(0, 1) conditioned on lo ≤ ε′ ≤ hi,
+//	density p(x) = φ(x) / (Φ(hi) − Φ(lo)) on [lo, hi],
 //
-//   - lo < 0 < hi: the inverse CDF, x = Φ⁻¹(Φ(lo) + u·(Φ(hi) − Φ(lo))),
-//     with Φ and Φ⁻¹ through math.Erfc and math.Erfcinv; near the mode
-//     there is no loss of precision.
-//   - 0 ≤ lo, narrow ((hi − lo)·hi ≤ 1): uniform proposals on [lo, hi]
-//     accepted with probability exp((lo² − x²)/2) ≥ e^(−1/2).
-//   - 0 ≤ lo < 5: the inverse CDF on the upper tail,
-//     x = Φc⁻¹(Φc(lo) − u·(Φc(lo) − Φc(hi))), Φc(x) = erfc(x/√2)/2.
-//   - lo ≥ 5: Robert's (1995) exponential rejection: x = lo + E/λ with
-//     λ = (lo + √(lo² + 4))/2, accepted with probability
-//     exp(−(x − λ)²/2) and x ≤ hi; acceptance is at least 1 − e^(−1).
+// with φ the standard normal density and Φ its distribution function.
+// Bounds may be infinite and may lie far in a tail (tens of standard
+// deviations and beyond), intervals may be very narrow, and lo == hi is
+// allowed (the draw is then lo). TruncNormal never returns NaN, an
+// infinity, or a value outside [lo, hi].
 //
-// Every result is clamped into [lo, hi], so rounding can never leave the
-// interval, and no branch divides by a probability that can underflow:
-// draws are finite for any finite or one-sided infinite interval.
-// TruncNormalMoments gives the exact mean and variance, computed through
-// the Mills ratio R(x) = Φc(x)/φ(x) so that far tails (Φc(39) ≈ 1e−333)
-// do not underflow.
+// # Sampling: three exact rejection samplers
+//
+// By symmetry, an interval with lo + hi < 0 is mirrored, x = −sample(−hi,
+// −lo), so that the sampler below always sees a ≤ b with b ≥ |a|: the
+// interval lies to the right of 0 or straddles it with its larger part on
+// the right. Then:
+//
+//  1. a < 0 (the interval contains 0, the mode):
+//     - width w = b − a ≤ 1.5: propose x ~ U[a, b], accept with
+//     probability φ(x)/φ(0) = exp(−x²/2). The acceptance rate is
+//     (Φ(b) − Φ(a))·√(2π)/w ≥ 0.72 for any such interval.
+//     - w > 1.5: draw x ~ N(0, 1) until a ≤ x ≤ b. The interval holds 0
+//     and is wider than 1.5, so its mass is ≥ Φ(1.5) − ½ = 0.43.
+//  2. a ≥ 0 and a small density drop across the interval,
+//     Δ = (b² − a²)/2 ≤ 1: propose x = a + y, y ~ U[0, w], accept with
+//     probability φ(x)/φ(a) = exp(−y(a + y/2)). The exponent is convex in
+//     y and at most Δ, so the acceptance rate is ≥ (1 − e^−Δ)/Δ ≥ 0.63.
+//     This covers every very narrow interval, however far out, with no
+//     cancellation: only the offset y is ever formed.
+//  3. a ≥ 0 and Δ > 1 (a tail): Robert's (1995) exponential rejection. The
+//     proposal is an exponential of rate λ = (a + √(a² + 4))/2 (the
+//     optimal rate for the one-sided tail) shifted to a and truncated to
+//     [a, b]: y = E/λ with E ~ Exp(1), folded into [0, w] as y mod w when
+//     it overshoots (the exponential is memoryless, so y mod w is exactly
+//     the truncated exponential; an overshoot has probability e^−λw, at
+//     most e^−1). The ratio of target to proposal is proportional to
+//     exp(−(x − λ)²/2), which on [a, b] peaks at m = min(λ, b), so x = a + y
+//     is accepted with probability exp(−((x − λ)² − (m − λ)²)/2). Everything
+//     is written in offsets from a (d = λ − a = 2/(a + √(a² + 4)), formed
+//     without cancellation), so bounds of 40, 10⁶ or 10³⁰⁰ work alike; the
+//     acceptance rate is ≥ 0.76 for one-sided tails and tends to 1 as a
+//     grows.
+//
+// Each accept test compares a second Exp(1) variate with half the
+// log-ratio, so no logarithm or exponential is evaluated; the standard
+// normal and exponential variates come from math/rand/v2's ziggurats.
+// Every loop's acceptance rate is bounded away from 0 (the lowest bound
+// above is normal rejection's 0.43; measured over a grid of intervals the
+// mean cost is at most about 3.2 random 64-bit words per draw), and the
+// result is finally clamped into [a, b] to absorb the last rounding of
+// a + y.
+//
+// Why not the inverse CDF: x = Φ⁻¹(Φ(a) + U·(Φ(b) − Φ(a))) costs two
+// complementary error functions and an inverse one (several times the
+// rejection samplers' cost), loses all precision once Φ(b) − Φ(a) is
+// below the rounding of Φ(a) (narrow intervals) and needs a separate
+// log-space branch where Φ underflows (a ≳ 37). The rejection samplers are
+// exact in all three regimes and draw a variable number of uniforms; the
+// same seed still gives the same draws.
+//
+// # Moments
+//
+// TruncNormalMoments gives the mean and variance, with the same mirroring
+// (the mean changes sign) and in three regimes:
+//
+//   - Δ ≤ 1 (narrow, the drop defined as b²/2 when the interval straddles
+//     0): 20-point Gauss–Legendre quadrature of the moments of the offset
+//     y = x − a under the weight exp(−y(a + y/2)) on [0, w], the variance
+//     formed as a centred second moment. The weight varies by at most a
+//     factor e² on the interval, so the rule is exact to rounding, and
+//     nothing cancels for any width (down to w = 0).
+//   - a < 0, Δ > 1 (a wide interval around 0): Z = 1 − Φ(a) − Q(b), with
+//     Q(x) = Φ(−x) = erfc(x/√2)/2, mean = (φ(a) − φ(b))/Z, variance =
+//     1 + (aφ(a) − bφ(b))/Z − mean². Z > 0.42 and the variance > 0.1 here.
+//   - a ≥ 0, Δ > 1 (a tail): from one-sided tails. With the Mills ratio
+//     R(x) = Q(x)/φ(x), the one-sided tail [x, ∞) has mean x + t and
+//     variance t(s − t), where R(x) = 1/(x + t), t = 1/(x + s) and
+//     s = 2/(x + 3/(x + 4/(x + …))) (Laplace's continued fraction; for
+//     x < 2, R comes from math.Erfc and t, s from it). These forms never
+//     subtract numbers of the size of x. The interval [a, b] is the tail
+//     [a, ∞) less the tail [b, ∞), which has relative weight
+//     π = e^−Δ·R(b)/R(a) < e^−1, and the law of total variance gives
+//     mean − a = (t_a − π(w + t_b))/(1 − π) and
+//     variance = (V_a − π V_b − π(1 − π)(w + t_b − (mean − a))²)/(1 − π).
+//     Because π < e^−1 the subtractions lose at most about a decimal
+//     digit, whatever a is.
+//
+// Far out, the one-sided tail [a, ∞) has mean a + 1/a − 2/a³ + … and
+// variance 1/a² − 6/a⁴ + …; the tests check this and, for moderate
+// intervals, compare with numerical integration.
 package dist

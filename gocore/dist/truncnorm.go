@@ -1,124 +1,95 @@
 package dist
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 )
 
-// TruncNormal draws x ~ N(0, 1) conditioned on lo ≤ x ≤ hi. The bounds may
-// be infinite; it panics on lo > hi or a NaN bound.
+// Regime thresholds; see the package documentation.
+const (
+	// uniformWidth is the widest interval around 0 sampled by uniform
+	// proposals; wider ones use plain normal rejection.
+	uniformWidth = 1.5
+	// narrowDrop is the largest density drop Δ = (b² − a²)/2 on an
+	// interval right of 0 that is sampled by uniform proposals and whose
+	// moments are computed by quadrature.
+	narrowDrop = 1.0
+)
+
+// TruncNormal draws x ~ N(0, 1) conditioned on lo ≤ x ≤ hi
+// (docs/ALGORITHM.md §4, Proposal 2). lo and hi may be infinite; lo == hi
+// returns lo. The result is always finite and inside [lo, hi]. It panics
+// when a bound is NaN, when lo > hi, or when lo == hi is infinite. It
+// allocates nothing.
 func TruncNormal(rng *rand.Rand, lo, hi float64) float64 {
 	if !(lo <= hi) {
-		panic(fmt.Sprintf("dist: TruncNormal: interval [%v, %v] is empty or NaN", lo, hi))
+		panic("dist: TruncNormal: want lo ≤ hi and no NaN bound")
 	}
-	switch {
-	case lo == hi:
+	if lo == hi {
+		if math.IsInf(lo, 0) {
+			panic("dist: TruncNormal: empty interval at infinity")
+		}
 		return lo
-	case hi <= 0:
-		return -upperTail(rng, -hi, -lo)
-	case lo >= 0:
-		return upperTail(rng, lo, hi)
 	}
-	// lo < 0 < hi: the inverse CDF around the mode.
-	plo, phi := cdf(lo), cdf(hi)
-	x := quantile(plo + rng.Float64()*(phi-plo))
-	return min(max(x, lo), hi)
+	if lo+hi < 0 { // mirror so that the larger part lies right of 0
+		return -sampleRight(rng, -hi, -lo)
+	}
+	return sampleRight(rng, lo, hi) // also (−∞, ∞): lo + hi is NaN
 }
 
-// upperTail draws from N(0, 1) truncated to [a, b], 0 ≤ a < b.
-func upperTail(rng *rand.Rand, a, b float64) float64 {
-	switch {
-	case (b-a)*b <= 1:
-		for {
-			x := a + (b-a)*rng.Float64()
-			if rng.Float64() <= math.Exp((a*a-x*x)/2) {
-				return min(x, b)
+// sampleRight samples N(0, 1) on [a, b] for a < b, b ≥ |a|.
+func sampleRight(rng *rand.Rand, a, b float64) float64 {
+	w := b - a
+	if a < 0 {
+		if w <= uniformWidth {
+			// Uniform proposal, envelope φ(0).
+			for {
+				x := a + w*rng.Float64()
+				if rng.ExpFloat64() >= 0.5*x*x {
+					return min(x, b)
+				}
 			}
 		}
-	case a < 5:
-		qa, qb := tail(a), tail(b)
-		x := tailQuantile(qa - rng.Float64()*(qa-qb))
-		return min(max(x, a), b)
-	}
-	lambda := (a + math.Sqrt(a*a+4)) / 2
-	for {
-		x := a + rng.ExpFloat64()/lambda
-		if x <= b && rng.Float64() <= math.Exp(-(x-lambda)*(x-lambda)/2) {
-			return x
+		for {
+			if x := rng.NormFloat64(); a <= x && x <= b {
+				return x
+			}
 		}
 	}
+	if 0.5*w*(a+b) <= narrowDrop {
+		// Uniform proposal of the offset y = x − a, envelope φ(a).
+		for {
+			y := w * rng.Float64()
+			if rng.ExpFloat64() >= y*(a+0.5*y) {
+				return min(a+y, b)
+			}
+		}
+	}
+	return robert(rng, a, b, w)
 }
 
-// cdf is Φ(x); tail is Φc(x) = 1 − Φ(x); quantile and tailQuantile their
-// inverses.
-func cdf(x float64) float64          { return 0.5 * math.Erfc(-x/math.Sqrt2) }
-func tail(x float64) float64         { return 0.5 * math.Erfc(x/math.Sqrt2) }
-func quantile(p float64) float64     { return -math.Sqrt2 * math.Erfcinv(2*p) }
-func tailQuantile(q float64) float64 { return math.Sqrt2 * math.Erfcinv(2*q) }
-func density(x float64) float64      { return math.Exp(-x*x/2) / math.Sqrt(2*math.Pi) }
-
-// TruncNormalMoments returns the mean and variance of N(0, 1) truncated
-// to [lo, hi] (lo < hi; the bounds may be infinite).
-func TruncNormalMoments(lo, hi float64) (mean, variance float64) {
-	if !(lo < hi) {
-		panic(fmt.Sprintf("dist: TruncNormalMoments: interval [%v, %v] is empty, a point or NaN", lo, hi))
+// robert samples N(0, 1) on [a, b], a ≥ 0, w = b − a (possibly +Inf), by
+// rejection from the exponential of rate λ = a + d shifted to a and
+// truncated to [a, b] (Robert 1995).
+func robert(rng *rand.Rand, a, b, w float64) float64 {
+	var d float64 // λ − a
+	if a < 1e150 {
+		d = 2 / (a + math.Sqrt(a*a+4))
+	} else {
+		d = 1 / a // a² would overflow; d = 1/a to 1 part in 10³⁰⁰
 	}
-	if hi <= 0 {
-		m, v := TruncNormalMoments(-hi, -lo)
-		return -m, v
+	lam := a + d
+	em := min(d, w) - d // offset of the ratio's peak from λ
+	em2 := em * em
+	for {
+		y := rng.ExpFloat64() / lam
+		if y > w { // fold: y mod w is the exponential truncated to [0, w]
+			y -= w * math.Floor(y/w)
+			y = max(0, min(y, w))
+		}
+		e := y - d
+		if 2*rng.ExpFloat64() >= e*e-em2 {
+			return min(a+y, b)
+		}
 	}
-	if lo < 0 {
-		// Straddling the mode: Z = Φ(hi) − Φ(lo) is not small.
-		z := cdf(hi) - cdf(lo)
-		m := (densityOrZero(lo) - densityOrZero(hi)) / z
-		s := (xDensity(lo) - xDensity(hi)) / z
-		return m, 1 + s - m*m
-	}
-	// 0 ≤ lo < hi: divide through by φ(lo), with e = φ(hi)/φ(lo):
-	// Z/φ(lo) = R(lo) − e·R(hi), mean = (1 − e)/(Z/φ(lo)),
-	// E[x²] − 1 = (lo − hi·e)/(Z/φ(lo)).
-	e := 0.0
-	if !math.IsInf(hi, 1) {
-		e = math.Exp((lo*lo - hi*hi) / 2)
-	}
-	rhi := 0.0
-	if e > 0 {
-		rhi = mills(hi)
-	}
-	z := mills(lo) - e*rhi
-	m := (1 - e) / z
-	s := lo
-	if e > 0 {
-		s -= hi * e
-	}
-	s /= z
-	return m, 1 + s - m*m
-}
-
-func densityOrZero(x float64) float64 {
-	if math.IsInf(x, 0) {
-		return 0
-	}
-	return density(x)
-}
-
-func xDensity(x float64) float64 {
-	if math.IsInf(x, 0) {
-		return 0
-	}
-	return x * density(x)
-}
-
-// mills is the Mills ratio R(x) = Φc(x)/φ(x) for x ≥ 0: directly below 5,
-// by its continued fraction 1/(x + 1/(x + 2/(x + 3/(x + …)))) above.
-func mills(x float64) float64 {
-	if x < 5 {
-		return tail(x) / density(x)
-	}
-	f := x
-	for k := 60; k >= 1; k-- {
-		f = x + float64(k)/f
-	}
-	return 1 / f
 }

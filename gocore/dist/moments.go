@@ -1,0 +1,165 @@
+package dist
+
+import "math"
+
+// TruncNormalMoments returns the mean and variance of N(0, 1) conditioned
+// on lo ≤ x ≤ hi, the distribution TruncNormal samples, computed without
+// cancellation in the tails and for narrow intervals (see the package
+// documentation). lo == hi gives (lo, 0). It panics like TruncNormal.
+func TruncNormalMoments(lo, hi float64) (mean, variance float64) {
+	if !(lo <= hi) {
+		panic("dist: TruncNormalMoments: want lo ≤ hi and no NaN bound")
+	}
+	if lo == hi {
+		if math.IsInf(lo, 0) {
+			panic("dist: TruncNormalMoments: empty interval at infinity")
+		}
+		return lo, 0
+	}
+	if math.IsInf(lo, -1) && math.IsInf(hi, 1) {
+		return 0, 1
+	}
+	sign, a, b := 1.0, lo, hi
+	if lo+hi < 0 {
+		sign, a, b = -1, -hi, -lo
+	}
+	w := b - a
+	drop := 0.5 * b * b
+	if a >= 0 {
+		drop = 0.5 * w * (a + b)
+	}
+	switch {
+	case drop <= narrowDrop:
+		mean, variance = narrowMoments(a, w)
+	case a < 0:
+		mean, variance = centralMoments(a, b)
+	default:
+		mean, variance = tailMoments(a, b, w, drop)
+	}
+	return sign * mean, variance
+}
+
+// narrowMoments integrates the moments of y = x − a over [0, w] under
+// the weight exp(−y(a + y/2)) = φ(a + y)/φ(a) with Gauss–Legendre.
+func narrowMoments(a, w float64) (mean, variance float64) {
+	h := 0.5 * w
+	var z, m1 float64
+	var f, y [2 * len(glNodes)]float64
+	for i, u := range glNodes {
+		for j, s := range [2]float64{-1, 1} {
+			k := 2*i + j
+			y[k] = h + s*h*u
+			f[k] = glWeights[i] * math.Exp(-y[k]*(a+0.5*y[k]))
+			z += f[k]
+			m1 += f[k] * y[k]
+		}
+	}
+	m1 /= z
+	var m2 float64
+	for k := range y {
+		d := y[k] - m1
+		m2 += f[k] * d * d
+	}
+	return a + m1, m2 / z
+}
+
+// centralMoments is for a < 0 < b (b may be +Inf) with the interval
+// holding most of the mass near 0.
+func centralMoments(a, b float64) (mean, variance float64) {
+	z := 1 - 0.5*math.Erfc(-a/math.Sqrt2) - 0.5*math.Erfc(b/math.Sqrt2)
+	pa, pb := pdf(a), pdf(b)
+	apa, bpb := 0.0, 0.0 // a·φ(a), b·φ(b), 0 at infinite bounds
+	if !math.IsInf(a, 0) {
+		apa = a * pa
+	}
+	if !math.IsInf(b, 0) {
+		bpb = b * pb
+	}
+	mean = (pa - pb) / z
+	variance = 1 + (apa-bpb)/z - mean*mean
+	return mean, variance
+}
+
+// tailMoments is for 0 ≤ a < b (b may be +Inf) with e^−drop < e^−1.
+func tailMoments(a, b, w, drop float64) (mean, variance float64) {
+	ta, sa := mills(a)
+	va := ta * (sa - ta)
+	if math.IsInf(b, 1) {
+		return a + ta, va
+	}
+	tb, sb := mills(b)
+	vb := tb * (sb - tb)
+	// π = Q(b)/Q(a) = e^−drop·R(b)/R(a), R(x) = 1/(x + t_x).
+	p := math.Exp(-drop) * (a + ta) / (b + tb)
+	nu := (ta - p*(w+tb)) / (1 - p)
+	dm := w + tb - nu
+	variance = (va - p*vb - p*(1-p)*dm*dm) / (1 - p)
+	return a + nu, variance
+}
+
+// mills returns t and s for x ≥ 0, where the Mills ratio is
+// R(x) = Q(x)/φ(x) = 1/(x + t) and t = 1/(x + s): the one-sided tail
+// [x, ∞) has mean x + t and variance t(s − t).
+func mills(x float64) (t, s float64) {
+	if x < 2 {
+		r := math.Sqrt(math.Pi/2) * math.Erfc(x/math.Sqrt2) * math.Exp(0.5*x*x)
+		t = 1/r - x
+		return t, 1/t - x
+	}
+	// s = 2/(x + 3/(x + 4/(x + …))), evaluated backwards from depth n:
+	// 16 + 600/x² terms give full double precision for x ≥ 2.
+	n := 16
+	if x < 1e3 {
+		n += int(600 / (x * x))
+	}
+	f := 0.0
+	for k := n; k >= 2; k-- {
+		f = float64(k) / (x + f)
+	}
+	return 1 / (x + f), f
+}
+
+// pdf is the standard normal density φ(x).
+func pdf(x float64) float64 {
+	return math.Exp(-0.5*x*x) / math.Sqrt(2*math.Pi)
+}
+
+// glNodes and glWeights are the non-negative halves of the 20-point
+// Gauss–Legendre rule on [−1, 1] (nodes ±u_i, weights w_i).
+var glNodes, glWeights = legendre(20)
+
+// legendre computes the n-point Gauss–Legendre rule (n even) by Newton's
+// method on P_n from the usual initial guesses, returning the n/2
+// positive nodes and their weights.
+func legendre(n int) ([10]float64, [10]float64) {
+	var nodes, weights [10]float64
+	if n != 2*len(nodes) {
+		panic("dist: legendre: rule size mismatch")
+	}
+	for i := range nodes {
+		u := math.Cos(math.Pi * (float64(i) + 0.75) / (float64(n) + 0.5))
+		var dp float64
+		for iter := 0; iter < 100; iter++ {
+			// P_n(u) and P_n′(u) by the three-term recurrence.
+			p0, p1 := 1.0, u
+			for k := 2; k <= n; k++ {
+				p0, p1 = p1, ((2*float64(k)-1)*u*p1-(float64(k)-1)*p0)/float64(k)
+			}
+			dp = float64(n) * (u*p1 - p0) / (u*u - 1)
+			du := p1 / dp
+			u -= du
+			if math.Abs(du) < 1e-16 {
+				break
+			}
+		}
+		// Recompute P_n′ at the converged node for the weight.
+		p0, p1 := 1.0, u
+		for k := 2; k <= n; k++ {
+			p0, p1 = p1, ((2*float64(k)-1)*u*p1-(float64(k)-1)*p0)/float64(k)
+		}
+		dp = float64(n) * (u*p1 - p0) / (u*u - 1)
+		nodes[i] = u
+		weights[i] = 2 / ((1 - u*u) * dp * dp)
+	}
+	return nodes, weights
+}
