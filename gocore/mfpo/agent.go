@@ -40,6 +40,18 @@ type Agent struct {
 	u       updateBuffers
 	act     actBuffers
 	backup  snapshot
+
+	// Per-shard state of the per-state loops of the actor step.
+	perState            []perStateShard
+	alpha               float64 // α of the update in progress
+	posteriorFn, snisFn func(int)
+}
+
+type perStateShard struct {
+	pcg               *rand.PCG
+	rng               *rand.Rand
+	weights           []float64 // [K1+K2]
+	ess1, ess2, meanQ float64
 }
 
 // Stats are the figures of one update.
@@ -81,7 +93,6 @@ type updateBuffers struct {
 	a0, noise, at, t, h, vhat   []float32 // [B×d] or [B]
 	cand, q                     []float32 // [B·(K1+K2)×d], [B·(K1+K2)]
 	probes                      []float32 // [B×N×d]
-	weights                     []float64 // [K1+K2]
 	alphaGrad                   [1]float32
 }
 
@@ -145,8 +156,13 @@ func New(cfg Config, obsDim, actDim int) (*Agent, error) {
 		a0: make([]float32, B*d), noise: make([]float32, B*d), at: make([]float32, B*d),
 		t: make([]float32, B), h: make([]float32, B), vhat: make([]float32, B*d),
 		cand: make([]float32, B*(K1+K2)*d), q: make([]float32, B*(K1+K2)),
-		probes: make([]float32, B*max(cfg.Probes, 1)*d), weights: make([]float64, K1+K2),
+		probes: make([]float32, B*max(cfg.Probes, 1)*d),
 	}
+	for range cfg.Shards {
+		pcg := rand.NewPCG(0, 0)
+		a.perState = append(a.perState, perStateShard{pcg: pcg, rng: rand.New(pcg), weights: make([]float64, K1+K2)})
+	}
+	a.posteriorFn, a.snisFn = a.posteriorShard, a.snisShard
 	a.backup = newSnapshot(a)
 	return a, nil
 }
@@ -230,23 +246,21 @@ func (a *Agent) update() (Stats, error) {
 	}
 	a.noisyActions()
 	// K2 posterior proposals per state; the K1 + K2 candidates of state s
-	// are rows s·(K1+K2) … of cand, scored by the online critics.
-	for s := 0; s < B; s++ {
-		c := u.cand[s*(K1+K2)*d : (s+1)*(K1+K2)*d]
-		copy(c[:K1*d], u.prop[s*K1*d:(s+1)*K1*d])
-		samplePosterior(a.RNG, c[K1*d:], u.at[s*d:(s+1)*d], float64(u.t[s]))
+	// are rows s·(K1+K2) … of cand, scored by the online critics; then the
+	// SNIS velocity of each state. Both per-state loops run on the shards,
+	// each with its own random stream seeded from the agent's.
+	for k := range a.perState {
+		a.perState[k].pcg.Seed(a.RNG.Uint64(), a.RNG.Uint64())
 	}
+	a.runShards(a.posteriorFn)
 	a.Critics.Values(u.q, b.Obs, K1+K2, u.cand, B*(K1+K2), critic.OnlineMin)
+	a.alpha = float64(alpha)
+	a.runShards(a.snisFn)
 	var ess1, ess2, meanQ float64
-	for s := 0; s < B; s++ {
-		e1, e2 := snisVelocity(u.vhat[s*d:(s+1)*d], u.at[s*d:(s+1)*d], float64(u.t[s]),
-			u.cand[s*(K1+K2)*d:(s+1)*(K1+K2)*d], u.q[s*(K1+K2):(s+1)*(K1+K2)], u.propLogp[s*K1:(s+1)*K1],
-			K1, K2, float64(alpha), u.weights)
-		ess1 += e1
-		ess2 += e2
-		for _, q := range u.q[s*(K1+K2) : s*(K1+K2)+K1] {
-			meanQ += float64(q)
-		}
+	for k := range a.perState {
+		ess1 += a.perState[k].ess1
+		ess2 += a.perState[k].ess2
+		meanQ += a.perState[k].meanQ
 	}
 	st.ESSPolicy, st.ESSPosterior = float32(ess1/float64(B)), float32(ess2/float64(B))
 	st.MeanQ = float32(meanQ / float64(B*K1))
@@ -278,6 +292,49 @@ func (a *Agent) update() (Stats, error) {
 		return st, &UpdateError{"temperature", err}
 	}
 	return st, nil
+}
+
+// posteriorShard fills shard k's states' candidates: the K1 policy
+// proposals, then K2 draws of the truncated posterior (§4).
+func (a *Agent) posteriorShard(k int) {
+	u := &a.u
+	cfg := &a.Config
+	K1, K2, d := cfg.PolicySamples, cfg.PosteriorSamples, a.ActDim
+	lo, hi := par.Range(cfg.BatchSize, len(a.perState), k)
+	for s := lo; s < hi; s++ {
+		c := u.cand[s*(K1+K2)*d : (s+1)*(K1+K2)*d]
+		copy(c[:K1*d], u.prop[s*K1*d:(s+1)*K1*d])
+		samplePosterior(a.perState[k].rng, c[K1*d:], u.at[s*d:(s+1)*d], float64(u.t[s]))
+	}
+}
+
+// snisShard computes the velocity targets of shard k's states and their
+// ESS and Q sums.
+func (a *Agent) snisShard(k int) {
+	u := &a.u
+	cfg := &a.Config
+	K1, K2, d := cfg.PolicySamples, cfg.PosteriorSamples, a.ActDim
+	ps := &a.perState[k]
+	ps.ess1, ps.ess2, ps.meanQ = 0, 0, 0
+	lo, hi := par.Range(cfg.BatchSize, len(a.perState), k)
+	for s := lo; s < hi; s++ {
+		q := u.q[s*(K1+K2) : (s+1)*(K1+K2)]
+		e1, e2 := snisVelocity(u.vhat[s*d:(s+1)*d], u.at[s*d:(s+1)*d], float64(u.t[s]),
+			u.cand[s*(K1+K2)*d:(s+1)*(K1+K2)*d], q, u.propLogp[s*K1:(s+1)*K1], K1, K2, a.alpha, ps.weights)
+		ps.ess1 += e1
+		ps.ess2 += e2
+		for _, v := range q[:K1] {
+			ps.meanQ += float64(v)
+		}
+	}
+}
+
+func (a *Agent) runShards(f func(int)) {
+	if a.pool == nil {
+		f(0)
+		return
+	}
+	a.pool.Run(f)
 }
 
 // noisyActions draws fresh (t, r) and ε and sets a_t = (1−t)·a_0 + t·ε
