@@ -36,14 +36,15 @@ test-go: ## Go unit tests (both BLAS backends when OpenBLAS is present)
 	$(GO) test $(GOFLAGS_TAGS) ./...
 	@if [ -n "$(GOTAGS)" ]; then echo "== again with the gonum fallback (learning runs only once, above)"; $(GO) test -count=1 -skip '^TestLearn' ./gocore/...; fi
 
-demo: setup ## the main job: train a small MLP regression, then the benchmark summary
-	$(GO) run $(GOFLAGS_TAGS) ./examples/regress
-	@$(MAKE) --no-print-directory bench BENCHCOUNT=3
+demo: setup ## the main job: train an MFPO agent on Pendulum (Go) and print its learning curve and evaluation
+	$(GO) run $(GOFLAGS_TAGS) ./examples/pendulum
 
-bench: ## the nn benchmarks with GFLOP/s and fraction of the same-run SGEMM rate
+bench: ## the nn benchmarks (GFLOP/s, fraction of the same-run SGEMM rate) and the full-update benchmarks
 	@mkdir -p $(BUILD)
 	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench . -benchtime 1s -count $(BENCHCOUNT) ./gocore/nn | tee $(BUILD)/bench.txt
 	@$(GO) run ./bench/summary < $(BUILD)/bench.txt | tee $(BUILD)/bench.md
+	$(GO) test $(GOFLAGS_TAGS) -run '^$$' -bench Update -benchtime 10x -count $(BENCHCOUNT) ./gocore/mfpo | tee $(BUILD)/bench-update.txt
+	@$(GO) run ./bench/summary < $(BUILD)/bench-update.txt | tee $(BUILD)/bench-update.md
 
 include mk/capi.mk
 include mk/python.mk

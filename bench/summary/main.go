@@ -19,9 +19,13 @@ import (
 var columns = []struct{ unit, heading string }{
 	{"ns/op", "median time"},
 	{"µs/action", "µs/action"},
+	{"updates/s", "updates/s"},
+	{"GFLOP/update", "GFLOP/update"},
 	{"GFLOP/s", "GFLOP/s"},
 	{"sgemm_GFLOP/s", "SGEMM GFLOP/s (same shapes, same run)"},
 	{"frac_sgemm", "fraction of SGEMM"},
+	{"sgemm2_GFLOP/s", "2-core SGEMM GFLOP/s (same run)"},
+	{"frac_sgemm2", "fraction of 2-core SGEMM"},
 	{"allocs/op", "allocs/op"},
 }
 
@@ -63,18 +67,29 @@ func summarize(r io.Reader, w io.Writer) error {
 	if len(order) == 0 {
 		return fmt.Errorf("no benchmark results in the input")
 	}
+	// Only the columns some benchmark reports.
+	var shown []int
+	for i, c := range columns {
+		for _, name := range order {
+			if len(values[name][c.unit]) > 0 {
+				shown = append(shown, i)
+				break
+			}
+		}
+	}
 	fmt.Fprint(w, "| benchmark | runs |")
-	for _, c := range columns {
-		fmt.Fprintf(w, " %s |", c.heading)
+	for _, i := range shown {
+		fmt.Fprintf(w, " %s |", columns[i].heading)
 	}
 	fmt.Fprint(w, "\n|---|---|")
-	for range columns {
+	for range shown {
 		fmt.Fprint(w, "---|")
 	}
 	fmt.Fprintln(w)
 	for _, name := range order {
 		fmt.Fprintf(w, "| %s | %d |", name, len(values[name]["ns/op"]))
-		for _, c := range columns {
+		for _, i := range shown {
+			c := columns[i]
 			vs := values[name][c.unit]
 			if len(vs) == 0 {
 				fmt.Fprint(w, " – |")
@@ -107,7 +122,7 @@ func format(unit string, v float64) string {
 			return fmt.Sprintf("%.1f µs", v/1e3)
 		}
 		return fmt.Sprintf("%.0f ns", v)
-	case "frac_sgemm":
+	case "frac_sgemm", "frac_sgemm2", "GFLOP/update":
 		return fmt.Sprintf("%.2f", v)
 	case "allocs/op":
 		return fmt.Sprintf("%.0f", v)
