@@ -12,9 +12,10 @@ import (
 // rows of a batch of B get r = t (plain flow matching for them). With
 // Uniform, t′ and r′ are U(0, 1) instead of logit-normal.
 type TimeSampler struct {
-	Mean, Std         float64 // −0.4, 1.0
-	FlowMatchingRatio float64 // 0.75
-	Uniform           bool
+	Mean              float64 `json:"mean"`                // −0.4
+	Std               float64 `json:"std"`                 // 1.0
+	FlowMatchingRatio float64 `json:"flow_matching_ratio"` // 0.75
+	Uniform           bool    `json:"uniform"`
 }
 
 // DefaultTimeSampler is the paper's logit-normal sampler.

@@ -12,46 +12,50 @@ import (
 // default and the section that uses it.
 type Config struct {
 	// Networks (§7).
-	Hidden       []int // hidden widths of the policy, the ADN and the critics: 256, 256, 256
-	TimeFeatures int   // Fourier frequencies F of each time embedding: 64
-	TimeWidth    int   // width of each time embedding: 64
+	Hidden       []int `json:"hidden"`        // hidden widths of the policy, the ADN and the critics: 256, 256, 256
+	TimeFeatures int   `json:"time_features"` // Fourier frequencies F of each time embedding: 64
+	TimeWidth    int   `json:"time_width"`    // width of each time embedding: 64
 
 	// Sampling (§1).
-	Steps int // T, sampler steps: 2
+	Steps int `json:"steps"` // T, sampler steps: 2
 
 	// Critics (§3).
-	Atoms          int     // C51 atoms: 101
-	VMin, VMax     float64 // support: −1600, 1600
-	Gamma          float64 // discount γ: 0.99
-	Tau            float64 // Polyak rate τ of the target critics: 0.005
-	ClippedDoubleQ bool    // target = the lower-valued target distribution (else their mean); Q in the weights = min (else mean): true
+	Atoms          int     `json:"atoms"` // C51 atoms: 101
+	VMin           float64 `json:"v_min"` // support: −1600, 1600 (VMax)
+	VMax           float64 `json:"v_max"`
+	Gamma          float64 `json:"gamma"`            // discount γ: 0.99
+	Tau            float64 `json:"tau"`              // Polyak rate τ of the target critics: 0.005
+	ClippedDoubleQ bool    `json:"clipped_double_q"` // target = the lower-valued target distribution (else their mean); Q in the weights = min (else mean): true
 
 	// Policy improvement (§4).
-	PolicySamples    int     // K1, proposals from the current policy per state: 16
-	PosteriorSamples int     // K2, proposals from the truncated Gaussian posterior per state: 32
-	TimeGuard        float64 // t is clamped to [TimeGuard, 1 − TimeGuard] where §4 divides by t or 1 − t: 1e-4
-	TimeSampler      flow.TimeSampler
+	PolicySamples    int              `json:"policy_samples"`    // K1, proposals from the current policy per state: 16
+	PosteriorSamples int              `json:"posterior_samples"` // K2, proposals from the truncated Gaussian posterior per state: 32
+	TimeGuard        float64          `json:"time_guard"`        // t is clamped to [TimeGuard, 1 − TimeGuard] where §4 divides by t or 1 − t: 1e-4
+	TimeSampler      flow.TimeSampler `json:"time_sampler"`
 
 	// Average divergence (§2).
-	Probes     int  // Hutchinson probes N: 2
-	ExactTrace bool // exact divergence by d JVPs instead of probes: false
+	Probes     int  `json:"probes"`      // Hutchinson probes N: 2
+	ExactTrace bool `json:"exact_trace"` // exact divergence by d JVPs instead of probes: false
 
 	// Temperature (§5).
-	InitAlpha           float64 // α at the start: 0.01
-	TargetEntropyPerDim float64 // H̄ = TargetEntropyPerDim·d: −0.5
+	InitAlpha           float64 `json:"init_alpha"`             // α at the start: 0.01
+	TargetEntropyPerDim float64 `json:"target_entropy_per_dim"` // H̄ = TargetEntropyPerDim·d: −0.5
 
 	// Optimisation (§7): Adam, β1 0.9, β2 0.999, ε 1e-8.
-	ActorLR, ADNLR, CriticLR, AlphaLR float64 // 3e-4 each
-	BatchSize                         int     // 256
+	ActorLR   float64 `json:"actor_lr"` // 3e-4 each
+	ADNLR     float64 `json:"adn_lr"`
+	CriticLR  float64 `json:"critic_lr"`
+	AlphaLR   float64 `json:"alpha_lr"`
+	BatchSize int     `json:"batch_size"` // 256
 
 	// Replay and acting (§6, §7).
-	BufferSize     int // replay capacity: 1 000 000
-	LearningStarts int // uniform random actions and no updates before this many stored transitions: 10 000
-	EvalCandidates int // N of best-of-N evaluation acting (1 = plain sampling): 10
+	BufferSize     int `json:"buffer_size"`     // replay capacity: 1 000 000
+	LearningStarts int `json:"learning_starts"` // uniform random actions and no updates before this many stored transitions: 10 000
+	EvalCandidates int `json:"eval_candidates"` // N of best-of-N evaluation acting (1 = plain sampling): 10
 
 	// Execution.
-	Seed   uint64 // seeds every random draw
-	Shards int    // batch slices computed in parallel: 2. Results depend on Seed and Shards, not on the machine.
+	Seed   uint64 `json:"seed"`   // seeds every random draw
+	Shards int    `json:"shards"` // batch slices computed in parallel: 2. Results depend on Seed and Shards, not on the machine.
 }
 
 // DefaultConfig returns the paper's defaults.
