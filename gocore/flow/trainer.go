@@ -153,19 +153,28 @@ func (tr *Trainer[T]) reduce(grad func(*trainerShard[T]) []T) (T, []T) {
 // clip01 is clip(h, 0, 1), the weight of the total derivative in a MeanFlow target.
 func clip01[T nn.Float](h T) T { return min(max(h, 0), 1) }
 
+// begin resets shard k's loss and gradient, points its inputs at its rows
+// of (a_t, s, t, h) and returns them as [lo, hi).
+func (tr *Trainer[T]) begin(k int, grad []T) (sh *trainerShard[T], lo, hi int) {
+	j := &tr.job
+	sh = &tr.shards[k]
+	clear(grad)
+	sh.loss = 0
+	lo, hi = par.Range(j.rows, len(tr.shards), k)
+	d, o := tr.actDim, tr.obsDim
+	sh.in.X[0], sh.in.X[1] = j.at[lo*d:hi*d], j.obs[lo*o:hi*o]
+	sh.in.Time[0], sh.in.Time[1] = j.t[lo:hi], j.h[lo:hi]
+	return sh, lo, hi
+}
+
 func (tr *Trainer[T]) meanFlowShard(k int) {
 	j := &tr.job
-	sh := &tr.shards[k]
-	clear(sh.policyGrad)
-	sh.loss = 0
-	lo, hi := par.Range(j.rows, len(tr.shards), k)
+	sh, lo, hi := tr.begin(k, tr.shards[k].policyGrad)
 	n := hi - lo
 	if n == 0 {
 		return
 	}
-	d, o := tr.actDim, tr.obsDim
-	sh.in.X[0], sh.in.X[1] = j.at[lo*d:hi*d], j.obs[lo*o:hi*o]
-	sh.in.Time[0], sh.in.Time[1] = j.t[lo:hi], j.h[lo:hi]
+	d := tr.actDim
 	tr.Policy.Forward(sh.pws, sh.u, sh.in, n)
 	v := j.target[lo*d : hi*d]
 	sh.tan.X[0], sh.tan.X[1] = v, nil
@@ -187,18 +196,14 @@ func (tr *Trainer[T]) meanFlowShard(k int) {
 
 func (tr *Trainer[T]) divergenceShard(k int) {
 	j := &tr.job
-	sh := &tr.shards[k]
-	clear(sh.adnGrad)
-	sh.loss = 0
-	lo, hi := par.Range(j.rows, len(tr.shards), k)
+	sh, lo, hi := tr.begin(k, tr.shards[k].adnGrad)
 	n := hi - lo
 	if n == 0 {
 		return
 	}
-	d, o := tr.actDim, tr.obsDim
+	d := tr.actDim
 	// v = u_θ(s, a_t, t, 0) and its a-Jacobian applied to P tangents.
-	sh.in.X[0], sh.in.X[1] = j.at[lo*d:hi*d], j.obs[lo*o:hi*o]
-	sh.in.Time[0], sh.in.Time[1] = j.t[lo:hi], sh.zeros[:n]
+	sh.in.Time[1] = sh.zeros[:n]
 	tr.Policy.Forward(sh.pws, sh.v, sh.in, n)
 	p := tr.tangentsPerRow()
 	probes := sh.basis

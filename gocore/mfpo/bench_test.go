@@ -113,3 +113,29 @@ func BenchmarkUpdatePaper(b *testing.B) { benchUpdate(b, DefaultConfig(), 17, 6)
 
 // The small preset of the learning tests.
 func BenchmarkUpdateSmall(b *testing.B) { benchUpdate(b, SmallConfig(), 17, 6) }
+
+// Single-observation acting at the paper's defaults, HalfCheetah sizes.
+func BenchmarkAct(b *testing.B) {
+	a, err := New(DefaultConfig(), 17, 6)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer a.Close()
+	obs := make([]float32, 17)
+	for i := range obs {
+		obs[i] = float32(i) / 17
+	}
+	dst := make([]float32, 6)
+	for _, mode := range []Mode{Sample, Deterministic, BestOfN} {
+		b.Run(mode.String(), func(b *testing.B) {
+			a.Act(dst, obs, 1, mode)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				a.Act(dst, obs, 1, mode)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e3, "µs/action")
+		})
+	}
+}
