@@ -1,0 +1,33 @@
+package policy
+
+import (
+	"testing"
+
+	"github.com/mfpo/mfpo/gocore/mfpo"
+)
+
+// BenchmarkActSingle: one HalfCheetah observation (17 → 6) with the paper's
+// networks, T = 2, one goroutine.
+func BenchmarkActSingle(b *testing.B) {
+	for _, mode := range []mfpo.Mode{mfpo.Sample, mfpo.Deterministic, mfpo.BestOfN} {
+		b.Run(mode.String(), func(b *testing.B) {
+			a, err := mfpo.New(mfpo.DefaultConfig(), 17, 6)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer a.Close()
+			p, err := FromAgent(a, Spaces{ObsDim: 17, ActDim: 6})
+			if err != nil {
+				b.Fatal(err)
+			}
+			obs, dst := randObs(1, 17), make([]float32, 6)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := p.Act(dst, obs, 1, mode, uint64(i)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,51 @@
+// Package policy is MFPO's inference path: an immutable policy network u_θ
+// and the two target critics φ̄1, φ̄2 (best-of-N acting scores with them),
+// shared by any number of goroutines acting at once. It is what a
+// deployment loads from a checkpoint, and what the C ABI's mfpo_policy
+// handle and the Python bindings act with.
+//
+//	p, err := policy.New(cfg, policy.Spaces{ObsDim: 17, ActDim: 6, Low: low, High: high}, actor, targets)
+//	err = p.Act(act, obs, rows, mfpo.Sample, seed) // act [rows×ActDim] in the env's units
+//
+// # Shapes and units
+//
+// Observations are row-major [rows×ObsDim] float32. The networks act in
+// [−1, 1]^ActDim; Act writes actions in the environment's units,
+//
+//	x = low + (a + 1)/2 · (high − low)
+//
+// with Spaces.Low and Spaces.High (both nil: x = a). Spaces.FromEnv is
+// the inverse, clipped to [−1, 1], for storing an environment's actions.
+//
+// # Modes and randomness
+//
+// Sample runs the T-step sampler (ALGORITHM.md §1) from noise ε; BestOfN
+// draws Config.EvalCandidates samples per observation and keeps the one
+// the target critics value most, min(Q_φ̄1, Q_φ̄2) (§6); Deterministic runs
+// the sampler from ε = 0. Explore is a training behaviour and is not
+// accepted here.
+//
+// The noise of one call comes from its seed argument alone: the
+// rows·N·ActDim standard normal draws (N = EvalCandidates for BestOfN,
+// else 1) are rand.New(rand.NewPCG(seed, NoiseStream)).NormFloat64() in
+// row-major order (observation, then candidate, then action dimension).
+// The same seed, observations and parameters give bit-identical actions
+// on a given CPU and BLAS, whichever goroutine, thread or language makes
+// the call; Deterministic ignores the seed. For a given ε the result is
+// the one mfpo.Agent.Act computes with the same networks.
+//
+// # Concurrency
+//
+// A Policy is safe for concurrent use. Its parameters are never written
+// after New; each call takes a private context — the sampler's workspace,
+// the critics' workspaces, the noise and candidate buffers, a PCG — from
+// a free list and returns it afterwards. The list grows to the largest
+// number of calls ever in flight at once and is never trimmed, so a
+// steady state allocates nothing (a context grows when a call brings more
+// rows than it has seen).
+//
+// New does not copy the networks: whoever built them must not change
+// their parameters while the Policy is in use. FromAgent copies an
+// agent's networks, so the agent can go on training; View shares them,
+// for acting with an agent between its updates.
+package policy

@@ -1,0 +1,89 @@
+package policy
+
+import (
+	"fmt"
+	"math"
+)
+
+// Spaces are the observation width and the action box of an environment.
+// Low and High hold ActDim bounds each, in the environment's units, or are
+// both nil for the agent's own box [−1, 1]^ActDim.
+type Spaces struct {
+	ObsDim, ActDim int
+	Low, High      []float32
+}
+
+// SpacesError names the invalid field of a Spaces.
+type SpacesError struct {
+	Field  string
+	Reason string
+}
+
+func (e *SpacesError) Error() string { return "policy: invalid spaces: " + e.Field + ": " + e.Reason }
+
+// Validate returns a *SpacesError unless ObsDim, ActDim ≥ 1 and, when
+// bounds are given, both have ActDim finite elements with Low[j] < High[j].
+func (s Spaces) Validate() error {
+	bad := func(field, format string, args ...any) error {
+		return &SpacesError{field, fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case s.ObsDim < 1:
+		return bad("obs_dim", "%d, want ≥ 1", s.ObsDim)
+	case s.ActDim < 1:
+		return bad("act_dim", "%d, want ≥ 1", s.ActDim)
+	case (s.Low == nil) != (s.High == nil):
+		return bad("act_low/act_high", "give both bounds or neither")
+	case s.Low == nil:
+		return nil
+	case len(s.Low) != s.ActDim || len(s.High) != s.ActDim:
+		return bad("act_low/act_high", "%d and %d elements, want act_dim = %d each", len(s.Low), len(s.High), s.ActDim)
+	}
+	for j := range s.Low {
+		lo, hi := float64(s.Low[j]), float64(s.High[j])
+		if math.IsNaN(lo) || math.IsInf(lo, 0) || math.IsNaN(hi) || math.IsInf(hi, 0) {
+			return bad("act_low/act_high", "dimension %d is [%v, %v], want finite bounds", j, lo, hi)
+		}
+		if !(lo < hi) {
+			return bad("act_low/act_high", "dimension %d is [%v, %v], want low < high", j, lo, hi)
+		}
+	}
+	return nil
+}
+
+// ToEnv writes the actions a ([rows×ActDim], in [−1, 1]) in the
+// environment's units into dst: x = low + (a + 1)/2·(high − low),
+// computed in float64. dst and a may be the same slice.
+func (s Spaces) ToEnv(dst, a []float32) {
+	if len(dst) < len(a) {
+		panic(fmt.Sprintf("policy: Spaces.ToEnv: dst has %d elements, a %d", len(dst), len(a)))
+	}
+	if s.Low == nil {
+		copy(dst, a)
+		return
+	}
+	d := s.ActDim
+	for i, v := range a {
+		lo, hi := float64(s.Low[i%d]), float64(s.High[i%d])
+		dst[i] = float32(lo + (float64(v)+1)*0.5*(hi-lo))
+	}
+}
+
+// FromEnv writes the environment's actions x ([rows×ActDim]) in the
+// agent's units into dst: a = 2(x − low)/(high − low) − 1, clipped to
+// [−1, 1] (an environment clips out-of-box actions the same way). NaN
+// stays NaN. dst and x may be the same slice.
+func (s Spaces) FromEnv(dst, x []float32) {
+	if len(dst) < len(x) {
+		panic(fmt.Sprintf("policy: Spaces.FromEnv: dst has %d elements, x %d", len(dst), len(x)))
+	}
+	d := s.ActDim
+	for i, v := range x {
+		a := float64(v)
+		if s.Low != nil {
+			lo, hi := float64(s.Low[i%d]), float64(s.High[i%d])
+			a = 2*(a-lo)/(hi-lo) - 1
+		}
+		dst[i] = float32(min(max(a, -1), 1))
+	}
+}
