@@ -40,9 +40,15 @@ $(PY_STAMP): $(PY_SRCS) $(BUILD)/python.id
 
 # pytest runs from an empty directory under build/ with PYTHONPATH unset, so
 # `import mfpo` finds the installed package, never python/ in the checkout.
-# Exit status 5 (no tests collected) is a failure.
+# Exit status 5 (no tests collected) is a failure. The test-time packages
+# (gymnasium, MuJoCo, dm_control, nbclient, …) come from
+# scripts/setup.d/python.sh, which costs one Python start-up when they are
+# all present. The suite takes about 5 minutes on 2 cores (the Pendulum
+# learning test and the notebook are most of it); `-k 'not learning'`
+# skips the learning test when iterating.
 test-python: python ## pytest tests/python against the installed package
+	@bash scripts/setup.d/python.sh
 	@mkdir -p $(BUILD)/pytest-cwd
 	@cd $(BUILD)/pytest-cwd || exit 1; rc=0; \
-		env -u PYTHONPATH MFPO_TEST_INSTALLED=1 MFPO_GOTAGS='$(GOTAGS)' $(PYTHON) -m pytest -p no:cacheprovider -q $(CURDIR)/tests/python || rc=$$?; \
+		env -u PYTHONPATH MFPO_TEST_INSTALLED=1 MFPO_GOTAGS='$(GOTAGS)' $(PYTHON) -m pytest -p no:cacheprovider -q --durations=15 $(CURDIR)/tests/python $(PYTEST_ARGS) || rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "test-python: no tests collected"; exit 1; fi; exit $$rc

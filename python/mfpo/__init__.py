@@ -10,14 +10,64 @@ start method for any multiprocessing (a forked child's Go runtime hangs).
 '0.1.0'
 >>> sorted(mfpo.build_info())
 ['arch', 'blas', 'go_version', 'os', 'version']
+
+Train and use an agent (Stable-Baselines3's SAC surface)::
+
+    from mfpo import MFPO
+    model = MFPO("Pendulum-v1", preset="small").learn(15_000, progress_bar=True)
+    action, _ = model.predict(obs, deterministic=True)   # best-of-N
+    mean, std = model.evaluate(n_episodes=10)
 """
 
 from __future__ import annotations
 
 from mfpo._core import BuildInfo, build_info
 from mfpo._core import version as _version
+from mfpo.agent import MFPO, PredictMode
+from mfpo.callbacks import BaseCallback, CallbackList, ConvertCallback, EvalCallback
+from mfpo.config import CONFIG_KEYS, PRESETS, default_config
+from mfpo.envs import Episode, make_env, make_vec_env
+from mfpo.exceptions import (
+    ConfigError,
+    HandleError,
+    MFPOError,
+    NonFiniteError,
+    NotEnoughDataError,
+    ShapeError,
+    UpdateError,
+)
+from mfpo.logger import Logger
+from mfpo.logger import configure as configure_logger
+from mfpo.plot import load_progress, plot_learning_curve
 
 __version__: str = _version()
 """mfpo's semantic version, as the Go core reports it (gocore/buildinfo)."""
 
-__all__ = ["BuildInfo", "__version__", "build_info"]
+__all__ = [
+    "CONFIG_KEYS",
+    "PRESETS",
+    "BaseCallback",
+    "BuildInfo",
+    "CallbackList",
+    "ConfigError",
+    "ConvertCallback",
+    "Episode",
+    "EvalCallback",
+    "HandleError",
+    "Logger",
+    "MFPO",
+    "MFPOError",
+    "NonFiniteError",
+    "NotEnoughDataError",
+    "PredictMode",
+    "ShapeError",
+    "UpdateError",
+    "__version__",
+    "build_info",
+    "configure_logger",
+    "default_config",
+    "load_progress",
+    "make_env",
+    "make_vec_env",
+    "plot_learning_curve",
+]

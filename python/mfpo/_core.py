@@ -2,9 +2,14 @@
 
 The extension is gopy's build of the Go package ``bindings/`` and lives in
 the private package :mod:`mfpo._gopy`; everything else in mfpo calls Go
-through the functions here. Only strings, scalars, handles and ``bytes``
-(little-endian float32 rows) cross the boundary: gopy turns every element
-of a list of numbers into a separate call, so never pass one.
+through the functions and the :class:`Agent` here. Only strings, scalars,
+handles and ``bytes`` (little-endian float32 rows) cross the boundary: gopy
+turns every element of a list of numbers into a separate call, so never
+pass one.
+
+Errors from Go arrive as ``RuntimeError("mfpo:<code>: <text>")``; they are
+re-raised as the exception class of ``<code>`` (:data:`mfpo.exceptions.BY_CODE`),
+by code, never by the text.
 
 Importing this module starts the Go runtime, once per process. Do not load
 ``libmfpo.so`` (the C ABI) into the same process: that would start a second
@@ -15,10 +20,26 @@ must use the ``spawn`` or ``forkserver`` start method.
 from __future__ import annotations
 
 import json
-from typing import TypedDict, cast
+import re
+import threading
+from typing import Any, Callable, Literal, NoReturn, TypedDict, TypeVar, cast
+
+import numpy as np
+import numpy.typing as npt
 
 # gopy's wrapper, generated at build time and untyped.
 from mfpo._gopy import bindings as _ext  # type: ignore
+from mfpo._gopy import go as _go  # type: ignore
+from mfpo.exceptions import BY_CODE, MFPOError, ShapeError
+
+ActMode = Literal["sample", "best_of_n", "deterministic", "explore"]
+"""How the Go core chooses actions (see :meth:`Agent.act`)."""
+
+ACT_MODES: tuple[str, ...] = ("sample", "best_of_n", "deterministic", "explore")
+
+_F32 = np.dtype("<f4")
+_CODE = re.compile(r"mfpo:([a-z]+): ", re.ASCII)
+_T = TypeVar("_T")
 
 
 class BuildInfo(TypedDict):
@@ -44,3 +65,129 @@ def version() -> str:
 def build_info() -> BuildInfo:
     """The Go core's description of this build (decoded from its JSON)."""
     return cast(BuildInfo, json.loads(_ext.BuildInfo()))
+
+
+def _reraise(err: RuntimeError) -> NoReturn:
+    """Re-raise a Go error as the exception class of its code."""
+    msg = str(err)
+    m = _CODE.match(msg)
+    if m is None:
+        raise err
+    cls = BY_CODE.get(m.group(1), MFPOError)
+    raise cls(msg[m.end():]) from None
+
+
+def _call(fn: Callable[..., _T], *args: Any) -> _T:
+    try:
+        return fn(*args)
+    except RuntimeError as err:
+        _reraise(err)
+
+
+def _bytes(x: npt.NDArray[Any]) -> Any:
+    """A Go []byte holding x as little-endian float32s (or raw uint8)."""
+    return _go.Slice_byte.from_bytes(x.tobytes())
+
+
+def default_config(preset: str = "paper") -> dict[str, Any]:
+    """The Go core's Config of a preset (``"paper"`` or ``"small"``) as a dict
+    with every key."""
+    return cast("dict[str, Any]", json.loads(_call(_ext.DefaultConfigJSON, preset)))
+
+
+def live_handles() -> int:
+    """How many Go agents are alive in this process (not yet closed)."""
+    return int(_ext.LiveHandles())
+
+
+class Agent:
+    """The Go agent behind :class:`mfpo.MFPO`: a handle into a table on the Go
+    side, with batched ``act``, ``store`` and ``update``.
+
+    Arrays are row-major float32, one row per observation; actions are in
+    [−1, 1]. Calls on one agent are serialised on the Go side and release
+    the GIL. :meth:`close` (or garbage collection) frees the Go agent.
+    """
+
+    def __init__(self, config_json: str, obs_dim: int, act_dim: int) -> None:
+        self._handle: int = 0
+        self._lock = threading.Lock()
+        self._handle = int(_call(_ext.NewAgent, config_json, int(obs_dim), int(act_dim)))
+        self.obs_dim = int(obs_dim)
+        self.act_dim = int(act_dim)
+
+    @property
+    def handle(self) -> int:
+        """The Go handle (0 once closed)."""
+        return self._handle
+
+    @property
+    def closed(self) -> bool:
+        return self._handle == 0
+
+    def config(self) -> dict[str, Any]:
+        """The effective Config, every key present."""
+        return cast("dict[str, Any]", json.loads(_call(_ext.EffectiveConfig, self._handle)))
+
+    def info(self) -> dict[str, Any]:
+        """Counters: obs_dim, act_dim, stored, buffer_len, updates, alpha."""
+        return cast("dict[str, Any]", json.loads(_call(_ext.Info, self._handle)))
+
+    def _rows(self, name: str, x: npt.NDArray[Any], dim: int) -> npt.NDArray[Any]:
+        a = np.ascontiguousarray(x, dtype=_F32)
+        if a.ndim != 2 or a.shape[1] != dim or a.shape[0] < 1:
+            raise ShapeError(f"{name}: expected a float32 array of shape (rows ≥ 1, {dim}); got shape {np.shape(x)}")
+        return a
+
+    def act(self, obs: npt.ArrayLike, mode: ActMode) -> npt.NDArray[np.float32]:
+        """Actions in [−1, 1], shape (rows, act_dim), for obs of shape
+        (rows, obs_dim). mode: ``"sample"`` (one draw of the T-step sampler),
+        ``"best_of_n"`` (``eval_candidates`` draws, the one the target
+        critics value most), ``"deterministic"`` (the sampler from ε = 0) or
+        ``"explore"`` (uniform until ``learning_starts`` transitions are
+        stored, then ``"sample"``)."""
+        o = self._rows("obs", np.asarray(obs), self.obs_dim)
+        out = _call(_ext.Act, self._handle, _bytes(o), o.shape[0], mode)
+        return np.frombuffer(bytes(out), dtype=_F32).reshape(o.shape[0], self.act_dim)
+
+    def store(
+        self,
+        obs: npt.ArrayLike,
+        act: npt.ArrayLike,
+        reward: npt.ArrayLike,
+        next_obs: npt.ArrayLike,
+        terminated: npt.ArrayLike,
+    ) -> int:
+        """Store a batch of transitions (all-or-nothing); returns the number of
+        transitions stored so far. ``terminated`` is true only for a real
+        termination: a time-limit truncation keeps the bootstrap."""
+        o = self._rows("obs", np.asarray(obs), self.obs_dim)
+        rows = o.shape[0]
+        a = self._rows("act", np.asarray(act), self.act_dim)
+        n = self._rows("next_obs", np.asarray(next_obs), self.obs_dim)
+        r = np.ascontiguousarray(reward, dtype=_F32).reshape(-1)
+        t = np.ascontiguousarray(terminated, dtype=bool).reshape(-1).astype(np.uint8)
+        for name, rows_of in (("act", a.shape[0]), ("next_obs", n.shape[0]), ("reward", r.shape[0]), ("terminated", t.shape[0])):
+            if rows_of != rows:
+                raise ShapeError(f"store: {name} has {rows_of} rows, obs has {rows}")
+        return int(_call(_ext.Store, self._handle, _bytes(o), _bytes(a), _bytes(r), _bytes(n), _bytes(t), rows))
+
+    def update(self, n: int = 1) -> dict[str, Any]:
+        """Run n updates; returns their mean statistics (critic_loss,
+        actor_loss, adn_loss, alpha_loss, alpha, entropy, ess_policy,
+        ess_posterior, mean_q, …) and ``updates``, the total so far."""
+        return cast("dict[str, Any]", json.loads(_call(_ext.Update, self._handle, int(n))))
+
+    def close(self) -> None:
+        """Free the Go agent; later calls raise :class:`mfpo.HandleError`.
+        Closing twice is harmless."""
+        with self._lock:
+            h, self._handle = self._handle, 0
+        if h:
+            _ext.Free(h)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the extension may be gone
+            pass

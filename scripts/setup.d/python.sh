@@ -12,13 +12,32 @@ GO=${GO:-go}
 BIN=build/bin
 
 # Build-time: setuptools, wheel, pybindgen (gopy's C generator).
-# Test-time: pytest, numpy.
+# Run-time (pyproject's dependencies): numpy, gymnasium, tqdm.
+# Test-time: pytest; MuJoCo for HalfCheetah-v5; shimmy + dm_control for
+# "dm_control/…" tasks (the [dm_control] extra; dm_control 1.0.50 fails
+# with mujoco 4.0.0, hence the pin); matplotlib and tensorboardX (the
+# [extra] extra: plots, TensorBoard events); nbclient, nbformat and
+# ipykernel to run the notebook. Pendulum needs no extra (no pygame: the
+# tests never render). Every one is a wheel on PyPI for CPython 3.11 on
+# x86-64 Linux.
 PIP_REQS=(
 	"setuptools>=70,<85"
 	"wheel>=0.43,<1"
 	"pybindgen==0.22.1"
 	"pytest>=8,<10"
 	"numpy>=1.26,<3"
+	"gymnasium==1.4.0"
+	"tqdm==4.70.1"
+	"mujoco==3.17.0"
+	"imageio>=2.14,<3"
+	"dm_control==1.0.50"
+	"shimmy==2.0.1"
+	"h5py>=3.7,<4"
+	"matplotlib==3.11.2"
+	"tensorboardX==2.6.5"
+	"nbclient==0.11.0"
+	"nbformat==5.11.1"
+	"ipykernel==7.4.0"
 )
 
 # Print the requirements that are not satisfied by what is installed.
@@ -43,7 +62,9 @@ EOF
 )
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "setup: pip install ${missing[*]}"
-	PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q "${missing[@]}"
+	# The whole list, so that pip resolves the pins together (dm_control
+	# would otherwise pull the newest mujoco); wheels only.
+	PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --only-binary=:all: "${PIP_REQS[@]}"
 fi
 
 # gopy and goimports, at the versions tools/gopy/go.mod pins. Rebuilt when

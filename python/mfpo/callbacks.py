@@ -1,0 +1,256 @@
+"""Callbacks for :meth:`mfpo.MFPO.learn`: a small protocol in the manner of
+Stable-Baselines3.
+
+Subclass :class:`BaseCallback` and override any of
+
+``_on_training_start()``
+    once, before the first step;
+``_on_step() -> bool``
+    after every environment step (one step of every sub-env of a vector
+    env) and the updates that follow it; return ``False`` to stop training
+    (``None`` counts as "go on");
+``_on_episode_end(episode)``
+    for every finished episode (an :class:`mfpo.envs.Episode`: ``reward``,
+    ``length``, ``env_index``, ``timesteps``);
+``_on_training_end()``
+    once, at the end (also when a callback stopped training).
+
+Inside, ``self.model`` is the :class:`mfpo.MFPO`, ``self.num_timesteps``
+the environment steps so far, ``self.n_calls`` the calls of ``on_step`` and
+``self.locals`` the training loop's local variables. ``learn(callback=…)``
+also takes a list of callbacks, or a function ``f(locals, globals) -> bool``
+called at every step.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Union
+
+import gymnasium as gym
+import numpy as np
+
+from mfpo.envs import Episode, make_env
+from mfpo.exceptions import ConfigError
+
+if TYPE_CHECKING:
+    from mfpo.agent import MFPO, PredictMode
+
+__all__ = ["BaseCallback", "CallbackList", "ConvertCallback", "EvalCallback", "MaybeCallback", "as_callback"]
+
+
+class BaseCallback:
+    """Base class of callbacks; see the module's documentation."""
+
+    def __init__(self, verbose: int = 0) -> None:
+        self.verbose = verbose
+        self.model: MFPO | None = None
+        self.n_calls = 0
+        self.num_timesteps = 0
+        self.locals: dict[str, Any] = {}
+        self.globals: dict[str, Any] = {}
+
+    # Called by MFPO.learn --------------------------------------------------
+
+    def init_callback(self, model: MFPO) -> None:
+        self.model = model
+        self._init_callback()
+
+    def on_training_start(self, locals_: dict[str, Any], globals_: dict[str, Any]) -> None:
+        self.locals, self.globals = locals_, globals_
+        self.num_timesteps = self._model.num_timesteps
+        self._on_training_start()
+
+    def on_step(self) -> bool:
+        """Returns False to stop training."""
+        self.n_calls += 1
+        self.num_timesteps = self._model.num_timesteps
+        return self._on_step() is not False
+
+    def on_episode_end(self, episode: Episode) -> None:
+        self._on_episode_end(episode)
+
+    def on_training_end(self) -> None:
+        self._on_training_end()
+
+    def update_locals(self, locals_: dict[str, Any]) -> None:
+        self.locals.update(locals_)
+
+    # To override -----------------------------------------------------------
+
+    def _init_callback(self) -> None:
+        pass
+
+    def _on_training_start(self) -> None:
+        pass
+
+    def _on_step(self) -> bool | None:
+        return True
+
+    def _on_episode_end(self, episode: Episode) -> None:
+        pass
+
+    def _on_training_end(self) -> None:
+        pass
+
+    @property
+    def _model(self) -> MFPO:
+        if self.model is None:
+            raise RuntimeError(f"{type(self).__name__} is not attached to a model (init_callback was not called)")
+        return self.model
+
+    @property
+    def logger(self) -> Any:
+        return self._model.logger
+
+
+class CallbackList(BaseCallback):
+    """Several callbacks called in order; training stops when any of them
+    returns False from on_step."""
+
+    def __init__(self, callbacks: Sequence[BaseCallback]) -> None:
+        super().__init__()
+        self.callbacks = list(callbacks)
+
+    def _init_callback(self) -> None:
+        for c in self.callbacks:
+            c.init_callback(self._model)
+
+    def on_training_start(self, locals_: dict[str, Any], globals_: dict[str, Any]) -> None:
+        for c in self.callbacks:
+            c.on_training_start(locals_, globals_)
+
+    def _on_step(self) -> bool:
+        go_on = True
+        for c in self.callbacks:
+            go_on = c.on_step() and go_on
+        return go_on
+
+    def _on_episode_end(self, episode: Episode) -> None:
+        for c in self.callbacks:
+            c.on_episode_end(episode)
+
+    def _on_training_end(self) -> None:
+        for c in self.callbacks:
+            c.on_training_end()
+
+    def update_locals(self, locals_: dict[str, Any]) -> None:
+        for c in self.callbacks:
+            c.update_locals(locals_)
+
+
+class ConvertCallback(BaseCallback):
+    """A function ``f(locals, globals) -> bool`` called at every step; False
+    (not None) stops training."""
+
+    def __init__(self, fn: Callable[[dict[str, Any], dict[str, Any]], bool | None], verbose: int = 0) -> None:
+        super().__init__(verbose)
+        self.fn = fn
+
+    def _on_step(self) -> bool:
+        return self.fn(self.locals, self.globals) is not False
+
+
+MaybeCallback = Union[None, BaseCallback, Sequence[BaseCallback], Callable[[dict[str, Any], dict[str, Any]], Any]]
+
+
+def as_callback(callback: MaybeCallback) -> BaseCallback:
+    """One BaseCallback for whatever learn() was given."""
+    if callback is None:
+        return CallbackList([])
+    if isinstance(callback, BaseCallback):
+        return callback
+    if isinstance(callback, (list, tuple)):
+        return CallbackList([as_callback(c) for c in callback])
+    if callable(callback):
+        return ConvertCallback(callback)
+    raise ConfigError(f"callback: expected a BaseCallback, a list of them or a function; got {type(callback).__name__}")
+
+
+class EvalCallback(BaseCallback):
+    """Evaluates the model every ``eval_freq`` environment steps on
+    ``eval_env`` (an env or an env id) for ``n_eval_episodes`` episodes with
+    ``mode`` (default ``"best_of_n"``, the paper's evaluation rule), logs
+    ``eval/mean_reward``, ``eval/std_reward`` and ``eval/mean_ep_length``, and
+    keeps ``evaluations`` (a list of dicts: timesteps, mean_reward,
+    std_reward, mean_ep_length), ``last_mean_reward`` and
+    ``best_mean_reward``. With ``log_path`` it also writes
+    ``evaluations.csv`` there. With ``reward_threshold`` training stops once
+    the mean reward reaches it.
+
+    ``eval_freq`` counts environment steps of all sub-envs together
+    (``model.num_timesteps``), not calls of the callback.
+    """
+
+    def __init__(
+        self,
+        eval_env: gym.Env | str,
+        eval_freq: int = 10_000,
+        n_eval_episodes: int = 5,
+        *,
+        mode: PredictMode = "best_of_n",
+        log_path: str | os.PathLike[str] | None = None,
+        reward_threshold: float | None = None,
+        seed: int | None = None,
+        verbose: int = 1,
+    ) -> None:
+        super().__init__(verbose)
+        if eval_freq < 1 or n_eval_episodes < 1:
+            raise ConfigError(f"EvalCallback: eval_freq = {eval_freq}, n_eval_episodes = {n_eval_episodes}: expected ≥ 1")
+        if isinstance(eval_env, str):
+            eval_env = make_env(eval_env)
+        self.eval_env = eval_env
+        self.eval_freq = int(eval_freq)
+        self.n_eval_episodes = int(n_eval_episodes)
+        self.mode: PredictMode = mode
+        self.log_path = None if log_path is None else Path(log_path)
+        self.reward_threshold = reward_threshold
+        self.seed = seed
+        self.evaluations: list[dict[str, float]] = []
+        self.last_mean_reward = -np.inf
+        self.best_mean_reward = -np.inf
+        self._next_eval = self.eval_freq
+
+    def _on_training_start(self) -> None:
+        self._next_eval = (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps < self._next_eval:
+            return True
+        self._next_eval = (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
+        model = self._model
+        seed = None if self.seed is None else self.seed + len(self.evaluations) * self.n_eval_episodes
+        returns, lengths = model.evaluate(
+            self.eval_env, self.n_eval_episodes, mode=self.mode, seed=seed, return_episode_rewards=True
+        )
+        row = {
+            "timesteps": float(self.num_timesteps),
+            "mean_reward": float(np.mean(returns)),
+            "std_reward": float(np.std(returns)),
+            "mean_ep_length": float(np.mean(lengths)),
+        }
+        self.evaluations.append(row)
+        self.last_mean_reward = row["mean_reward"]
+        self.best_mean_reward = max(self.best_mean_reward, self.last_mean_reward)
+        logger = model.logger
+        logger.record("eval/mean_reward", row["mean_reward"])
+        logger.record("eval/std_reward", row["std_reward"])
+        logger.record("eval/mean_ep_length", row["mean_ep_length"])
+        logger.record("time/total_timesteps", self.num_timesteps)
+        logger.dump(self.num_timesteps)
+        if self.verbose >= 1 and not model.verbose:
+            print(f"eval at {self.num_timesteps} steps: {row['mean_reward']:.2f} ± {row['std_reward']:.2f}", flush=True)
+        if self.log_path is not None:
+            self._write_csv()
+        return self.reward_threshold is None or self.last_mean_reward < self.reward_threshold
+
+    def _write_csv(self) -> None:
+        assert self.log_path is not None
+        self.log_path.mkdir(parents=True, exist_ok=True)
+        with (self.log_path / "evaluations.csv").open("w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=["timesteps", "mean_reward", "std_reward", "mean_ep_length"])
+            w.writeheader()
+            w.writerows(self.evaluations)

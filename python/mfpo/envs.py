@@ -1,0 +1,381 @@
+"""Environments: making them, flattening their observations, scaling their
+actions, and stepping single and vector environments for the training loop.
+
+* :func:`make_env` is ``gymnasium.make`` that also knows dm_control tasks
+  (``"dm_control/cheetah-run-v0"``, through shimmy).
+* :func:`make_vec_env` makes a ``gymnasium.vector`` env whose worker
+  processes, if any, start with ``spawn``: a forked child of a process that
+  runs mfpo's Go runtime hangs.
+* :class:`ObsFlattener` turns observations (Box, Dict, Tuple, Discrete, …)
+  into float32 rows as ``gymnasium.spaces.utils.flatten`` does, with
+  messages that say what was expected.
+* :class:`ActionScaler` maps the agent's [−1, 1] actions onto a Box.
+* :class:`EnvDriver` steps a single or a vector env for
+  :meth:`mfpo.MFPO.learn` and hands back the transitions to store, whatever
+  the vector env's autoreset mode.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import gymnasium as gym
+import numpy as np
+import numpy.typing as npt
+from gymnasium import spaces
+
+from mfpo.exceptions import ConfigError, ShapeError
+
+__all__ = [
+    "ActionScaler",
+    "EnvDriver",
+    "Episode",
+    "ObsFlattener",
+    "check_start_method",
+    "make_env",
+    "make_vec_env",
+]
+
+AnyEnv = Union[gym.Env, gym.vector.VectorEnv]
+F32 = npt.NDArray[np.float32]
+
+SAFE_START_METHODS = ("spawn", "forkserver")
+
+
+def _register_namespace(env_id: str) -> None:
+    """Register the plugin envs an id needs (Gymnasium 1.x does not load
+    plugins by itself): ``dm_control/…`` comes from shimmy."""
+    if env_id.startswith("dm_control/"):
+        try:
+            import shimmy
+        except ImportError as err:
+            raise ImportError(
+                f"{env_id!r} needs shimmy and dm_control: pip install \"mfpo[dm_control]\" ({err})"
+            ) from err
+        gym.register_envs(shimmy)
+
+
+def make_env(env_id: str, **kwargs: Any) -> gym.Env:
+    """``gymnasium.make(env_id, **kwargs)``, registering dm_control's tasks
+    (through shimmy) first when the id is ``"dm_control/…"``."""
+    _register_namespace(env_id)
+    return gym.make(env_id, **kwargs)
+
+
+def make_vec_env(
+    env_id: str,
+    n_envs: int = 4,
+    *,
+    asynchronous: bool = False,
+    context: str = "spawn",
+    env_kwargs: Mapping[str, Any] | None = None,
+) -> gym.vector.VectorEnv:
+    """A vector env of ``n_envs`` copies of ``env_id``: a ``SyncVectorEnv``,
+    or with ``asynchronous=True`` an ``AsyncVectorEnv`` whose workers start
+    with ``context`` (``"spawn"`` or ``"forkserver"``; ``"fork"`` is refused:
+    a forked copy of a process running mfpo's Go runtime hangs)."""
+    if n_envs < 1:
+        raise ConfigError(f"n_envs = {n_envs}: expected ≥ 1")
+    fns = [functools.partial(make_env, env_id, **dict(env_kwargs or {})) for _ in range(n_envs)]
+    if not asynchronous:
+        return gym.vector.SyncVectorEnv(fns)
+    if context not in SAFE_START_METHODS:
+        raise ConfigError(
+            f"context={context!r}: mfpo's Go runtime hangs in forked processes; use one of {SAFE_START_METHODS}"
+        )
+    return gym.vector.AsyncVectorEnv(fns, context=context)
+
+
+def check_start_method(env: gym.vector.VectorEnv) -> None:
+    """Raise ConfigError when env (or the env it wraps) is an
+    ``AsyncVectorEnv`` whose workers were started with ``fork``."""
+    base = env.unwrapped
+    if not isinstance(base, gym.vector.AsyncVectorEnv):
+        return
+    for proc in getattr(base, "processes", []):
+        method = getattr(proc, "_start_method", None) or multiprocessing.get_start_method()
+        if method not in SAFE_START_METHODS:
+            raise ConfigError(
+                f"this AsyncVectorEnv's workers were started with {method!r}; a forked copy of a process that "
+                f"runs mfpo's Go runtime hangs. Create it with context=\"spawn\" (or \"forkserver\"), e.g. "
+                f"gymnasium.vector.AsyncVectorEnv(env_fns, context=\"spawn\") or mfpo.make_vec_env(env_id, n, asynchronous=True)"
+            )
+
+
+def _is_vector(env: Any) -> bool:
+    return isinstance(env, gym.vector.VectorEnv)
+
+
+# ---------------------------------------------------------------------------
+# Observations
+
+
+class ObsFlattener:
+    """Flattens observations of a space into float32 rows, in the order of
+    ``gymnasium.spaces.utils.flatten`` (Dict keys in the space's order,
+    Discrete as one-hot). ``rows`` accepts one observation or a batch with a
+    leading axis and says which it was."""
+
+    def __init__(self, space: spaces.Space[Any]) -> None:
+        try:
+            self.dim = int(spaces.utils.flatdim(space))
+        except (NotImplementedError, ValueError, TypeError) as err:
+            raise ConfigError(f"MFPO cannot flatten the observation space {space}: {err}") from None
+        if self.dim < 1:
+            raise ConfigError(f"the observation space {space} flattens to {self.dim} numbers: expected ≥ 1")
+        self.space = space
+        _check_supported(space)
+
+    def rows(self, obs: Any, what: str = "observation") -> tuple[F32, bool]:
+        """(float32 array [n, dim], batched): obs flattened, and whether it
+        carried a leading batch axis."""
+        n = _batch_size(self.space, obs, what)
+        flat = _flatten(self.space, obs, 1 if n is None else n, what)
+        return np.ascontiguousarray(flat, dtype=np.float32), n is not None
+
+    def batch(self, obs: Any, n: int, what: str = "observation") -> F32:
+        """A batch of n observations (a vector env's), flattened."""
+        return np.ascontiguousarray(_flatten(self.space, obs, n, what), dtype=np.float32)
+
+
+def _check_supported(space: spaces.Space[Any]) -> None:
+    if isinstance(space, (spaces.Dict, spaces.Tuple)):
+        for sub in space.spaces.values() if isinstance(space, spaces.Dict) else space.spaces:
+            _check_supported(sub)
+    elif not isinstance(space, (spaces.Box, spaces.Discrete, spaces.MultiBinary, spaces.MultiDiscrete)):
+        raise ConfigError(
+            f"MFPO supports Box, Discrete, MultiBinary, MultiDiscrete, Dict and Tuple observation spaces; got {space}"
+        )
+
+
+def _leaf_shape(space: spaces.Space[Any]) -> tuple[int, ...]:
+    return tuple(space.shape or ())
+
+
+def _batch_size(space: spaces.Space[Any], obs: Any, what: str) -> int | None:
+    """None for one observation of space, n for a batch of n; ShapeError
+    otherwise."""
+    if isinstance(space, spaces.Dict):
+        if not isinstance(obs, Mapping):
+            raise ShapeError(f"{what}: expected a dict with keys {list(space.spaces)}; got {type(obs).__name__}")
+        missing = [k for k in space.spaces if k not in obs]
+        if missing:
+            raise ShapeError(f"{what}: the dict lacks the key(s) {missing}; expected keys {list(space.spaces)}")
+        sizes = {_batch_size(sub, obs[k], f"{what}[{k!r}]") for k, sub in space.spaces.items()}
+        if len(sizes) != 1:
+            raise ShapeError(f"{what}: some entries are batched and some are not, or batch sizes differ: {sizes}")
+        return sizes.pop()
+    if isinstance(space, spaces.Tuple):
+        if not isinstance(obs, (tuple, list)) or len(obs) != len(space.spaces):
+            raise ShapeError(f"{what}: expected a tuple of {len(space.spaces)} entries; got {type(obs).__name__}")
+        sizes = {_batch_size(sub, o, f"{what}[{i}]") for i, (sub, o) in enumerate(zip(space.spaces, obs))}
+        if len(sizes) != 1:
+            raise ShapeError(f"{what}: some entries are batched and some are not, or batch sizes differ: {sizes}")
+        return sizes.pop()
+    arr = np.asarray(obs)
+    if arr.dtype.kind not in "biuf":
+        raise ShapeError(f"{what}: expected real numbers; got dtype {arr.dtype}")
+    shape = _leaf_shape(space)
+    if arr.shape == shape:
+        return None
+    if arr.ndim == len(shape) + 1 and arr.shape[1:] == shape and arr.shape[0] >= 1:
+        return int(arr.shape[0])
+    batch = ("(n, " + ", ".join(map(str, shape)) + ")") if shape else "(n,)"
+    raise ShapeError(f"{what}: expected shape {shape} for one observation or {batch} for a batch; got {arr.shape}")
+
+
+def _flatten(space: spaces.Space[Any], obs: Any, n: int, what: str) -> npt.NDArray[Any]:
+    """obs (a batch of n, or one when n == 1 and unbatched) as [n, flatdim]."""
+    if isinstance(space, spaces.Dict):
+        return np.concatenate([_flatten(sub, obs[k], n, what) for k, sub in space.spaces.items()], axis=1)
+    if isinstance(space, spaces.Tuple):
+        return np.concatenate([_flatten(sub, o, n, what) for sub, o in zip(space.spaces, obs)], axis=1)
+    arr = np.asarray(obs)
+    if arr.dtype.kind not in "biuf":
+        raise ShapeError(f"{what}: expected real numbers; got dtype {arr.dtype}")
+    if isinstance(space, spaces.Discrete):
+        idx = arr.reshape(n).astype(np.int64) - int(space.start)
+        out = np.zeros((n, int(space.n)), dtype=np.float32)
+        out[np.arange(n), idx] = 1
+        return out
+    if isinstance(space, spaces.MultiDiscrete):
+        nvec = np.asarray(space.nvec).reshape(-1)
+        start = np.asarray(space.start).reshape(-1)
+        idx = arr.reshape(n, -1).astype(np.int64) - start
+        offsets = np.concatenate([[0], np.cumsum(nvec)[:-1]])
+        out = np.zeros((n, int(nvec.sum())), dtype=np.float32)
+        out[np.arange(n)[:, None], offsets + idx] = 1
+        return out
+    size = int(np.prod(_leaf_shape(space), dtype=np.int64))
+    if arr.size != n * size:
+        raise ShapeError(f"{what}: expected {n} × {size} numbers; got shape {arr.shape}")
+    return arr.reshape(n, size).astype(np.float32, copy=False)
+
+
+# ---------------------------------------------------------------------------
+# Actions
+
+
+class ActionScaler:
+    """Maps actions in [−1, 1]^d, the agent's, onto a Box and back:
+    ``low + (a + 1)/2 · (high − low)``. Refuses spaces MFPO cannot act in:
+    anything but a Box, or a Box with an infinite bound."""
+
+    def __init__(self, space: spaces.Space[Any]) -> None:
+        if not isinstance(space, spaces.Box):
+            raise ConfigError(
+                f"MFPO needs a continuous action space (gymnasium.spaces.Box); the environment's is {space}. "
+                "MFPO's policy is a flow over [-1, 1]^d: for discrete actions use another algorithm"
+            )
+        low = np.asarray(space.low, dtype=np.float64).reshape(-1)
+        high = np.asarray(space.high, dtype=np.float64).reshape(-1)
+        if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
+            raise ConfigError(
+                f"MFPO needs finite action bounds to rescale [-1, 1] onto; the action space is {space}. "
+                "Wrap the env in gymnasium.wrappers.RescaleAction or ClipAction with finite bounds"
+            )
+        if low.size < 1:
+            raise ConfigError(f"the action space {space} has no dimensions")
+        self.space = space
+        self.dim = int(low.size)
+        self.shape = tuple(space.shape)
+        self.dtype = space.dtype
+        self._low, self._half = low, (high - low) / 2
+
+    def to_env(self, a: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """[n, d] actions in [−1, 1] -> [n, *shape] actions in the Box."""
+        x = self._low + (np.asarray(a, dtype=np.float64) + 1) * self._half
+        x = np.clip(x, self._low, self._low + 2 * self._half)
+        return x.astype(self.dtype, copy=False).reshape((len(x),) + self.shape)
+
+    def to_unit(self, x: npt.NDArray[Any]) -> F32:
+        """[n, *shape] actions in the Box -> [n, d] in [−1, 1] (zero-width
+        dimensions map to 0)."""
+        x = np.asarray(x, dtype=np.float64).reshape(-1, self.dim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            u = np.where(self._half > 0, (x - self._low) / self._half - 1, 0.0)
+        return np.clip(u, -1, 1).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Stepping for the training loop
+
+
+@dataclass
+class Episode:
+    """A finished episode: its return, length, the sub-env it ran in and the
+    training step it ended at."""
+
+    reward: float
+    length: int
+    env_index: int = 0
+    timesteps: int = 0
+
+
+@dataclass
+class Step:
+    """What one step of all sub-envs gave the training loop.
+
+    Row i of ``obs_next_act`` is the observation to act on next; rows where
+    ``valid`` is true are real transitions ``(s, a, reward, next_obs,
+    terminated)`` to store (``next_obs`` is the final observation where an
+    episode ended); rows where it is false are a vector env's autoreset
+    steps, which are not transitions."""
+
+    obs: F32
+    next_obs: F32
+    reward: npt.NDArray[np.float32]
+    terminated: npt.NDArray[np.bool_]
+    truncated: npt.NDArray[np.bool_]
+    valid: npt.NDArray[np.bool_]
+    episodes: list[Episode] = field(default_factory=list)
+    infos: Any = None
+
+
+class EnvDriver:
+    """Steps a single env or a ``gymnasium.vector`` env with batched actions
+    and returns :class:`Step` s; keeps the running return and length of every
+    sub-env's episode. Single envs are reset when an episode ends; vector
+    envs' autoreset modes (next-step, same-step, disabled) are all handled."""
+
+    def __init__(self, env: AnyEnv) -> None:
+        self.env = env
+        self.vector = _is_vector(env)
+        if self.vector:
+            check_start_method(env)  # type: ignore[arg-type]
+            self.n_envs = int(env.num_envs)  # type: ignore[union-attr]
+            obs_space, act_space = env.single_observation_space, env.single_action_space  # type: ignore[union-attr]
+            mode = env.metadata.get("autoreset_mode", gym.vector.AutoresetMode.NEXT_STEP)
+            self.autoreset: gym.vector.AutoresetMode | None = gym.vector.AutoresetMode(mode)
+        else:
+            self.n_envs = 1
+            obs_space, act_space = env.observation_space, env.action_space
+            self.autoreset = None
+        self.obs = ObsFlattener(obs_space)
+        self.act = ActionScaler(act_space)
+        self._returns = np.zeros(self.n_envs)
+        self._lengths = np.zeros(self.n_envs, dtype=np.int64)
+        self._pending = np.zeros(self.n_envs, dtype=bool)  # next step is a NEXT_STEP autoreset
+
+    def reset(self, seed: int | None = None) -> F32:
+        obs, _ = self.env.reset(seed=seed)
+        self._returns[:] = 0
+        self._lengths[:] = 0
+        self._pending[:] = False
+        return self._flat(obs, "the environment's reset observation")
+
+    def _flat(self, obs: Any, what: str) -> F32:
+        if self.vector:
+            return self.obs.batch(obs, self.n_envs, what)
+        return self.obs.batch(obs, 1, what)
+
+    def step(self, unit_actions: F32) -> Step:
+        """Step every sub-env with unit_actions ([n_envs, d] in [−1, 1])."""
+        env_act = self.act.to_env(unit_actions)
+        n = self.n_envs
+        if not self.vector:
+            o, r, term, trunc, info = self.env.step(env_act[0])
+            nxt = self._flat(o, "the environment's observation")
+            reward = np.array([r], dtype=np.float32)
+            terminated, truncated = np.array([bool(term)]), np.array([bool(trunc)])
+            valid = np.ones(1, dtype=bool)
+            obs, infos = nxt, info
+            if term or trunc:
+                o, _ = self.env.reset()
+                obs = self._flat(o, "the environment's reset observation")
+        else:
+            o, r, term, trunc, infos = self.env.step(env_act)
+            nxt = self._flat(o, "the environment's observation")
+            reward = np.asarray(r, dtype=np.float32).reshape(n)
+            terminated = np.asarray(term, dtype=bool).reshape(n)
+            truncated = np.asarray(trunc, dtype=bool).reshape(n)
+            done = terminated | truncated
+            obs = nxt
+            M = gym.vector.AutoresetMode
+            if self.autoreset == M.NEXT_STEP:
+                valid = ~self._pending
+                self._pending = done.copy()
+            elif self.autoreset == M.SAME_STEP:
+                valid = np.ones(n, dtype=bool)
+                if done.any():
+                    nxt = nxt.copy()
+                    final = infos["final_obs"]
+                    for i in np.flatnonzero(done):
+                        nxt[i] = self.obs.batch(final[i], 1, "the environment's final observation")[0]
+            else:  # DISABLED: reset the finished sub-envs ourselves
+                valid = np.ones(n, dtype=bool)
+                if done.any():
+                    o, _ = self.env.reset(options={"reset_mask": done})
+                    obs = self._flat(o, "the environment's reset observation")
+        episodes = []
+        self._returns[valid] += reward[valid]
+        self._lengths[valid] += 1
+        for i in np.flatnonzero(valid & (terminated | truncated)):
+            episodes.append(Episode(float(self._returns[i]), int(self._lengths[i]), int(i)))
+            self._returns[i] = 0
+            self._lengths[i] = 0
+        return Step(obs, nxt, reward, terminated, truncated, valid, episodes, infos)

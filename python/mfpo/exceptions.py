@@ -1,0 +1,92 @@
+"""mfpo's exceptions.
+
+Every error the Go core reports carries a stable code; :mod:`mfpo._core`
+maps the code to one of these classes (never the message text). The same
+classes are raised by the Python side's own checks, with messages that say
+what was expected and what came.
+
+=====================  ====================  ==========================================
+exception              Go code               raised for
+=====================  ====================  ==========================================
+``ConfigError``        ``config``            an unknown keyword argument or config key,
+                                             an invalid value, an unknown preset or mode,
+                                             an environment MFPO cannot drive (a
+                                             Discrete action space, infinite action
+                                             bounds, a vector env started with fork)
+``ShapeError``         ``shape``             an observation of the wrong shape or dtype
+``NonFiniteError``     ``nonfinite``         a NaN or an infinity in an observation or
+                                             a transition (nothing was stored)
+``NotEnoughDataError`` ``notenoughdata``     an update before ``batch_size`` transitions
+``UpdateError``        ``update``            an update abandoned on a non-finite loss or
+                                             gradient (the agent was restored)
+``HandleError``        ``handle``            use of a closed agent
+``MFPOError``          ``internal``          a bug in mfpo (a recovered Go panic)
+=====================  ====================  ==========================================
+
+``ConfigError``, ``ShapeError`` and ``NonFiniteError`` are also
+``ValueError``\\ s, so code that catches ``ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "HandleError",
+    "MFPOError",
+    "NonFiniteError",
+    "NotEnoughDataError",
+    "ShapeError",
+    "UpdateError",
+]
+
+
+class MFPOError(Exception):
+    """Base class of every mfpo error; raised itself for internal errors."""
+
+    code: str = "internal"
+    """The Go core's error code this class stands for."""
+
+
+class ConfigError(MFPOError, ValueError):
+    """An invalid configuration: an unknown keyword argument or key, a value
+    out of range, or an environment MFPO cannot drive."""
+
+    code = "config"
+
+
+class ShapeError(MFPOError, ValueError):
+    """An array of the wrong shape, size or dtype."""
+
+    code = "shape"
+
+
+class NonFiniteError(MFPOError, ValueError):
+    """A NaN or an infinity where finite numbers are required."""
+
+    code = "nonfinite"
+
+
+class NotEnoughDataError(MFPOError):
+    """An update was asked for before ``batch_size`` transitions were stored."""
+
+    code = "notenoughdata"
+
+
+class UpdateError(MFPOError):
+    """An update was abandoned on a non-finite loss or gradient; the agent was
+    restored to its state before that update."""
+
+    code = "update"
+
+
+class HandleError(MFPOError):
+    """The agent was closed (its Go side freed)."""
+
+    code = "handle"
+
+
+BY_CODE: dict[str, type[MFPOError]] = {
+    cls.code: cls
+    for cls in (MFPOError, ConfigError, ShapeError, NonFiniteError, NotEnoughDataError, UpdateError, HandleError)
+}
+"""Go error code -> exception class."""
