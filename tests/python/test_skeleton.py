@@ -1,6 +1,7 @@
 """The walking skeleton of mfpo's Python face: the installed package imports
 from anywhere, reports the Go core's build, and brings exactly one Go runtime
-into the process (its gopy extension; never libmfpo.so).
+into the process (its gopy extension; never libmfpo.so), before and after
+training.
 
 Run against the installed package (`make test-python`), not python/ in the
 checkout.
@@ -127,7 +128,7 @@ def test_blas_backend_matches_build_tag() -> None:
     assert mfpo.build_info()["blas"] == want
 
 
-def test_one_go_runtime_in_process() -> None:
+def assert_one_go_runtime() -> None:
     ext = extension_path()
     maps = mapped_files()
     assert not [p for p in maps if os.path.basename(p).startswith("libmfpo.so")], "libmfpo.so is mapped"
@@ -137,6 +138,26 @@ def test_one_go_runtime_in_process() -> None:
     # mapped file may have one, and it is the extension.
     go_files = sorted(p for p in maps if os.path.isfile(p) and ".go.buildinfo" in elf_sections(p))
     assert go_files == [str(ext)], go_files
+
+
+def test_one_go_runtime_in_process() -> None:
+    assert_one_go_runtime()
+
+
+def test_one_go_runtime_after_training() -> None:
+    # Training, acting and a vector env bring no other Go code (and never
+    # libmfpo.so) into the process.
+    import gymnasium as gym
+    import numpy as np
+
+    env = gym.vector.SyncVectorEnv([lambda: gym.make("Pendulum-v1")] * 2)
+    model = mfpo.MFPO(env, preset="small", hidden=[8], batch_size=8, learning_starts=16, verbose=0)
+    model.learn(100)
+    action, _ = model.predict(np.zeros(3, np.float32), deterministic=True)
+    assert action.shape == (1,)
+    model.close()
+    env.close()
+    assert_one_go_runtime()
 
 
 def test_extension_does_not_link_libpython() -> None:

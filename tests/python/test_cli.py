@@ -1,0 +1,67 @@
+"""The mfpo command line: `mfpo train` writes a run folder, `mfpo plot`
+draws its learning curve."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def mfpo_cmd() -> list[str]:
+    exe = shutil.which("mfpo", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    assert exe, "the mfpo console script is not installed ([project.scripts])"
+    return [exe]
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run(mfpo_cmd() + args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_train_and_plot(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    res = run(["train", "Pendulum-v1", "--steps", "600", "--seed", "3", "--out", str(out), "--preset", "small",
+               "--set", "learning_starts=200", "--set", "hidden=[16,16]", "--set", "batch_size=32",
+               "--eval-freq", "300", "--eval-episodes", "1", "--log-interval", "1", "--no-progress"], tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "rollout/" in res.stdout and "evaluation (best-of-N, 1 episodes)" in res.stdout
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["env"] == "Pendulum-v1" and cfg["steps"] == 600 and cfg["preset"] == "small"
+    assert cfg["config"]["seed"] == 3 and cfg["config"]["hidden"] == [16, 16] and cfg["config"]["learning_starts"] == 200
+    assert cfg["build"]["version"] == cfg["mfpo_version"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["timesteps"] == 600 and summary["episodes"] == 3 and summary["updates"] == 401
+    header = (out / "progress.csv").read_text().splitlines()[0].split(",")
+    assert {"rollout/ep_rew_mean", "time/total_timesteps", "train/actor_loss", "eval/mean_reward"} <= set(header)
+    assert list(out.glob("events.out.tfevents.*"))
+    assert (out / "evaluations.csv").read_text().count("\n") == 3
+
+    res = run(["plot", str(out)], tmp_path)
+    assert res.returncode == 0, res.stderr
+    png = out / "learning_curve.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    res = run(["plot", str(out), "--out", str(tmp_path / "c.png")], tmp_path)
+    assert res.returncode == 0 and (tmp_path / "c.png").stat().st_size > 1000
+
+
+def test_errors_are_one_line(tmp_path: Path) -> None:
+    res = run(["train", "CartPole-v1", "--steps", "10", "--out", str(tmp_path / "x")], tmp_path)
+    assert res.returncode == 2 and "ConfigError" in res.stderr and "Traceback" not in res.stderr
+    res = run(["train", "Pendulum-v1", "--steps", "10", "--set", "polcy_samples=3", "--out", str(tmp_path / "y")], tmp_path)
+    assert res.returncode == 2 and "did you mean 'policy_samples'" in res.stderr
+    res = run(["plot", str(tmp_path / "nothing")], tmp_path)
+    assert res.returncode == 2 and "no progress.csv" in res.stderr
+
+
+@pytest.mark.parametrize("args", [["--version"], ["train", "--help"]])
+def test_help_and_version(tmp_path: Path, args: list[str]) -> None:
+    res = run(args, tmp_path)
+    assert res.returncode == 0 and ("mfpo 0." in res.stdout or "--steps" in res.stdout)
+    res = subprocess.run([sys.executable, "-m", "mfpo", "--version"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert res.returncode == 0 and res.stdout.startswith("mfpo ")
