@@ -12,8 +12,10 @@ int main() {
 	const char *info = mfpo_build_info();
 	if (v != MFPO_VERSION || info == nullptr) {
 		std::printf("FAIL C++: mfpo_version() \"%s\", MFPO_VERSION \"%s\"\n", v.c_str(), MFPO_VERSION);
+		std::printf("0 passed, 1 failed\n");
 		return 1;
 	}
 	std::printf("ok   mfpo.h compiles, links and runs as C++17\n");
+	std::printf("1 passed, 0 failed\n");
 	return 0;
 }

@@ -1,0 +1,32 @@
+/*
+ * internal.h — declarations shared by the cgo preambles of package capi and
+ * its C helpers (errors.c). Not installed, not part of the contract.
+ */
+#ifndef MFPO_CAPI_INTERNAL_H
+#define MFPO_CAPI_INTERNAL_H
+
+#include "mfpo.h"
+
+#include <string.h>
+
+/* cgo writes an export's C parameter and result types from its Go types;
+ * these typedefs make it write the const-qualified types of mfpo.h, so
+ * that the C compiler checks each export against its declaration there. */
+typedef const char mfpo_cchar;
+typedef const float mfpo_cfloat;
+typedef const uint8_t mfpo_cuint8;
+typedef const void mfpo_cvoid;
+typedef const mfpo_agent mfpo_cagent;
+typedef const mfpo_policy mfpo_cpolicy;
+
+/* errors.c: the calling thread's last error message and the handle it
+ * concerned (see mfpo_errmsg), and the names of the status codes. */
+void capi_set_error(uintptr_t handle, const char *msg, size_t len);
+const char *capi_error(uintptr_t handle);
+const char *capi_errstr(int status);
+
+/* errors.c: copies s into static slot 0 or 1 and returns it (the strings
+ * of mfpo_version and mfpo_build_info). */
+const char *capi_keep(int slot, const char *s, size_t len);
+
+#endif
