@@ -31,7 +31,7 @@ vet: ## go vet every package
 test: setup ## run the whole test suite: Go, C and Python
 	@$(MAKE) --no-print-directory test-go test-c test-python
 
-test-go: ## Go unit tests (both BLAS backends when OpenBLAS is present)
+test-go: check-generate ## Go unit tests (both BLAS backends when OpenBLAS is present)
 	$(GO) vet $(GOFLAGS_TAGS) ./...
 	$(GO) test $(GOFLAGS_TAGS) ./...
 	@if [ -n "$(GOTAGS)" ]; then echo "== again with the gonum fallback (learning runs only once, above)"; $(GO) test -count=1 -skip '^TestLearn' ./gocore/...; fi
@@ -48,3 +48,4 @@ bench: ## the nn benchmarks (GFLOP/s, fraction of the same-run SGEMM rate) and t
 
 include mk/capi.mk
 include mk/python.mk
+include mk/checkpoint.mk

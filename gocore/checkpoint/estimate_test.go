@@ -1,0 +1,67 @@
+package checkpoint
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/mfpo/mfpo/gocore/mfpo"
+)
+
+func allocated(f func()) float64 {
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	f()
+	runtime.ReadMemStats(&m1)
+	return float64(m1.TotalAlloc - m0.TotalAlloc)
+}
+
+// The memory estimates that Limits are checked against are between 1 and
+// 2 times what mfpo.New, and loading a policy and acting once, allocate.
+func TestCheckpointMemoryEstimate(t *testing.T) {
+	small := mfpo.DefaultConfig()
+	small.BufferSize = 10_000
+	exact := tinyConfig()
+	exact.ExactTrace = true
+	exact.Probes = 50 // the probe buffer is allocated even with the exact trace
+	wide := tinyConfig()
+	wide.Shards, wide.BatchSize, wide.PolicySamples = 8, 512, 32
+	for name, c := range map[string]struct {
+		cfg      mfpo.Config
+		obs, act int
+	}{
+		"paper, 10k buffer": {small, 17, 6}, "paper, 1M buffer": {mfpo.DefaultConfig(), 17, 6},
+		"tiny": {tinyConfig(), 3, 2}, "tiny, exact trace": {exact, 5, 4}, "tiny, 8 shards, B 512": {wide, 3, 2},
+		"micro": {microConfig(), 2, 1},
+	} {
+		var a *mfpo.Agent
+		got := allocated(func() {
+			var err error
+			if a, err = mfpo.New(c.cfg, c.obs, c.act); err != nil {
+				t.Fatal(err)
+			}
+		})
+		a.Close()
+		est := agentBytes(c.cfg, c.obs, c.act)
+		t.Logf("%s: agent estimate %.1f MB, allocated %.1f MB", name, est/1e6, got/1e6)
+		if est < got || est > 2*got+(1<<20) {
+			t.Errorf("%s: agent estimate %.0f bytes, mfpo.New allocated %.0f", name, est, got)
+		}
+		data, err := Marshal(a, Options{PolicyOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = allocated(func() {
+			p, _, err := UnmarshalPolicy(data, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.Act(make([]float32, c.act), make([]float32, c.obs), 1, mfpo.BestOfN, 1)
+		})
+		est = policyBytes(c.cfg, c.obs, c.act)
+		t.Logf("%s: policy estimate %.1f MB, allocated %.1f MB", name, est/1e6, got/1e6)
+		if est < got || est > 2*got+(1<<20) {
+			t.Errorf("%s: policy estimate %.0f bytes, loading and acting allocated %.0f", name, est, got)
+		}
+	}
+}

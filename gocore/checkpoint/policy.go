@@ -1,0 +1,88 @@
+package checkpoint
+
+import (
+	"math/rand/v2"
+
+	"github.com/mfpo/mfpo/gocore/nn"
+	"github.com/mfpo/mfpo/gocore/policy"
+)
+
+// LoadPolicy reads the policy of a checkpoint of either kind, with
+// DefaultLimits: an inference handle (gocore/policy: safe for concurrent
+// use, actions in the environment's units of the stored spaces) and the
+// checkpoint's Info.
+func LoadPolicy(path string) (*policy.Policy, *Info, error) {
+	data, err := readFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, info, err := UnmarshalPolicy(data, Limits{})
+	return p, info, withPath(err, path)
+}
+
+// UnmarshalPolicy builds the inference handle of a checkpoint's bytes
+// (either kind). It does not keep data.
+func UnmarshalPolicy(data []byte, lim Limits) (p *policy.Policy, info *Info, err error) {
+	defer recoverInto(&err)
+	d, err := open(data)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d.policy(lim)
+}
+
+// policy builds the inference handle of a checkpoint of either kind.
+func (d *decoder) policy(lim Limits) (*policy.Policy, *Info, error) {
+	info, root := d.info, d.root
+	cfg, obs, act := info.Config, info.ObsDim, info.ActDim
+	ps, _, cs := specs(cfg, obs, act)
+	actor, err := network(root.Policy(nil), "Checkpoint.policy", ps)
+	if err != nil {
+		return nil, nil, err
+	}
+	targets, err := twoNetworks(root.TargetCriticsLength(), root.TargetCritics, "Checkpoint.target_critics", cs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkLimit(policyBytes(cfg, obs, act), lim); err != nil {
+		return nil, nil, err
+	}
+
+	spare := rand.New(rand.NewPCG(0, 0)) // initial values, all overwritten
+	build := func(spec nn.Spec, t tensor) (*nn.MLP[float32], error) {
+		m, err := nn.New[float32](spec, spare)
+		if err != nil { // the spec passed the config's checks
+			return nil, &FormatError{Reason: "a network cannot be built", Err: err}
+		}
+		return m, t.decode(m.Params)
+	}
+	var nets [2]*nn.MLP[float32]
+	net, err := build(ps, actor)
+	if err != nil {
+		return nil, nil, err
+	}
+	for k := range nets {
+		if nets[k], err = build(cs, targets[k]); err != nil {
+			return nil, nil, err
+		}
+	}
+	sp := policy.Spaces{ObsDim: obs, ActDim: act}
+	if !unitBox(info.Spaces) {
+		sp.Low, sp.High = info.Spaces.ActLow, info.Spaces.ActHigh
+	}
+	p, err := policy.New(cfg, sp, net, nets)
+	if err != nil { // everything it checks was checked
+		return nil, nil, &FormatError{Reason: "the policy cannot be built", Err: err}
+	}
+	return p, info, nil
+}
+
+// unitBox reports whether the action bounds are the agent's own [−1, 1].
+func unitBox(s Spaces) bool {
+	for i := range s.ActLow {
+		if s.ActLow[i] != -1 || s.ActHigh[i] != 1 {
+			return false
+		}
+	}
+	return true
+}
