@@ -43,7 +43,8 @@ $(PY_STAMP): $(PY_SRCS) $(BUILD)/python.id
 # Exit status 5 (no tests collected) is a failure. The test-time packages
 # (gymnasium, MuJoCo, dm_control, nbclient, …) come from
 # scripts/setup.d/python.sh, which costs one Python start-up when they are
-# all present. The suite takes about 5 minutes on 2 cores (the Pendulum
+# all present. The suite takes about 1.5 minutes on an idle 2-core machine
+# (3 when the cores are shared; the Pendulum
 # learning test and the notebook are most of it); `-k 'not learning'`
 # skips the learning test when iterating.
 test-python: python ## pytest tests/python against the installed package
