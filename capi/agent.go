@@ -25,6 +25,24 @@ type agentHandle struct {
 	view   *policy.Policy // acts with the agent's own networks (seeded modes)
 	act    []float32      // scratch: actions in [−1, 1]
 	terms  []bool         // scratch: terminated flags
+
+	// gen counts the calls that changed the agent (store, update, explore);
+	// saved holds the bytes of the last mfpo_agent_save_buffer size query,
+	// valid while savedKey matches.
+	gen      uint64
+	saved    []byte
+	savedKey saveKey
+}
+
+type saveKey struct {
+	gen   uint64
+	flags C.unsigned
+}
+
+// changed marks the agent changed: a kept checkpoint is stale.
+func (ah *agentHandle) changed() {
+	ah.gen++
+	ah.saved = nil
 }
 
 func newAgentHandle(a *mfpo.Agent, sp policy.Spaces) (*agentHandle, error) {
@@ -50,7 +68,7 @@ func (ah *agentHandle) close() {
 	if ah.agent != nil {
 		ah.agent.Close()
 	}
-	ah.agent, ah.view, ah.act, ah.terms = nil, nil, nil, nil
+	ah.agent, ah.view, ah.act, ah.terms, ah.saved = nil, nil, nil, nil, nil
 }
 
 // agentOf returns the live agent of token h with its lock held, or records
@@ -203,6 +221,7 @@ func mfpo_agent_act(ap *C.mfpo_agent, obs *C.mfpo_cfloat, obsLen, rows C.size_t,
 		return statusOK
 	}
 	a := ah.scratch(len(dst))
+	ah.changed() // explore advances the agent's generator
 	if err := ah.agent.Act(a, o, int(rows), mfpo.Explore); err != nil {
 		return failErr(h, fn, err)
 	}
@@ -260,6 +279,7 @@ func mfpo_agent_store(ap *C.mfpo_agent, rows C.size_t, obs *C.mfpo_cfloat, obsLe
 	if err := ah.agent.Buffer.AddBatch(floats(obs, nObs), a, floats(reward, n), floats(nextObs, nObs), terms, n); err != nil {
 		return failErr(h, fn, err)
 	}
+	ah.changed()
 	ah.agent.Stored += int64(n)
 	return statusOK
 }
@@ -284,6 +304,7 @@ func mfpo_agent_update(ap *C.mfpo_agent, steps C.uint32_t, stats *C.mfpo_stats) 
 		return fail(h, statusInval, fn, "stats->size is %d, want sizeof(mfpo_stats) (at least %d)", uint64(stats.size), uint64(minStatsSize))
 	}
 	var sum [11]float64
+	ah.changed()
 	for i := 0; i < int(steps); i++ {
 		st, err := ah.agent.Update()
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/mfpo/mfpo/gocore/checkpoint"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/policy"
@@ -143,6 +144,11 @@ func TestStatusOf(t *testing.T) {
 		{fmt.Errorf("wrapped: %w", mfpo.ErrNotEnoughData), statusNoData},
 		{&mfpo.UpdateError{Stage: "actor", Err: &nn.NonFiniteError{What: "actor loss"}}, statusUpdate},
 		{&fs.PathError{Op: "open", Path: "x", Err: fs.ErrNotExist}, statusIO},
+		{&checkpoint.FormatError{Reason: "truncated"}, statusFormat},
+		{&checkpoint.FormatError{Reason: "bad config", Err: &mfpo.ConfigError{Field: "Gamma"}}, statusFormat},
+		{&checkpoint.LimitError{Need: 1 << 40}, statusFormat},
+		{&checkpoint.VersionError{Version: 99}, statusVersion},
+		{&checkpoint.OptionsError{Field: "Replay"}, statusInval},
 		{errors.New("surprise"), statusPanic},
 	} {
 		if got := statusOf(c.err); got != c.want {

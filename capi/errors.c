@@ -52,6 +52,8 @@ const char *capi_errstr(int status) {
 		return "MFPO_EPANIC: internal error of the library (a bug)";
 	case MFPO_ESIZE:
 		return "MFPO_ESIZE: the buffer is too small";
+	case MFPO_EVERSION:
+		return "MFPO_EVERSION: the checkpoint is in a newer format than this library reads";
 	}
 	return "unknown mfpo status";
 }

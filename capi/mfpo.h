@@ -103,6 +103,7 @@ extern "C" {
 #define MFPO_EFORMAT 9    /* not a valid checkpoint: truncated, corrupted, foreign, or the wrong kind */
 #define MFPO_EPANIC 10    /* an internal error of the library (a bug), recovered; free the handle involved */
 #define MFPO_ESIZE 11     /* a caller's buffer is too small; *needed says how large it must be */
+#define MFPO_EVERSION 12  /* a checkpoint written in a newer format than this library reads: load it with a newer mfpo */
 
 /* Acting modes (the `mode` argument of the *_act functions). */
 #define MFPO_ACT_SAMPLE 0        /* one draw of the T-step sampler from noise drawn from `seed` */
@@ -110,6 +111,11 @@ extern "C" {
 #define MFPO_ACT_BEST_OF_N 2     /* eval_candidates draws per observation, the one the target critics value most */
 #define MFPO_ACT_EXPLORE 3       /* agents only: uniform in the box until learning_starts transitions are stored, then a sample;
                                   * noise from the agent's own generator (seeded by the config's "seed"), `seed` ignored */
+
+/* What mfpo_agent_save and mfpo_agent_save_buffer write (one of these). */
+#define MFPO_SAVE_FULL 0u   /* a full checkpoint: everything training needs, without the replay buffer */
+#define MFPO_SAVE_REPLAY 1u /* a full checkpoint with the replay buffer: training resumes bit for bit */
+#define MFPO_SAVE_POLICY 2u /* a policy checkpoint: config, bounds, the policy and the target critics */
 
 /* Opaque handles. */
 typedef struct mfpo_agent mfpo_agent;   /* a learner: act, store, update, save */
@@ -278,6 +284,50 @@ int mfpo_agent_config(const mfpo_agent *agent, char *buf, size_t cap, size_t *ne
  * agent can go on training; the policy does not change. Free it with
  * mfpo_policy_free. */
 int mfpo_agent_policy(const mfpo_agent *agent, mfpo_policy **out);
+
+/* ------------------------------------------------------------------------
+ * Checkpoints (the format of docs/checkpoint.md; Go, Python and C++ read
+ * and write the same files)
+ * ------------------------------------------------------------------------ */
+
+/* mfpo_agent_save writes a checkpoint of the agent to the file `path`
+ * (what it holds: flags, one of MFPO_SAVE_*), atomically: into a temporary
+ * file beside it, synced, then renamed over `path`; a failure leaves any
+ * previous file at `path` as it was. The action bounds are saved with it.
+ * Errors: an unknown flags value is MFPO_EINVAL; a file that can not be
+ * written is MFPO_EIO. */
+int mfpo_agent_save(const mfpo_agent *agent, const char *path, unsigned flags);
+
+/* mfpo_agent_save_buffer writes the same bytes into a caller's buffer, by
+ * the size-query rules above. A size query followed by the call with a
+ * large enough buffer serialises the agent once (the bytes are kept inside
+ * the handle in between, dropped when they are copied out or the agent
+ * changes). */
+int mfpo_agent_save_buffer(const mfpo_agent *agent, unsigned flags, void *buf, size_t cap, size_t *needed);
+
+/* mfpo_agent_load reads a full checkpoint (MFPO_SAVE_FULL or
+ * MFPO_SAVE_REPLAY) into a new agent that continues exactly where the
+ * saved one was: networks, optimisers, temperature, generator, counters,
+ * bounds and, when saved, the replay buffer. Failure messages are read
+ * with mfpo_errmsg(NULL).
+ * Errors: a file that can not be read is MFPO_EIO; a truncated, corrupted
+ * or foreign file, or a policy checkpoint, is MFPO_EFORMAT (so is a file
+ * describing an agent that would need more than 16 GiB); a newer format is
+ * MFPO_EVERSION. Nothing of the file is trusted: every offset and length is
+ * checked before it is read. */
+int mfpo_agent_load(mfpo_agent **out, const char *path);
+
+/* mfpo_agent_load_buffer is mfpo_agent_load from `len` bytes in memory;
+ * the library keeps no pointer into them. */
+int mfpo_agent_load_buffer(mfpo_agent **out, const void *buf, size_t len);
+
+/* mfpo_policy_load reads the policy of a checkpoint of either kind (full
+ * or policy) into a new policy handle: the deployment path. Errors as for
+ * mfpo_agent_load (a policy checkpoint is accepted here). */
+int mfpo_policy_load(mfpo_policy **out, const char *path);
+
+/* mfpo_policy_load_buffer is mfpo_policy_load from `len` bytes in memory. */
+int mfpo_policy_load_buffer(mfpo_policy **out, const void *buf, size_t len);
 
 /* ------------------------------------------------------------------------
  * Policies: immutable, thread-safe acting (the deployment path)

@@ -15,6 +15,7 @@
 //   mfpo_stats st = a.update(1);
 //   mfpo::policy p = a.policy();            // an immutable copy, thread-safe
 //   p.act(obs, act_out, mfpo::mode::sample, seed);
+//   a.save("agent.mfpo");                   // and agent::load, policy::load(path)
 #ifndef MFPO_HPP
 #define MFPO_HPP
 
@@ -48,6 +49,13 @@ enum class mode : int {
 	deterministic = MFPO_ACT_DETERMINISTIC,
 	best_of_n = MFPO_ACT_BEST_OF_N,
 	explore = MFPO_ACT_EXPLORE, // agents only
+};
+
+// What agent::save writes (mfpo.h's MFPO_SAVE_*).
+enum class save_kind : unsigned {
+	full = MFPO_SAVE_FULL,     // everything training needs, without the replay buffer
+	replay = MFPO_SAVE_REPLAY, // full, with the replay buffer: training resumes bit for bit
+	policy = MFPO_SAVE_POLICY, // config, bounds, the policy and the target critics
 };
 
 inline std::string version() { return mfpo_version(); }
@@ -115,6 +123,22 @@ public:
 	}
 	policy(const policy &) = delete;
 	policy &operator=(const policy &) = delete;
+
+	// load: the policy of a checkpoint file of either kind.
+	static policy load(const std::string &path) {
+		mfpo_policy *p = nullptr;
+		detail::check(mfpo_policy_load(&p, path.c_str()), nullptr);
+		return policy(p);
+	}
+	// load_buffer: the same from bytes in memory (not kept).
+	static policy load_buffer(const void *data, std::size_t len) {
+		mfpo_policy *p = nullptr;
+		detail::check(mfpo_policy_load_buffer(&p, data, len), nullptr);
+		return policy(p);
+	}
+	template <class R, detail::if_range_of<const R, const unsigned char> = 0> static policy load_buffer(const R &bytes) {
+		return load_buffer(std::data(bytes), std::size(bytes));
+	}
 
 	mfpo_policy *get() const noexcept { return p_; }
 	mfpo_policy *release() noexcept { return std::exchange(p_, nullptr); }
@@ -203,6 +227,22 @@ public:
 		return agent(a);
 	}
 
+	// load: an agent from a full checkpoint file; it continues exactly.
+	static agent load(const std::string &path) {
+		mfpo_agent *a = nullptr;
+		detail::check(mfpo_agent_load(&a, path.c_str()), nullptr);
+		return agent(a);
+	}
+	// load_buffer: the same from bytes in memory (not kept).
+	static agent load_buffer(const void *data, std::size_t len) {
+		mfpo_agent *a = nullptr;
+		detail::check(mfpo_agent_load_buffer(&a, data, len), nullptr);
+		return agent(a);
+	}
+	template <class R, detail::if_range_of<const R, const unsigned char> = 0> static agent load_buffer(const R &bytes) {
+		return load_buffer(std::data(bytes), std::size(bytes));
+	}
+
 	mfpo_agent *get() const noexcept { return a_; }
 	mfpo_agent *release() noexcept { return std::exchange(a_, nullptr); }
 	explicit operator bool() const noexcept { return a_ != nullptr; }
@@ -284,6 +324,19 @@ public:
 			    return mfpo_agent_config(a_, static_cast<char *>(b), c, n);
 		    },
 		    a_, true);
+	}
+
+	// save: a checkpoint file, written atomically.
+	void save(const std::string &path, save_kind kind = save_kind::replay) const {
+		detail::check(mfpo_agent_save(a_, path.c_str(), static_cast<unsigned>(kind)), a_);
+	}
+	// save_buffer: the checkpoint's bytes.
+	std::vector<unsigned char> save_buffer(save_kind kind = save_kind::replay) const {
+		return detail::fill<std::vector<unsigned char>>(
+		    [this, kind](void *b, std::size_t c, std::size_t *n) {
+			    return mfpo_agent_save_buffer(a_, static_cast<unsigned>(kind), b, c, n);
+		    },
+		    a_, false);
 	}
 
 	// policy: an immutable copy of the current policy and target critics.

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
+	"github.com/mfpo/mfpo/gocore/checkpoint"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/policy"
@@ -32,6 +33,7 @@ const (
 	statusFormat    = C.MFPO_EFORMAT
 	statusPanic     = C.MFPO_EPANIC
 	statusSize      = C.MFPO_ESIZE
+	statusVersion   = C.MFPO_EVERSION
 )
 
 // maxMessage is the longest message mfpo_errmsg holds, in bytes (errors.c
@@ -79,10 +81,22 @@ func statusOf(err error) C.int {
 		rnf *replay.NonFiniteError
 		rae *replay.ArgError
 		pe  *fs.PathError
+		fe  *checkpoint.FormatError
+		ve  *checkpoint.VersionError
+		le  *checkpoint.LimitError
+		oe  *checkpoint.OptionsError
 	)
 	switch {
 	case err == nil:
 		return statusOK
+	// The checkpoint's errors first: a *FormatError may wrap a
+	// *mfpo.ConfigError (a file with an invalid config).
+	case errors.As(err, &fe), errors.As(err, &le):
+		return statusFormat
+	case errors.As(err, &ve):
+		return statusVersion
+	case errors.As(err, &oe):
+		return statusInval
 	case errors.As(err, &ue): // before NonFiniteError, which it wraps
 		return statusUpdate
 	case errors.As(err, &ce), errors.As(err, &rae): // the buffer's size comes from the config

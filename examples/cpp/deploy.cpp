@@ -1,11 +1,15 @@
-// deploy: the C++ deployment path of mfpo. It gets a policy — trained here,
-// briefly, on a pendulum written in C++ (mfpo::agent: explore, store,
-// update) — runs a control loop with the immutable, thread-safe
-// mfpo::policy, and prints the returns and the per-action latency
-// percentiles (p50, p90, p99).
+// deploy: the C++ deployment path of mfpo. It loads a policy from a
+// checkpoint (trained in Python, Go or C++ on Pendulum: obs 3, act 1 in
+// torque units) or, without one, trains one here, briefly, on a pendulum
+// written in C++ (mfpo::agent: explore, store, update); then it runs a
+// control loop with the immutable, thread-safe mfpo::policy and prints the
+// returns and the per-action latency percentiles (p50, p90, p99).
 //
-//   make examples-cpp && build/examples/deploy [--train-steps 5000] [--episodes 5]
-//        [--mode best_of_n|sample|deterministic] [--seed 1]
+//   make examples-cpp && build/examples/deploy [--checkpoint FILE] [--save FILE]
+//        [--train-steps 5000] [--episodes 5] [--mode best_of_n|sample|deterministic] [--seed 1]
+//
+// --save writes the trained agent's policy checkpoint, which --checkpoint
+// (or mfpo.MFPO.load in Python) reads back.
 //
 // The pendulum is Gymnasium's Pendulum-v1: state (θ, θdot), θ = 0 upright,
 // observation (cos θ, sin θ, θdot), torque u ∈ [−2, 2] (the action, in the
@@ -59,6 +63,7 @@ struct pendulum {
 };
 
 struct options {
+	std::string checkpoint, save;
 	long train_steps = 5000;
 	int episodes = 5;
 	mfpo::mode mode = mfpo::mode::best_of_n;
@@ -70,7 +75,11 @@ options parse(int argc, char **argv) {
 	for (int i = 1; i < argc; i++) {
 		const std::string a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : nullptr;
-		if (a == "--train-steps" && v)
+		if (a == "--checkpoint" && v)
+			o.checkpoint = argv[++i];
+		else if (a == "--save" && v)
+			o.save = argv[++i];
+		else if (a == "--train-steps" && v)
 			o.train_steps = std::atol(argv[++i]);
 		else if (a == "--episodes" && v)
 			o.episodes = std::atoi(argv[++i]);
@@ -83,8 +92,8 @@ options parse(int argc, char **argv) {
 			                                : mfpo::mode::best_of_n;
 		} else {
 			std::fprintf(stderr,
-			             "usage: deploy [--train-steps N] [--episodes E] [--mode best_of_n|sample|deterministic] "
-			             "[--seed S]\n");
+			             "usage: deploy [--checkpoint FILE] [--save FILE] [--train-steps N] [--episodes E] "
+			             "[--mode best_of_n|sample|deterministic] [--seed S]\n");
 			std::exit(2);
 		}
 	}
@@ -134,6 +143,10 @@ mfpo::policy train(const options &o) {
 			obs = env.reset(rng);
 		}
 	}
+	if (!o.save.empty()) {
+		agent.save(o.save, mfpo::save_kind::policy);
+		std::printf("saved the policy checkpoint %s\n", o.save.c_str());
+	}
 	return agent.policy(); // an immutable copy; the agent is freed here
 }
 
@@ -143,7 +156,17 @@ int main(int argc, char **argv) {
 	const options o = parse(argc, argv);
 	std::printf("libmfpo %s\n", mfpo::build_info().c_str());
 	try {
-		mfpo::policy policy = train(o);
+		mfpo::policy policy;
+		if (!o.checkpoint.empty()) {
+			policy = mfpo::policy::load(o.checkpoint);
+			std::printf("loaded %s: obs %zu, act %zu\n", o.checkpoint.c_str(), policy.obs_dim(), policy.act_dim());
+			if (policy.obs_dim() != 3 || policy.act_dim() != 1) {
+				std::fprintf(stderr, "deploy: the pendulum needs a policy with obs 3 and act 1\n");
+				return 1;
+			}
+		} else {
+			policy = train(o);
+		}
 
 		// The control loop: one observation per step, actions in torque units.
 		pendulum env;

@@ -6,8 +6,9 @@
 // mfpo_version (no arguments) and mfpo_policy_dims (a handle looked up, two
 // outputs written) — everything an act call pays besides the Go-side work.
 //
-// Usage: bench_act [CHECKPOINT]  (without one, a fresh paper-default agent's
-// policy; the latency does not depend on the parameters' values).
+// Usage: bench_act [CHECKPOINT]  (a checkpoint of a 17 → 6 agent; without
+// one, a fresh paper-default agent's policy: the latency does not depend on
+// the parameters' values).
 #include "mfpo.hpp"
 
 #include <algorithm>
@@ -43,13 +44,17 @@ template <class F> static double per_call_ns(F &&f, int batches, int inner) {
 }
 
 int main(int argc, char **argv) {
-	(void)argv;
 	const std::size_t obs_dim = 17, act_dim = 6;
 	mfpo::policy p;
 	std::string source;
 	if (argc > 1) {
-		std::fprintf(stderr, "bench_act: loading checkpoints is not available in this build\n");
-		return 2;
+		p = mfpo::policy::load(argv[1]);
+		if (p.obs_dim() != obs_dim || p.act_dim() != act_dim) {
+			std::fprintf(stderr, "bench_act: %s has obs %zu, act %zu; the benchmark is for obs 17, act 6\n", argv[1],
+			             p.obs_dim(), p.act_dim());
+			return 2;
+		}
+		source = std::string("checkpoint ") + argv[1];
 	} else {
 		// The paper's networks; a small replay buffer, which acting does not use.
 		auto a = mfpo::agent::create(R"({"buffer_size":1000})", obs_dim, act_dim);

@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <unistd.h>
 #include <string>
 #include <thread>
 #include <type_traits>
@@ -109,6 +110,24 @@ int main() {
 		std::vector<float> pa = p.act(two, mfpo::mode::best_of_n, 5), aa = a.act(two, mfpo::mode::best_of_n, 5);
 		check(pa == aa, "the policy acts as the agent");
 		throws_status([&] { p.act(two, mfpo::mode::explore); }, MFPO_EINVAL, "policy: explore");
+
+		// Checkpoints: bytes and files, agent and policy.
+		{
+			std::vector<unsigned char> bytes = a.save_buffer(mfpo::save_kind::replay);
+			mfpo::agent a2 = mfpo::agent::load_buffer(bytes);
+			check(a2.counters() == a.counters() && a2.act(two, mfpo::mode::best_of_n, 5) == aa,
+			      "save_buffer / load_buffer: the same agent");
+			mfpo::policy p2 = mfpo::policy::load_buffer(a.save_buffer(mfpo::save_kind::policy));
+			check(p2.act(two, mfpo::mode::best_of_n, 5) == aa, "a policy checkpoint acts as the agent");
+			const std::string path = "/tmp/mfpo-test-cxx-" + std::to_string(::getpid()) + ".mfpo";
+			a.save(path, mfpo::save_kind::policy);
+			check(mfpo::policy::load(path).act(two, mfpo::mode::best_of_n, 5) == aa, "policy::load from a file");
+			throws_status([&] { mfpo::agent::load(path); }, MFPO_EFORMAT, "agent::load of a policy checkpoint");
+			std::remove(path.c_str());
+			throws_status([&] { mfpo::agent::load(path); }, MFPO_EIO, "agent::load of a missing file");
+			bytes.resize(bytes.size() / 2);
+			throws_status([&] { mfpo::policy::load_buffer(bytes); }, MFPO_EFORMAT, "policy::load_buffer: truncated");
+		}
 
 		// Moves transfer ownership; the moved-from handle is empty.
 		mfpo::policy q = std::move(p);
