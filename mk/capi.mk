@@ -76,7 +76,14 @@ C_TESTS      := $(addprefix $(CTEST_DIR)/,$(C_TEST_NAMES))
 C_TESTS_ASAN := $(addprefix $(CTEST_DIR)/asan/,$(C_TEST_NAMES))
 TALLY        := $(CTEST_DIR)/tally
 
-test-c: $(C_TESTS) $(C_TESTS_ASAN) ## C and C++ tests of libmfpo.so: plain, sanitizers, valgrind, symbols, install
+# The Go half of tests/c/test_parity.c: a checkpoint saved from Go and the
+# actions Go gives for it, computed with the library's BLAS backend.
+PARITY_DIR := $(CTEST_DIR)/parity
+export MFPO_PARITY_DIR := $(PARITY_DIR)
+$(PARITY_DIR)/expected.txt: tests/c/parity/main.go $(CAPI_SRCS) $(BUILD)/capi.tags
+	$(GO) run $(GOFLAGS_TAGS) ./tests/c/parity $(PARITY_DIR)
+
+test-c: $(C_TESTS) $(C_TESTS_ASAN) $(PARITY_DIR)/expected.txt ## C and C++ tests of libmfpo.so: plain, sanitizers, valgrind, symbols, install
 	@rm -f $(TALLY)
 	@tests/c/run.sh $(TALLY) plain "" $(C_TESTS)
 	@$(ASAN_ENV) tests/c/run.sh $(TALLY) asan+ubsan "" $(C_TESTS_ASAN)
