@@ -26,6 +26,8 @@ var columns = []struct{ unit, heading string }{
 	{"frac_sgemm", "fraction of SGEMM"},
 	{"sgemm2_GFLOP/s", "2-core SGEMM GFLOP/s (same run)"},
 	{"frac_sgemm2", "fraction of 2-core SGEMM"},
+	{"MB/file", "MB/file"},
+	{"MB/s", "MB/s"},
 	{"allocs/op", "allocs/op"},
 }
 
