@@ -19,17 +19,28 @@ exception              Go code               raised for
 ``NotEnoughDataError`` ``notenoughdata``     an update before ``batch_size`` transitions
 ``UpdateError``        ``update``            an update abandoned on a non-finite loss or
                                              gradient (the agent was restored)
-``HandleError``        ``handle``            use of a closed agent
+``HandleError``        ``handle``            use of a closed agent or policy
+``CheckpointError``    ``checkpoint``        bytes that are not a valid checkpoint:
+                                             truncated, corrupted (checksum), foreign
+                                             (identifier), inconsistent sizes; a
+                                             checkpoint of the wrong kind
+``CheckpointVersionError`` ``version``       a checkpoint of a newer format version
+``CheckpointIOError``  ``io``                a checkpoint file that cannot be read or
+                                             written (also an ``OSError``)
 ``MFPOError``          ``internal``          a bug in mfpo (a recovered Go panic)
 =====================  ====================  ==========================================
 
-``ConfigError``, ``ShapeError`` and ``NonFiniteError`` are also
-``ValueError``\\ s, so code that catches ``ValueError`` keeps working.
+``ConfigError``, ``ShapeError``, ``NonFiniteError`` and ``CheckpointError``
+are also ``ValueError``\\ s, so code that catches ``ValueError`` keeps
+working; ``CheckpointIOError`` is an ``OSError``.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "CheckpointError",
+    "CheckpointIOError",
+    "CheckpointVersionError",
     "ConfigError",
     "HandleError",
     "MFPOError",
@@ -85,8 +96,39 @@ class HandleError(MFPOError):
     code = "handle"
 
 
+class CheckpointError(MFPOError, ValueError):
+    """Bytes that are not a valid checkpoint (truncated, corrupted, foreign,
+    inconsistent), or a checkpoint of the wrong kind for the call. The
+    message says what was expected and what came."""
+
+    code = "checkpoint"
+
+
+class CheckpointVersionError(CheckpointError):
+    """A checkpoint written in a newer format version than this mfpo reads."""
+
+    code = "version"
+
+
+class CheckpointIOError(MFPOError, OSError):
+    """A checkpoint file that cannot be read or written."""
+
+    code = "io"
+
+
 BY_CODE: dict[str, type[MFPOError]] = {
     cls.code: cls
-    for cls in (MFPOError, ConfigError, ShapeError, NonFiniteError, NotEnoughDataError, UpdateError, HandleError)
+    for cls in (
+        MFPOError,
+        ConfigError,
+        ShapeError,
+        NonFiniteError,
+        NotEnoughDataError,
+        UpdateError,
+        HandleError,
+        CheckpointError,
+        CheckpointVersionError,
+        CheckpointIOError,
+    )
 }
 """Go error code -> exception class."""
