@@ -30,6 +30,13 @@ import (
 //	               agent was restored to its state before it (Python: UpdateError)
 //	handle         an agent handle that is not live: never issued, or freed
 //	               (Python: HandleError)
+//	checkpoint     bytes that are not a valid checkpoint (truncated,
+//	               corrupted, foreign, inconsistent), or one of the wrong kind
+//	               (Python: CheckpointError)
+//	version        a checkpoint of a newer format version
+//	               (Python: CheckpointVersionError)
+//	io             a checkpoint file that cannot be read or written
+//	               (Python: CheckpointIOError)
 //	internal       a bug: a recovered panic, with its stack (Python: MFPOError)
 const (
 	codeConfig        = "config"
@@ -38,6 +45,9 @@ const (
 	codeNotEnoughData = "notenoughdata"
 	codeUpdate        = "update"
 	codeHandle        = "handle"
+	codeCheckpoint    = "checkpoint"
+	codeVersion       = "version"
+	codeIO            = "io"
 	codeInternal      = "internal"
 )
 
