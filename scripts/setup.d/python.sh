@@ -12,7 +12,9 @@ GO=${GO:-go}
 BIN=build/bin
 
 # Build-time: setuptools, wheel, pybindgen (gopy's C generator).
-# Run-time (pyproject's dependencies): numpy, gymnasium, tqdm.
+# Run-time (pyproject's dependencies): numpy, gymnasium, tqdm, and
+# flatbuffers (mfpo.checkpoint reads checkpoints with it; the same version
+# as the Go runtime, github.com/google/flatbuffers v25.12.19).
 # Test-time: pytest; MuJoCo for HalfCheetah-v5; shimmy + dm_control for
 # "dm_control/…" tasks (the [dm_control] extra; dm_control 1.0.50 fails
 # with mujoco 4.0.0, hence the pin); matplotlib and tensorboardX (the
@@ -28,6 +30,7 @@ PIP_REQS=(
 	"numpy>=1.26,<3"
 	"gymnasium==1.4.0"
 	"tqdm==4.70.1"
+	"flatbuffers==25.12.19"
 	"mujoco==3.17.0"
 	"imageio>=2.14,<3"
 	"dm_control==1.0.50"
