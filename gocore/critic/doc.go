@@ -12,7 +12,8 @@
 //	z_j = VMin + j·Δz,  Δz = (VMax − VMin)/(Atoms − 1),  j = 0 … Atoms−1
 //
 // (paper: 101 atoms on [−1600, 1600], Δz = 32). Its expected value is
-// Q(s, a) = Σ_j softmax(logits)_j·z_j.
+// Q(s, a) = Σ_j softmax(logits)_j·z_j (SoftmaxMean, exported so that
+// gocore/policy scores best-of-N candidates with the same arithmetic).
 //
 // # Target (TargetDistribution)
 //

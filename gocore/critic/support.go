@@ -109,11 +109,19 @@ func mean64(p, z []float32) float64 {
 	return m
 }
 
-// softmaxMean returns Σ softmax(logits)_j·z_j, the expected value of a
-// critic's output row, and overwrites logits with the unnormalised
-// e^(logit − max). The row maximum is subtracted before the exponentials
-// and the sums are accumulated in float64. Any NaN in the row gives NaN.
-func softmaxMean(logits, z []float32) float32 {
+// SoftmaxMean returns the expected value of a C51 critic's output row
+// (docs/ALGORITHM.md §3),
+//
+//	E[Z] = Σ_j softmax(logits)_j·z_j = Σ_j e^(l_j − m)·z_j / Σ_j e^(l_j − m),  m = max_j l_j,
+//
+// and overwrites logits with the unnormalised e^(l_j − m). Subtracting the
+// row maximum m first keeps every exponential in (0, 1], so large logits
+// cannot overflow; the exponential is a float32 polynomial (about 1 ulp)
+// and both sums are accumulated in float64. Any NaN in the row gives NaN.
+// z must hold at least len(logits) atoms (Support.Z). It allocates
+// nothing; critic.Twin.Values and gocore/policy's best-of-N score with
+// it, so the two choose the same candidate bit for bit.
+func SoftmaxMean(logits, z []float32) float32 {
 	expShift(logits, rowMax(logits))
 	z = z[:len(logits)]
 	var s, sz float64

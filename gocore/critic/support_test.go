@@ -297,8 +297,8 @@ func TestCrossEntropyRowAndSoftmax(t *testing.T) {
 			want -= float64(rho[j]) * ls[j]
 			wmean += math.Exp(ls[j]) * float64(z[j])
 		}
-		if got := float64(softmaxMean(slices.Clone(logits), z)); math.Abs(got-wmean) > 1e-5*(1+math.Abs(wmean)) {
-			t.Fatalf("softmaxMean = %v, want %v", got, wmean)
+		if got := float64(SoftmaxMean(slices.Clone(logits), z)); math.Abs(got-wmean) > 1e-5*(1+math.Abs(wmean)) {
+			t.Fatalf("SoftmaxMean = %v, want %v", got, wmean)
 		}
 		sm := append([]float32(nil), logits...)
 		softmaxTo(sm)
@@ -329,7 +329,7 @@ func TestCrossEntropyRowAndSoftmax(t *testing.T) {
 		if v := crossEntropyRow(append([]float32(nil), l2...), rho, 1); !math.IsNaN(v) && !math.IsInf(v, 0) {
 			t.Errorf("logit %v: loss %v", bad, v)
 		}
-		if v := softmaxMean(slices.Clone(l2), z[:3]); v == v && !math.IsInf(float64(v), 0) {
+		if v := SoftmaxMean(slices.Clone(l2), z[:3]); v == v && !math.IsInf(float64(v), 0) {
 			t.Errorf("logit %v: mean %v", bad, v)
 		}
 		r2 := append([]float32(nil), rho...)
@@ -339,7 +339,7 @@ func TestCrossEntropyRowAndSoftmax(t *testing.T) {
 		}
 	}
 	l0 := []float32{float32(math.NaN()), 1, 2}
-	if v := softmaxMean(l0, z[:3]); v == v {
+	if v := SoftmaxMean(l0, z[:3]); v == v {
 		t.Errorf("NaN first logit: mean %v", v)
 	}
 }

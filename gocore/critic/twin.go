@@ -502,8 +502,8 @@ func (c *Twin) valuesShard(s int) {
 		}
 		dst := a.dst[c0 : c0+n]
 		for i := range dst {
-			q0 := softmaxMean(sh.logits[0][i*na:(i+1)*na], z)
-			q1 := softmaxMean(sh.logits[1][i*na:(i+1)*na], z)
+			q0 := SoftmaxMean(sh.logits[0][i*na:(i+1)*na], z)
+			q1 := SoftmaxMean(sh.logits[1][i*na:(i+1)*na], z)
 			if useMin {
 				dst[i] = min(q0, q1)
 			} else {

@@ -192,7 +192,7 @@ func (p *Policy) act(c *context, obs []float32, rows, n int) {
 
 // values writes min(Q_φ̄1, Q_φ̄2) of the candidates into c.q, as
 // critic.Twin.Values with critic.TargetMin does: forward passes over
-// blocks of chunkRows rows, the expected value of each softmax row.
+// blocks of chunkRows rows, critic.SoftmaxMean of each row of logits.
 func (p *Policy) values(c *context, obs []float32, repeat, rows int) {
 	o, d, na := p.Spaces.ObsDim, p.Spaces.ActDim, p.Config.Atoms
 	z := p.support.Z
@@ -207,8 +207,8 @@ func (p *Policy) values(c *context, obs []float32, repeat, rows int) {
 			net.Forward(c.ws[k], c.logits[k][:m*na], nn.Vars[float32]{X: c.in[:]}, m)
 		}
 		for i := 0; i < m; i++ {
-			q0 := softmaxMean(c.logits[0][i*na:(i+1)*na], z)
-			q1 := softmaxMean(c.logits[1][i*na:(i+1)*na], z)
+			q0 := critic.SoftmaxMean(c.logits[0][i*na:(i+1)*na], z)
+			q1 := critic.SoftmaxMean(c.logits[1][i*na:(i+1)*na], z)
 			c.q[c0+i] = min(q0, q1)
 		}
 	}
