@@ -17,6 +17,8 @@ Train and use an agent (Stable-Baselines3's SAC surface)::
     model = MFPO("Pendulum-v1", preset="small").learn(15_000, progress_bar=True)
     action, _ = model.predict(obs, deterministic=True)   # best-of-N
     mean, std = model.evaluate(n_episodes=10)
+    model.save("pendulum.mfpo")                           # mfpo's checkpoint format
+    model = MFPO.load("pendulum.mfpo", env="Pendulum-v1")
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from __future__ import annotations
 from mfpo._core import BuildInfo, build_info
 from mfpo._core import version as _version
 from mfpo.agent import MFPO, PredictMode
-from mfpo.callbacks import BaseCallback, CallbackList, ConvertCallback, EvalCallback
+from mfpo.callbacks import BaseCallback, CallbackList, CheckpointCallback, ConvertCallback, EvalCallback
 from mfpo.config import CONFIG_KEYS, PRESETS, default_config
 from mfpo.envs import Episode, make_env, make_vec_env
 from mfpo.exceptions import (
+    CheckpointError,
+    CheckpointIOError,
+    CheckpointVersionError,
     ConfigError,
     HandleError,
     MFPOError,
@@ -39,6 +44,7 @@ from mfpo.exceptions import (
 from mfpo.logger import Logger
 from mfpo.logger import configure as configure_logger
 from mfpo.plot import load_progress, plot_learning_curve
+from mfpo.policy import Policy, PolicyMode
 
 __version__: str = _version()
 """mfpo's semantic version, as the Go core reports it (gocore/buildinfo)."""
@@ -49,6 +55,10 @@ __all__ = [
     "BaseCallback",
     "BuildInfo",
     "CallbackList",
+    "CheckpointCallback",
+    "CheckpointError",
+    "CheckpointIOError",
+    "CheckpointVersionError",
     "ConfigError",
     "ConvertCallback",
     "Episode",
@@ -59,6 +69,8 @@ __all__ = [
     "MFPOError",
     "NonFiniteError",
     "NotEnoughDataError",
+    "Policy",
+    "PolicyMode",
     "PredictMode",
     "ShapeError",
     "UpdateError",

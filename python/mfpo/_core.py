@@ -20,6 +20,7 @@ must use the ``spawn`` or ``forkserver`` start method.
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from typing import Any, Callable, Literal, NoReturn, TypedDict, TypeVar, cast
@@ -30,7 +31,7 @@ import numpy.typing as npt
 # gopy's wrapper, generated at build time and untyped.
 from mfpo._gopy import bindings as _ext  # type: ignore
 from mfpo._gopy import go as _go  # type: ignore
-from mfpo.exceptions import BY_CODE, MFPOError, ShapeError
+from mfpo.exceptions import BY_CODE, ConfigError, MFPOError, ShapeError
 
 ActMode = Literal["sample", "best_of_n", "deterministic", "explore"]
 """How the Go core chooses actions (see :meth:`Agent.act`)."""
@@ -98,6 +99,29 @@ def default_config(preset: str = "paper") -> dict[str, Any]:
 def live_handles() -> int:
     """How many Go agents are alive in this process (not yet closed)."""
     return int(_ext.LiveHandles())
+
+
+def live_policies() -> int:
+    """How many Go policy handles are alive in this process."""
+    return int(_ext.LivePolicies())
+
+
+CheckpointKind = Literal["full", "replay", "policy"]
+"""What a checkpoint holds: ``"full"`` (the training state but the replay
+buffer), ``"replay"`` (full with the replay buffer: training resumes
+exactly) or ``"policy"`` (what inference needs)."""
+
+
+def _path(path: str | os.PathLike[str]) -> str:
+    p = os.fspath(path)
+    if not isinstance(p, str) or not p:
+        raise ConfigError(f"checkpoint path: expected a non-empty path; got {path!r}")
+    return p
+
+
+def _loaded(s: str) -> tuple[int, dict[str, Any]]:
+    d = json.loads(s)
+    return int(d["handle"]), cast("dict[str, Any]", d["info"])
 
 
 class Agent:
@@ -178,6 +202,31 @@ class Agent:
         ess_posterior, mean_q, …) and ``updates``, the total so far."""
         return cast("dict[str, Any]", json.loads(_call(_ext.Update, self._handle, int(n))))
 
+    def save(self, path: str | os.PathLike[str], kind: CheckpointKind, spaces: dict[str, Any]) -> None:
+        """Write a checkpoint atomically (docs/checkpoint.md). ``spaces`` has
+        ``obs_shape``, ``act_low`` and ``act_high`` (each optional)."""
+        _call(_ext.Save, self._handle, _path(path), kind, json.dumps(spaces))
+
+    def marshal(self, kind: CheckpointKind, spaces: dict[str, Any]) -> bytes:
+        """The checkpoint :meth:`save` would write, as bytes."""
+        return bytes(_call(_ext.Marshal, self._handle, kind, json.dumps(spaces)))
+
+    @classmethod
+    def load(cls, source: str | os.PathLike[str] | bytes) -> tuple[Agent, dict[str, Any]]:
+        """An agent from a full checkpoint (a path or its bytes), and the
+        checkpoint's description: kind, producer, config, obs_dim, act_dim,
+        obs_shape, act_low, act_high, updates, stored, replay, replay_len."""
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            s = _call(_ext.Unmarshal, _go.Slice_byte.from_bytes(bytes(source)))
+        else:
+            s = _call(_ext.Load, _path(source))
+        handle, info = _loaded(s)
+        agent = cls.__new__(cls)
+        agent._lock = threading.Lock()
+        agent._handle = handle
+        agent.obs_dim, agent.act_dim = int(info["obs_dim"]), int(info["act_dim"])
+        return agent, info
+
     def close(self) -> None:
         """Free the Go agent; later calls raise :class:`mfpo.HandleError`.
         Closing twice is harmless."""
@@ -190,4 +239,64 @@ class Agent:
         try:
             self.close()
         except Exception:  # interpreter shutdown: the extension may be gone
+            pass
+
+
+class Policy:
+    """A Go policy handle: the deployment path, the same code that
+    ``libmfpo.so``'s ``mfpo_policy_*`` functions run. It acts in the
+    environment's units with the noise drawn from an explicit seed, so the
+    same checkpoint, observations, mode and seed give the same float32
+    actions here and in C or C++. Safe to call from several threads at once
+    (the GIL is released)."""
+
+    def __init__(self, handle: int, obs_dim: int, act_dim: int) -> None:
+        self._handle = int(handle)
+        self.obs_dim = int(obs_dim)
+        self.act_dim = int(act_dim)
+
+    @classmethod
+    def load(cls, source: str | os.PathLike[str] | bytes) -> tuple[Policy, dict[str, Any]]:
+        """The policy of a checkpoint of either kind (a path or its bytes),
+        and the checkpoint's description (as :meth:`Agent.load`'s)."""
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            s = _call(_ext.PolicyUnmarshal, _go.Slice_byte.from_bytes(bytes(source)))
+        else:
+            s = _call(_ext.PolicyLoad, _path(source))
+        handle, info = _loaded(s)
+        return cls(handle, info["obs_dim"], info["act_dim"]), info
+
+    @classmethod
+    def from_agent(cls, agent: Agent, spaces: dict[str, Any]) -> Policy:
+        """A copy of agent's policy and target critics acting in the box of
+        ``spaces`` (``act_low``, ``act_high``)."""
+        h = _call(_ext.PolicyFromAgent, agent.handle, json.dumps(spaces))
+        return cls(h, agent.obs_dim, agent.act_dim)
+
+    @property
+    def closed(self) -> bool:
+        return self._handle == 0
+
+    def act(self, obs: npt.ArrayLike, mode: str, seed: int) -> npt.NDArray[np.float32]:
+        """Actions in the environment's units, shape (rows, act_dim), for obs
+        of shape (rows, obs_dim); mode ``"sample"``, ``"best_of_n"`` or
+        ``"deterministic"``; ``seed`` an integer in [0, 2**64)."""
+        o = np.ascontiguousarray(obs, dtype=_F32)
+        if o.ndim != 2 or o.shape[1] != self.obs_dim or o.shape[0] < 1:
+            raise ShapeError(f"obs: expected a float32 array of shape (rows ≥ 1, {self.obs_dim}); got shape {np.shape(obs)}")
+        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= int(seed) < 2**64:
+            raise ConfigError(f"seed: expected an integer in [0, 2**64); got {seed!r}")
+        out = _call(_ext.PolicyAct, self._handle, _bytes(o), o.shape[0], mode, int(seed))
+        return np.frombuffer(bytes(out), dtype=_F32).reshape(o.shape[0], self.act_dim)
+
+    def close(self) -> None:
+        """Free the Go policy; later calls raise :class:`mfpo.HandleError`."""
+        h, self._handle = self._handle, 0
+        if h:
+            _ext.PolicyFree(h)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
             pass

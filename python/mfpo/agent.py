@@ -27,9 +27,10 @@ import numpy.typing as npt
 from mfpo import _core
 from mfpo.callbacks import MaybeCallback, as_callback
 from mfpo.config import CONFIG_KEYS, check_keys, config_json
-from mfpo.envs import AnyEnv, EnvDriver, Episode, ObsFlattener, make_env
+from mfpo.envs import ActionScaler, AnyEnv, EnvDriver, Episode, ObsFlattener, make_env
 from mfpo.exceptions import ConfigError, NonFiniteError
 from mfpo.logger import Logger, configure
+from mfpo.policy import Policy
 
 __all__ = ["MFPO", "PredictMode"]
 
@@ -171,29 +172,36 @@ class MFPO:
         overrides.update({k: v for k, v in config.items() if v is not None})
         cfg_json = config_json(preset, overrides)
 
-        self.env_id: str | None = None
-        self._owns_env = False
-        if isinstance(env, str):
-            self.env_id = env
-            env = make_env(env, **dict(env_kwargs or {}))
-            self._owns_env = True
-        elif env_kwargs:
-            raise ConfigError("env_kwargs is for an env id; this env is already made")
-        elif not isinstance(env, (gym.Env, gym.vector.VectorEnv)):
-            raise ConfigError(
-                f"env: expected a gymnasium.Env, a gymnasium.vector.VectorEnv or an env id; got {type(env).__name__}"
-            )
+        env, env_id, owns_env = _resolve_env(env, env_kwargs)
         try:
-            self._driver = EnvDriver(env)
-            self._agent = _core.Agent(cfg_json, self._driver.obs.dim, self._driver.act.dim)
+            driver = EnvDriver(env)
+            agent = _core.Agent(cfg_json, driver.obs.dim, driver.act.dim)
         except BaseException:
-            if self._owns_env:
+            if owns_env:
                 env.close()
             raise
-        self.env: AnyEnv = env
-        if self.env_id is None and getattr(env, "spec", None) is not None:
-            self.env_id = env.spec.id  # type: ignore[union-attr]
-        self.preset = preset
+        self._setup(agent, driver.obs, driver.act, driver, env_id, owns_env, verbose, tensorboard_log)
+        self.preset: str | None = preset
+        """The preset the model was made from (None when loaded)."""
+
+    def _setup(
+        self,
+        agent: _core.Agent,
+        obs: ObsFlattener,
+        act: ActionScaler,
+        driver: EnvDriver | None,
+        env_id: str | None,
+        owns_env: bool,
+        verbose: int,
+        tensorboard_log: str | os.PathLike[str] | None,
+    ) -> None:
+        """The state every model has, made or loaded."""
+        self._agent = agent
+        self._obs, self._act = obs, act
+        self._driver = driver
+        self.env: AnyEnv | None = None if driver is None else driver.env
+        self.env_id = env_id
+        self._owns_env = owns_env
         self.verbose = int(verbose)
         self.tensorboard_log = None if tensorboard_log is None else str(tensorboard_log)
         self._config = self._agent.config()
@@ -218,12 +226,12 @@ class MFPO:
     @property
     def observation_space(self) -> gym.Space[Any]:
         """One observation's space (a vector env's single space)."""
-        return self._driver.obs.space
+        return self._obs.space
 
     @property
     def action_space(self) -> gym.spaces.Box:
         """One action's space (a vector env's single space)."""
-        return self._driver.act.space
+        return self._act.space
 
     @property
     def num_episodes(self) -> int:
@@ -232,7 +240,7 @@ class MFPO:
 
     @property
     def n_envs(self) -> int:
-        return self._driver.n_envs
+        return 1 if self._driver is None else self._driver.n_envs
 
     @property
     def logger(self) -> Logger:
@@ -245,8 +253,29 @@ class MFPO:
         self._logger = logger
         self._custom_logger = True
 
-    def get_env(self) -> AnyEnv:
+    def get_env(self) -> AnyEnv | None:
+        """The training env; None for a model loaded without one."""
         return self.env
+
+    def set_env(self, env: AnyEnv | str, env_kwargs: Mapping[str, Any] | None = None) -> None:
+        """Train on ``env`` (an env, a vector env or an env id) from now on,
+        e.g. after ``MFPO.load(path)`` without one. Its spaces must be the
+        model's (the observation's flattened size and the action box).
+        The next ``learn`` starts with a reset."""
+        env, env_id, owns = _resolve_env(env, env_kwargs)
+        try:
+            driver = EnvDriver(env)
+            self._check_spaces(driver.obs, driver.act.space, "set_env")
+        except BaseException:
+            if owns:
+                env.close()
+            raise
+        if self._owns_env and self.env is not None:
+            self.env.close()
+        self._driver, self.env, self._owns_env = driver, env, owns
+        self._obs, self._act = driver.obs, driver.act
+        self.env_id = env_id or self.env_id
+        self._last_obs = None
 
     def info(self) -> dict[str, Any]:
         """The Go agent's counters: stored transitions, updates, α, …"""
@@ -254,8 +283,8 @@ class MFPO:
 
     def __repr__(self) -> str:
         return (
-            f"MFPO(env={self.env_id or type(self.env).__name__!r}, preset={self.preset!r}, "
-            f"obs_dim={self._driver.obs.dim}, act_dim={self._driver.act.dim}, n_envs={self.n_envs}, "
+            f"MFPO(env={self.env_id or (None if self.env is None else type(self.env).__name__)!r}, preset={self.preset!r}, "
+            f"obs_dim={self._obs.dim}, act_dim={self._act.dim}, n_envs={self.n_envs}, "
             f"num_timesteps={self.num_timesteps})"
         )
 
@@ -292,9 +321,9 @@ class MFPO:
             mode = "best_of_n" if deterministic else "sample"
         elif mode not in PREDICT_MODES:
             raise ConfigError(f"predict: unknown mode {mode!r}: expected one of {PREDICT_MODES}")
-        rows, batched = self._driver.obs.rows(observation)
+        rows, batched = self._obs.rows(observation)
         _check_finite(rows)
-        actions = self._driver.act.to_env(self._agent.act(rows, mode))
+        actions = self._act.to_env(self._agent.act(rows, mode))
         return (actions if batched else actions[0]), None
 
     def evaluate(
@@ -345,11 +374,21 @@ class MFPO:
         return float(np.mean(returns)), float(np.std(returns))
 
     def _check_compatible(self, env: gym.Env) -> None:
-        obs_dim = ObsFlattener(env.observation_space).dim
-        if obs_dim != self._driver.obs.dim or env.action_space != self.action_space:
+        self._check_spaces(ObsFlattener(env.observation_space), env.action_space, "this env")
+
+    def _check_spaces(self, obs: ObsFlattener, act_space: gym.Space[Any], what: str) -> None:
+        """Refuse an env whose observations flatten to another size or whose
+        action box differs from the model's (compared as float32, the
+        checkpoint's precision)."""
+        ok = obs.dim == self._obs.dim and isinstance(act_space, gym.spaces.Box) and act_space.shape == self.action_space.shape
+        if ok:
+            for mine, theirs in ((self.action_space.low, act_space.low), (self.action_space.high, act_space.high)):
+                ok = ok and np.array_equal(np.asarray(mine, np.float32), np.asarray(theirs, np.float32))
+        if not ok:
             raise ConfigError(
-                f"this env's spaces (observation {env.observation_space}, action {env.action_space}) differ from the "
-                f"model's (observation {self.observation_space}, action {self.action_space})"
+                f"{what}: the env's spaces (observation {obs.space}, flattened to {obs.dim}; action {act_space}) "
+                f"differ from the model's (observation {self.observation_space}, flattened to {self._obs.dim}; "
+                f"action {self.action_space})"
             )
 
     # -------------------------------------------------------------- training
@@ -378,8 +417,12 @@ class MFPO:
         """
         if total_timesteps < 0:
             raise ConfigError(f"learn: total_timesteps = {total_timesteps}: expected ≥ 0")
+        driver = self._driver
+        if driver is None:
+            raise ConfigError("learn: this model has no env: give one to MFPO.load(path, env=...) or to set_env(env)")
+        self._stored = int(self._agent.info()["stored"])
         if reset_num_timesteps or self._last_obs is None:
-            obs = self._driver.reset(seed=int(self._config["seed"]) if reset_num_timesteps else None)
+            obs = driver.reset(seed=self._episode_seed(0))
         else:
             obs = self._last_obs
         if reset_num_timesteps:
@@ -399,14 +442,14 @@ class MFPO:
             #    transitions are stored, then one policy sample (Go's "explore").
             actions = self._agent.act(obs, "explore")
             # 2. Step the env with the actions rescaled onto its Box bounds.
-            step = self._driver.step(actions)
+            step = driver.step(actions, lambda: self._episode_seed(1))
             # 3. Store the real transitions (not a vector env's autoreset rows),
             #    with the normalised action and `terminated` only: a time-limit
             #    truncation keeps the bootstrap.
             valid = step.valid
             n = int(np.count_nonzero(valid))
             if n:
-                stored = self._agent.store(
+                stored = self._stored = self._agent.store(
                     obs[valid], actions[valid], step.reward[valid], step.next_obs[valid], step.terminated[valid]
                 )
                 self.num_timesteps += n
@@ -433,6 +476,14 @@ class MFPO:
             self._dump_logs()
         callback.on_training_end()
         return self
+
+    def _episode_seed(self, ahead: int) -> int:
+        """The seed of the env reset made when ``stored + ahead`` transitions
+        are stored: a function of the config's seed and that count alone, so
+        a model loaded from a checkpoint saved at an episode's end resets
+        its env as the uninterrupted run does (docs/python.md, exact
+        resume)."""
+        return (int(self._config["seed"]) << 40) + self._stored + ahead
 
     def _end_episode(self, episode: Episode, callback: Any, log_interval: int, bar: Any) -> None:
         self._episode_num += 1
@@ -482,6 +533,93 @@ class MFPO:
             self._logger = configure(folder, formats)
         return self._logger
 
+    # ----------------------------------------------------------- checkpoints
+
+    def _spaces(self) -> dict[str, Any]:
+        """The spaces a checkpoint records: the observation's shape (a Box's
+        own shape, else the flattened size) and the action box."""
+        space = self._obs.space
+        shape = list(space.shape) if isinstance(space, gym.spaces.Box) and space.shape else [self._obs.dim]
+        low = np.asarray(self._act.space.low, np.float32).reshape(-1)
+        high = np.asarray(self._act.space.high, np.float32).reshape(-1)
+        return {"obs_shape": shape, "act_low": low.tolist(), "act_high": high.tolist()}
+
+    def save(self, path: str | os.PathLike[str], *, replay_buffer: bool = False, policy_only: bool = False) -> Path:
+        """Write the model to ``path`` (``.mfpo`` is appended when it has no
+        suffix) in mfpo's checkpoint format (docs/checkpoint.md; no pickle),
+        atomically: a crash mid-save never destroys an earlier file there.
+
+        The checkpoint holds the config, the spaces, every network, the
+        target critics, the Adam states, α, the random generator and the
+        counters; with ``replay_buffer=True`` also the replay buffer, so
+        that ``MFPO.load(path, env).learn(...)`` continues the run exactly
+        (see docs/python.md). ``policy_only=True`` writes what inference
+        needs (:class:`mfpo.Policy`, ``libmfpo.so``'s ``mfpo_policy_load``).
+        The env is not saved. Returns the path written.
+
+        Raises:
+            CheckpointIOError: the file cannot be written.
+        """
+        if replay_buffer and policy_only:
+            raise ConfigError("save: a policy-only checkpoint holds no replay buffer; choose one of the two")
+        p = _with_suffix(path)
+        kind: _core.CheckpointKind = "policy" if policy_only else "replay" if replay_buffer else "full"
+        self._agent.save(p, kind, self._spaces())
+        return p
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        env: AnyEnv | str | None = None,
+        *,
+        verbose: int = 1,
+        tensorboard_log: str | os.PathLike[str] | None = None,
+        env_kwargs: Mapping[str, Any] | None = None,
+    ) -> MFPO:
+        """A model from a checkpoint :meth:`save` wrote (a full one; a
+        policy-only checkpoint loads with :meth:`mfpo.Policy.load`). ``path``
+        may leave out ``.mfpo``.
+
+        ``env`` (an env, a vector env or an env id) is needed to ``learn``;
+        without it the model predicts, in spaces rebuilt from the checkpoint
+        (a Box of the saved observation shape, the saved action box). Its
+        spaces must match the checkpoint's. ``num_timesteps`` is the stored
+        transitions of the saved agent.
+
+        Raises:
+            FileNotFoundError: no file at ``path`` (nor at ``path.mfpo``).
+            CheckpointError: the file is not a valid full checkpoint
+                (truncated, corrupted, foreign, policy-only).
+            CheckpointVersionError: a newer format than this mfpo reads.
+            ConfigError: the env's spaces differ from the checkpoint's.
+        """
+        p = _existing(path)
+        agent, info = _core.Agent.load(p)
+        try:
+            obs_space = gym.spaces.Box(-np.inf, np.inf, shape=tuple(info["obs_shape"]), dtype=np.float32)
+            act_space = gym.spaces.Box(
+                np.asarray(info["act_low"], np.float32), np.asarray(info["act_high"], np.float32), dtype=np.float32
+            )
+            model = cls.__new__(cls)
+            model._setup(agent, ObsFlattener(obs_space), ActionScaler(act_space), None, None, False, verbose, tensorboard_log)
+            model.preset = None
+            model.num_timesteps = int(info["stored"])
+            if env is not None:
+                model.set_env(env, env_kwargs)
+        except BaseException:
+            agent.close()
+            raise
+        return model
+
+    def policy(self) -> Policy:
+        """A :class:`mfpo.Policy` with a copy of the current policy and target
+        critics (the model may go on training): the deployment path, acting
+        with explicit seeds exactly as ``libmfpo.so`` does."""
+        spaces = self._spaces()
+        handle = _core.Policy.from_agent(self._agent, spaces)
+        return Policy._wrap(handle, spaces, self._act.space)
+
     # ------------------------------------------------------------- lifetime
 
     def close(self) -> None:
@@ -489,7 +627,7 @@ class MFPO:
         made from an id. The model cannot be used afterwards."""
         self._agent.close()
         self._logger.close()
-        if self._owns_env:
+        if self._owns_env and self.env is not None:
             self.env.close()
             self._owns_env = False
 
@@ -498,6 +636,38 @@ class MFPO:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _resolve_env(env: Any, env_kwargs: Mapping[str, Any] | None) -> tuple[AnyEnv, str | None, bool]:
+    """(env, its id or None, whether mfpo made it and must close it)."""
+    if isinstance(env, str):
+        return make_env(env, **dict(env_kwargs or {})), env, True
+    if env_kwargs:
+        raise ConfigError("env_kwargs is for an env id; this env is already made")
+    if not isinstance(env, (gym.Env, gym.vector.VectorEnv)):
+        raise ConfigError(
+            f"env: expected a gymnasium.Env, a gymnasium.vector.VectorEnv or an env id; got {type(env).__name__}"
+        )
+    spec = getattr(env, "spec", None)
+    return env, None if spec is None else spec.id, False
+
+
+def _with_suffix(path: str | os.PathLike[str]) -> Path:
+    """path, with ``.mfpo`` appended when it has no suffix."""
+    p = Path(path)
+    return p if p.suffix else p.with_name(p.name + ".mfpo")
+
+
+def _existing(path: str | os.PathLike[str]) -> Path:
+    """path, or path + ``.mfpo`` when only that exists."""
+    p = Path(path)
+    if p.exists():
+        return p
+    q = _with_suffix(p)
+    if q.exists():
+        return q
+    tried = f"{p}" if q == p else f"{p} or {q}"
+    raise FileNotFoundError(f"no checkpoint at {tried}")
 
 
 def _check_finite(rows: npt.NDArray[np.float32]) -> None:

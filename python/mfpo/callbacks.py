@@ -39,7 +39,15 @@ from mfpo.exceptions import ConfigError
 if TYPE_CHECKING:
     from mfpo.agent import MFPO, PredictMode
 
-__all__ = ["BaseCallback", "CallbackList", "ConvertCallback", "EvalCallback", "MaybeCallback", "as_callback"]
+__all__ = [
+    "BaseCallback",
+    "CallbackList",
+    "CheckpointCallback",
+    "ConvertCallback",
+    "EvalCallback",
+    "MaybeCallback",
+    "as_callback",
+]
 
 
 class BaseCallback:
@@ -254,3 +262,49 @@ class EvalCallback(BaseCallback):
             w = csv.DictWriter(f, fieldnames=["timesteps", "mean_reward", "std_reward", "mean_ep_length"])
             w.writeheader()
             w.writerows(self.evaluations)
+
+
+class CheckpointCallback(BaseCallback):
+    """Saves the model every ``save_freq`` environment steps (of all sub-envs
+    together, ``model.num_timesteps``) to
+    ``<save_path>/<name_prefix>_<num_timesteps>_steps.mfpo`` with
+    :meth:`mfpo.MFPO.save`; with ``save_replay_buffer=True`` the replay
+    buffer goes in too, so that training can resume exactly (for a single
+    env, from a checkpoint taken at an episode's end; see docs/python.md).
+    Each file is written atomically. ``saved`` lists the paths written.
+    """
+
+    def __init__(
+        self,
+        save_freq: int,
+        save_path: str | os.PathLike[str],
+        name_prefix: str = "mfpo",
+        save_replay_buffer: bool = False,
+        verbose: int = 0,
+    ) -> None:
+        super().__init__(verbose)
+        if save_freq < 1:
+            raise ConfigError(f"CheckpointCallback: save_freq = {save_freq}: expected ≥ 1")
+        if not name_prefix or os.sep in name_prefix:
+            raise ConfigError(f"CheckpointCallback: name_prefix = {name_prefix!r}: expected a file name prefix")
+        self.save_freq = int(save_freq)
+        self.save_path = Path(save_path)
+        self.name_prefix = name_prefix
+        self.save_replay_buffer = bool(save_replay_buffer)
+        self.saved: list[Path] = []
+        self._next_save = self.save_freq
+
+    def _init_callback(self) -> None:
+        self.save_path.mkdir(parents=True, exist_ok=True)
+
+    def _on_training_start(self) -> None:
+        self._next_save = (self.num_timesteps // self.save_freq + 1) * self.save_freq
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps >= self._next_save:
+            self._next_save = (self.num_timesteps // self.save_freq + 1) * self.save_freq
+            path = self.save_path / f"{self.name_prefix}_{self.num_timesteps}_steps.mfpo"
+            self.saved.append(self._model.save(path, replay_buffer=self.save_replay_buffer))
+            if self.verbose >= 1:
+                print(f"saved a checkpoint to {path}", flush=True)
+        return True

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -333,8 +333,10 @@ class EnvDriver:
             return self.obs.batch(obs, self.n_envs, what)
         return self.obs.batch(obs, 1, what)
 
-    def step(self, unit_actions: F32) -> Step:
-        """Step every sub-env with unit_actions ([n_envs, d] in [−1, 1])."""
+    def step(self, unit_actions: F32, reset_seed: Callable[[], int] | None = None) -> Step:
+        """Step every sub-env with unit_actions ([n_envs, d] in [−1, 1]). A
+        single env whose episode ends is reset with ``reset_seed()`` when
+        given (vector envs reset themselves)."""
         env_act = self.act.to_env(unit_actions)
         n = self.n_envs
         if not self.vector:
@@ -345,7 +347,7 @@ class EnvDriver:
             valid = np.ones(1, dtype=bool)
             obs, infos = nxt, info
             if term or trunc:
-                o, _ = self.env.reset()
+                o, _ = self.env.reset(seed=None if reset_seed is None else reset_seed())
                 obs = self._flat(o, "the environment's reset observation")
         else:
             o, r, term, trunc, infos = self.env.step(env_act)
