@@ -4,8 +4,15 @@
     trains an agent on a Gymnasium or dm_control task and writes, in DIR,
     ``config.json`` (the env, the effective config, the build),
     ``progress.csv`` and TensorBoard event files, ``evaluations.csv`` with
-    ``--eval-freq``, and ``summary.json`` (steps, episodes, the final
-    evaluation).
+    ``--eval-freq``, the checkpoint ``model.mfpo`` (with ``--save-replay``,
+    its replay buffer too), ``checkpoints/`` with ``--checkpoint-freq``,
+    ``summary.json`` (steps, episodes, the final evaluation) and, with
+    ``--plot``, ``learning_curve.png``. Ctrl-C saves ``model.mfpo`` with the
+    replay buffer and prints the command that resumes (``--resume``).
+``mfpo eval CKPT [--env ENV] [--episodes N] [--mode best_of_n] [--seed S]``
+    runs a checkpoint's policy (full or policy-only) for N episodes and
+    prints the mean return; the env defaults to the one in the run's
+    ``config.json`` next to CKPT.
 ``mfpo plot RUN_DIR [--out PNG]``
     draws the learning curve of a run to ``RUN_DIR/learning_curve.png``.
 """
@@ -59,6 +66,20 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--eval-episodes", type=int, default=10, help="episodes per evaluation (default 10; 0: none)")
     t.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     t.add_argument("--quiet", action="store_true", help="no log tables on stdout")
+    t.add_argument("--save-replay", action="store_true", help="include the replay buffer in model.mfpo (exact resume)")
+    t.add_argument("--checkpoint-freq", type=int, default=0, help="also save DIR/checkpoints/mfpo_<steps>_steps.mfpo every N steps")
+    t.add_argument("--resume", type=Path, default=None, metavar="CKPT",
+                   help="continue training a full checkpoint (--steps more steps; its config wins over --preset/--set)")
+    t.add_argument("--plot", action="store_true", help="write DIR/learning_curve.png at the end (needs matplotlib)")
+
+    e = sub.add_parser("eval", help="evaluate a checkpoint", description="Run a checkpoint's policy on its env.")
+    e.add_argument("checkpoint", type=Path, help="a .mfpo checkpoint (full or policy-only)")
+    e.add_argument("--env", default=None, help="env id (default: from config.json next to the checkpoint)")
+    e.add_argument("--episodes", type=int, default=10, help="episodes (default 10)")
+    e.add_argument("--mode", choices=("best_of_n", "sample", "deterministic"), default="best_of_n",
+                   help="how actions are chosen (default best_of_n, the paper's evaluation rule)")
+    e.add_argument("--seed", type=int, default=0, help="seeds the env resets and the policy's noise (default 0)")
+    e.add_argument("--json", action="store_true", help="print the result as JSON")
 
     pl = sub.add_parser("plot", help="plot the learning curve of a run", description="Plot a run's learning curve.")
     pl.add_argument("run_dir", type=Path, help="a run folder (with progress.csv)")
@@ -68,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _train(args: argparse.Namespace) -> int:
     import mfpo
-    from mfpo.callbacks import BaseCallback, EvalCallback
+    from mfpo.callbacks import BaseCallback, CheckpointCallback, EvalCallback
 
     overrides = _parse_set(args.set)
     overrides["seed"] = args.seed
@@ -79,7 +100,12 @@ def _train(args: argparse.Namespace) -> int:
     else:
         env = mfpo.make_env(args.env)
     try:
-        model = mfpo.MFPO(env, preset=args.preset, verbose=0 if args.quiet else 1, **overrides)
+        if args.resume is not None:
+            if args.set:
+                raise mfpo.ConfigError("--set does not apply with --resume: the checkpoint's config is kept")
+            model = mfpo.MFPO.load(args.resume, env, verbose=0 if args.quiet else 1)
+        else:
+            model = mfpo.MFPO(env, preset=args.preset, verbose=0 if args.quiet else 1, **overrides)
         model.env_id = args.env
         model.set_logger(mfpo.configure_logger(out, (["csv", "tensorboard"] if args.quiet else ["stdout", "csv", "tensorboard"])))
         (out / "config.json").write_text(json.dumps({
@@ -95,9 +121,20 @@ def _train(args: argparse.Namespace) -> int:
         if args.eval_freq > 0 and args.eval_episodes > 0:
             callbacks.append(EvalCallback(args.env, eval_freq=args.eval_freq, n_eval_episodes=args.eval_episodes,
                                           log_path=out, seed=args.seed + 10_000, verbose=0))
+        if args.checkpoint_freq > 0:
+            callbacks.append(CheckpointCallback(args.checkpoint_freq, out / "checkpoints", save_replay_buffer=args.save_replay))
         start = time.perf_counter()
-        model.learn(args.steps, callback=callbacks, log_interval=args.log_interval, progress_bar=args.progress)
+        try:
+            model.learn(args.steps, callback=callbacks, log_interval=args.log_interval, progress_bar=args.progress,
+                        reset_num_timesteps=args.resume is None)
+        except KeyboardInterrupt:
+            path = model.save(out / "model.mfpo", replay_buffer=True)
+            print(f"\nmfpo: interrupted at {model.num_timesteps} steps; saved {path} (with the replay buffer). Resume with:\n"
+                  f"  mfpo train {args.env} --resume {path} --out {out} --steps N", file=sys.stderr)
+            model.close()
+            return 130
         elapsed = time.perf_counter() - start
+        ckpt = model.save(out / "model.mfpo", replay_buffer=args.save_replay)
         summary: dict[str, Any] = {
             "timesteps": model.num_timesteps,
             "episodes": model.num_episodes,
@@ -109,11 +146,77 @@ def _train(args: argparse.Namespace) -> int:
             summary["eval"] = {"mode": "best_of_n", "episodes": args.eval_episodes, "mean_reward": mean, "std_reward": std}
             print(f"mfpo: {args.env}: {model.num_timesteps} steps in {elapsed:.0f} s; "
                   f"evaluation (best-of-N, {args.eval_episodes} episodes): {mean:.1f} ± {std:.1f}")
+        summary["checkpoint"] = ckpt.name
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        print(f"mfpo: run written to {out}")
         model.close()
+        if args.plot:
+            _plot(argparse.Namespace(run_dir=out, out=None))
+        print(f"mfpo: run written to {out} (checkpoint {ckpt})")
     finally:
         env.close()
+    return 0
+
+
+def _eval_env_id(ckpt: Path) -> str:
+    """The env of the run ckpt belongs to: config.json next to it, or one
+    folder up (DIR/checkpoints/…)."""
+    for folder in (ckpt.parent, ckpt.parent.parent):
+        cfg = folder / "config.json"
+        if cfg.is_file():
+            env = json.loads(cfg.read_text()).get("env")
+            if isinstance(env, str):
+                return env
+    raise SystemExit(f"mfpo eval: no config.json with the env next to {ckpt}: give --env ENV")
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import gymnasium as gym
+    import numpy as np
+
+    import mfpo
+    from mfpo.envs import ObsFlattener
+
+    if args.episodes < 1:
+        raise mfpo.ConfigError(f"--episodes {args.episodes}: expected ≥ 1")
+    env_id = args.env or _eval_env_id(args.checkpoint)
+    policy = mfpo.Policy.load(args.checkpoint)
+    env = mfpo.make_env(env_id)
+    try:
+        flat = ObsFlattener(env.observation_space)
+        box, want = env.action_space, policy.action_space
+        same_box = (
+            isinstance(box, gym.spaces.Box)
+            and box.low.size == want.low.size
+            and np.array_equal(np.asarray(box.low, np.float32).reshape(-1), want.low)
+            and np.array_equal(np.asarray(box.high, np.float32).reshape(-1), want.high)
+        )
+        if flat.dim != policy.obs_dim or not same_box:
+            raise mfpo.ConfigError(
+                f"{env_id}: observations flatten to {flat.dim} numbers and actions are {box}; "
+                f"the checkpoint's policy takes {policy.obs_dim} numbers and acts in {want}"
+            )
+        returns, lengths = [], []
+        for i in range(args.episodes):
+            obs, _ = env.reset(seed=args.seed + i)
+            total, n, done = 0.0, 0, False
+            while not done:
+                rows, _ = flat.rows(obs)
+                a = policy.act(rows[0], args.mode, seed=(args.seed << 32) + (i << 20) + n)
+                obs, r, term, trunc, _ = env.step(a.reshape(box.shape).astype(box.dtype))
+                total, n, done = total + float(r), n + 1, bool(term or trunc)
+            returns.append(total)
+            lengths.append(n)
+    finally:
+        env.close()
+        policy.close()
+    result = {"env": env_id, "checkpoint": str(args.checkpoint), "mode": args.mode, "episodes": args.episodes,
+              "mean_reward": float(np.mean(returns)), "std_reward": float(np.std(returns)),
+              "mean_ep_length": float(np.mean(lengths)), "returns": returns}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"mfpo eval: {env_id}: {args.episodes} episodes ({args.mode}): "
+              f"{result['mean_reward']:.1f} ± {result['std_reward']:.1f} (mean length {result['mean_ep_length']:.0f})")
     return 0
 
 
@@ -145,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mfpo.exceptions import MFPOError
 
     try:
-        return _train(args) if args.command == "train" else _plot(args)
+        return {"train": _train, "eval": _eval, "plot": _plot}[args.command](args)
     except (MFPOError, FileNotFoundError) as err:
         print(f"mfpo {args.command}: {type(err).__name__}: {err}", file=sys.stderr)
         return 2
