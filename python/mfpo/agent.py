@@ -420,7 +420,9 @@ class MFPO:
         driver = self._driver
         if driver is None:
             raise ConfigError("learn: this model has no env: give one to MFPO.load(path, env=...) or to set_env(env)")
-        self._stored = int(self._agent.info()["stored"])
+        counters = self._agent.info()
+        self._stored, buffer_len = int(counters["stored"]), int(counters["buffer_len"])
+        capacity, batch = int(self._config["buffer_size"]), int(self._config["batch_size"])
         if reset_num_timesteps or self._last_obs is None:
             obs = driver.reset(seed=self._episode_seed(0))
         else:
@@ -434,7 +436,7 @@ class MFPO:
         callback.init_callback(self)
         bar = _progress_bar(progress_bar, total, self.num_timesteps)
         self._start_time, self._start_timesteps = time.perf_counter(), self.num_timesteps
-        updates_from = max(int(self._config["learning_starts"]), int(self._config["batch_size"]))
+        updates_from = max(int(self._config["learning_starts"]), batch)
         callback.on_training_start(locals(), globals())
 
         while self.num_timesteps < total:
@@ -455,7 +457,10 @@ class MFPO:
                 self.num_timesteps += n
                 # 4. UTD 1: one update after each stored transition once
                 #    max(learning_starts, batch_size) are stored.
-                n_updates = min(n, stored - updates_from + 1)
+                #    A model loaded without its replay buffer first refills
+                #    batch_size rows.
+                buffer_len = min(buffer_len + n, capacity)
+                n_updates = min(n, stored - updates_from + 1, buffer_len - batch + 1)
                 if n_updates > 0:
                     self._record_update(self._agent.update(n_updates), n_updates)
             obs = step.obs
