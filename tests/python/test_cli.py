@@ -1,13 +1,16 @@
-"""The mfpo command line: `mfpo train` writes a run folder, `mfpo plot`
-draws its learning curve."""
+"""The mfpo command line: `mfpo train` writes a run folder with a
+checkpoint, `mfpo eval` runs a checkpoint, `mfpo plot` draws the learning
+curve."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +44,7 @@ def test_train_and_plot(tmp_path: Path) -> None:
     assert {"rollout/ep_rew_mean", "time/total_timesteps", "train/actor_loss", "eval/mean_reward"} <= set(header)
     assert list(out.glob("events.out.tfevents.*"))
     assert (out / "evaluations.csv").read_text().count("\n") == 3
+    assert summary["checkpoint"] == "model.mfpo" and (out / "model.mfpo").read_bytes()[4:8] == b"MFPO"
 
     res = run(["plot", str(out)], tmp_path)
     assert res.returncode == 0, res.stderr
@@ -65,3 +69,61 @@ def test_help_and_version(tmp_path: Path, args: list[str]) -> None:
     assert res.returncode == 0 and ("mfpo 0." in res.stdout or "--steps" in res.stdout)
     res = subprocess.run([sys.executable, "-m", "mfpo", "--version"], cwd=tmp_path, capture_output=True, text=True, check=False)
     assert res.returncode == 0 and res.stdout.startswith("mfpo ")
+
+
+TINY = ["--preset", "small", "--set", "hidden=[16,16]", "--set", "batch_size=32", "--set", "learning_starts=100",
+        "--eval-episodes", "0", "--no-progress", "--quiet"]
+
+
+def test_eval_resume_and_checkpoints(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    res = run(["train", "Pendulum-v1", "--steps", "400", "--out", str(out), "--checkpoint-freq", "200", "--save-replay", *TINY], tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["mfpo_200_steps.mfpo", "mfpo_400_steps.mfpo"]
+    res = run(["eval", str(out / "model.mfpo"), "--episodes", "2", "--json"], tmp_path)  # the env from config.json
+    assert res.returncode == 0, res.stderr
+    result = json.loads(res.stdout)
+    assert result["env"] == "Pendulum-v1" and len(result["returns"]) == 2 and result["mean_ep_length"] == 200
+    again = json.loads(run(["eval", str(out / "checkpoints" / "mfpo_400_steps.mfpo"), "--episodes", "2", "--json"], tmp_path).stdout)
+    assert again["returns"] == result["returns"]  # the same policy, env seeds and noise seeds
+    res = run(["eval", str(out / "model.mfpo"), "--mode", "deterministic", "--episodes", "1"], tmp_path)
+    assert res.returncode == 0 and "1 episodes (deterministic)" in res.stdout
+
+    res = run(["train", "Pendulum-v1", "--steps", "200", "--out", str(out), "--resume", str(out / "model.mfpo"),
+               "--eval-episodes", "0", "--no-progress", "--quiet"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["timesteps"] == 600 and summary["updates"] == 501
+
+    lone = tmp_path / "lone.mfpo"
+    lone.write_bytes((out / "model.mfpo").read_bytes())
+    res = run(["eval", str(lone)], tmp_path)
+    assert res.returncode != 0 and "--env" in res.stderr
+    res = run(["eval", str(lone), "--env", "MountainCarContinuous-v0", "--episodes", "1"], tmp_path)
+    assert res.returncode == 2 and "ConfigError" in res.stderr and "Traceback" not in res.stderr
+    lone.write_bytes(b"MFPO" * 10)
+    res = run(["eval", str(lone), "--env", "Pendulum-v1"], tmp_path)
+    assert res.returncode == 2 and "CheckpointError" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_ctrl_c_saves_a_checkpoint_to_resume_from(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.Popen(mfpo_cmd() + ["train", "Pendulum-v1", "--steps", "1000000", "--out", str(out),
+                                          "--checkpoint-freq", "300", *TINY],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not (out / "checkpoints" / "mfpo_300_steps.mfpo").exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stdout + stderr
+    assert "interrupted at" in stderr and "--resume" in stderr and "Traceback" not in stderr
+    import mfpo
+
+    model = mfpo.MFPO.load(out / "model.mfpo")
+    assert model.num_timesteps >= 300 and model.info()["buffer_len"] == model.num_timesteps
+    model.close()
