@@ -193,6 +193,25 @@ func (a *Agent) Store(obs, act []float32, reward float32, nextObs []float32, ter
 	return nil
 }
 
+// StoreBatch adds rows transitions to the replay buffer, with the result
+// of rows calls of Store in order (buffer contents and Stored): obs and
+// nextObs are [rows×ObsDim], act [rows×ActDim] (in [−1, 1]), reward and
+// terminated [rows]. Every row is checked before any is stored, so a
+// batch is stored whole or not at all: a NaN or an infinity is the
+// *replay.NonFiniteError Store returns, naming the first bad field ("obs",
+// "act", "reward" or "nextObs", in that order within a row), its row
+// within this call and its element, and the buffer and Stored are then
+// unchanged. As with Store, slices whose lengths do not match rows (or
+// rows < 0) are a programmer error and panic before anything is stored.
+// rows = 0 stores nothing. It allocates nothing.
+func (a *Agent) StoreBatch(obs, act, reward, nextObs []float32, terminated []bool, rows int) error {
+	if err := a.Buffer.AddBatch(obs, act, reward, nextObs, terminated, rows); err != nil {
+		return err
+	}
+	a.Stored += int64(rows)
+	return nil
+}
+
 // fillNormal fills x with N(0, 1) draws.
 func (a *Agent) fillNormal(x []float32) {
 	for i := range x {
