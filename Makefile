@@ -14,7 +14,7 @@ BENCHCOUNT ?= 5
 GOTAGS = $(shell pkg-config --exists openblas 2>/dev/null && echo openblas)
 GOFLAGS_TAGS = $(if $(GOTAGS),-tags=$(GOTAGS))
 
-.PHONY: help setup build test test-go demo bench vet
+.PHONY: help setup build test test-go demo demo-go bench vet
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN{FS=":.*## "}{printf "  %-16s %s\n", $$1, $$2}'
@@ -36,7 +36,12 @@ test-go: check-generate ## Go unit tests (both BLAS backends when OpenBLAS is pr
 	$(GO) test $(GOFLAGS_TAGS) ./...
 	@if [ -n "$(GOTAGS)" ]; then echo "== again with the gonum fallback (learning runs only once, above)"; $(GO) test -count=1 -skip '^TestLearn' ./gocore/...; fi
 
-demo: setup ## the main job: train an MFPO agent on Pendulum (Go) and print its learning curve and evaluation
+DEMO_DIR ?= runs/demo
+
+demo: setup python ## the main job: train an MFPO agent on Gymnasium's Pendulum-v1 from Python; writes runs/demo (checkpoint, logs, learning-curve PNG)
+	$(PYTHON) -m mfpo train Pendulum-v1 --preset small --steps 15000 --seed 1 --out $(DEMO_DIR) --eval-freq 2500 --eval-episodes 10 --plot --no-progress --log-interval 10
+
+demo-go: setup ## the same task on Pendulum's dynamics written in Go (examples/pendulum), no Python
 	$(GO) run $(GOFLAGS_TAGS) ./examples/pendulum
 
 bench: ## the nn benchmarks (GFLOP/s, fraction of the same-run SGEMM rate) and the full-update benchmarks
