@@ -1,0 +1,514 @@
+#!/usr/bin/env python3
+"""Python-side benchmark of mfpo (issue 5, item 9).
+
+Two measurements, each compared with the Go core measured in the same run:
+
+1. ``predict`` latency for one HalfCheetah-v5 observation (obs 17, act 6) with
+   a paper-default agent, in three modes (sample, deterministic, best-of-N),
+   at every layer between Python and Go:
+
+   - ``MFPO.predict``: observation checks and flattening, the finiteness
+     check, the call below, rescaling onto the action Box;
+   - ``_core.Agent.act``: the float32 row check, the ``[]byte`` payload in
+     and out, the error mapping;
+   - ``bindings.Act``: gopy's wrapper around the cgo call with a payload
+     made beforehand (the crossing, the handle lookup, decoding and encoding
+     the floats on the Go side, gopy's result object);
+   - Go's ``Agent.Act`` alone: ``BenchmarkAct`` of ``gocore/mfpo``, run with
+     ``go test`` from here.
+
+   Each layer is timed call by call (median and p99, after a warm-up), the
+   layers interleaved over the repeats so that a change of load hits them
+   alike.
+
+2. ``learn()`` throughput on HalfCheetah-v5: env-steps/s during the random
+   warm-up (before ``learning_starts``: no updates) and with one update per
+   step (UTD 1), for the presets "paper" and "small", with the time of each
+   step split between the Go calls (update, act, store), the env (the
+   Gymnasium stack; MuJoCo's own env step given separately) and the rest of
+   the loop. Compared with ``BenchmarkUpdatePaper``/``BenchmarkUpdateSmall``
+   (Go only) run in the same process tree.
+
+Prints a Markdown report and writes it to build/bench-python.md (and the raw
+numbers to build/bench-python.json). ``--quick`` for a shorter run.
+
+Run it against the installed package from the repository root:
+``make bench-python`` or ``python bench/python/bench_python.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+OBS_DIM, ACT_DIM = 17, 6
+ENV_ID = "HalfCheetah-v5"
+MODES = ("sample", "deterministic", "best_of_n")
+GO_MODE_NAME = {"sample": "sample", "deterministic": "deterministic", "best_of_n": "best-of-N"}
+_pc = time.perf_counter_ns
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+# ---------------------------------------------------------------------------
+# Go benchmarks
+
+
+def go_tags() -> list[str]:
+    """-tags openblas when pkg-config finds OpenBLAS, as the Makefile's GOTAGS."""
+    if shutil.which("pkg-config") is None:
+        return []
+    ok = subprocess.run(["pkg-config", "--exists", "openblas"], capture_output=True).returncode == 0
+    return ["-tags", "openblas"] if ok else []
+
+
+class GoBench:
+    """gocore/mfpo's benchmarks, compiled once (`go test -c`, with the
+    Makefile's build tag) and run as often as the interleaving needs: the
+    same code and flags as `go test -run '^$' -bench ... ./gocore/mfpo`."""
+
+    def __init__(self) -> None:
+        self.go = os.environ.get("GO", "go")
+        self.tags = go_tags()
+        self.bin = ROOT / "build" / "bench-python" / "mfpo.test"
+        self.bin.parent.mkdir(parents=True, exist_ok=True)
+        cmd = [self.go, "test", "-c", *self.tags, "-o", str(self.bin), "./gocore/mfpo"]
+        log("$ " + " ".join(cmd))
+        p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        if p.returncode != 0:
+            raise SystemExit(f"go test -c failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+
+    def command(self, pattern: str, benchtime: str) -> str:
+        """The equivalent go test command line, for the report."""
+        return " ".join([self.go, "test", *self.tags, "-run", "'^$'", "-bench", f"'{pattern}'",
+                         "-benchtime", benchtime, "./gocore/mfpo"])
+
+    def run(self, pattern: str, benchtime: str, count: int = 1) -> dict[str, dict[str, list[float]]]:
+        """Per benchmark (GOMAXPROCS suffix stripped), each unit's values."""
+        cmd = [str(self.bin), "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", benchtime,
+               "-test.count", str(count)]
+        p = subprocess.run(cmd, cwd=ROOT / "gocore" / "mfpo", capture_output=True, text=True)
+        if p.returncode != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+        out: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for line in p.stdout.splitlines():
+            f = line.split()
+            if len(f) < 4 or not f[0].startswith("Benchmark"):
+                continue
+            name = re.sub(r"-\d+$", "", f[0][len("Benchmark"):])
+            for v, unit in zip(f[2::2], f[3::2]):
+                try:
+                    out[name][unit].append(float(v))
+                except ValueError:
+                    pass
+        return out
+
+
+# ---------------------------------------------------------------------------
+# Call-by-call timing
+
+
+def time_calls(fn: Callable[[], Any], n: int) -> np.ndarray:
+    """n calls of fn, each timed with perf_counter_ns; µs."""
+    ts = np.empty(n)
+    pc = _pc
+    for i in range(n):
+        t0 = pc()
+        fn()
+        ts[i] = pc() - t0
+    return ts / 1e3
+
+
+ACT_PATTERN, ACT_BENCHTIME = "^BenchmarkAct$", "1s"
+
+
+def bench_predict(args: argparse.Namespace, gob: GoBench) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Python layers timed call by call, interleaved with runs of Go's
+    BenchmarkAct; returns (python results, go results)."""
+    import mfpo
+    from mfpo import _core
+    from mfpo._gopy import bindings as ext  # type: ignore
+    from mfpo._gopy import go as gogo  # type: ignore
+    from mfpo.agent import _check_finite
+
+    model = mfpo.MFPO(ENV_ID, verbose=0)  # preset "paper"
+    assert model.config["hidden"] == mfpo.default_config("paper")["hidden"]
+    env = model.get_env()
+    obs64, _ = env.reset(seed=0)
+    obs64 = np.asarray(obs64, dtype=np.float64)
+    assert obs64.shape == (OBS_DIM,), obs64.shape
+    obs32 = obs64.astype(np.float32)
+    rows32 = obs32.reshape(1, OBS_DIM).copy()
+    agent: _core.Agent = model._agent
+    h = agent.handle
+    payload = gogo.Slice_byte.from_bytes(rows32.tobytes())
+    out_slice = ext.Act(h, payload, 1, "sample")
+    unit_act = agent.act(rows32, "sample")
+    obs_bytes = rows32.tobytes()
+    flat, scaler = model._driver.obs, model._driver.act
+
+    # name -> (mode or None, callable)
+    cases: dict[str, tuple[str | None, Callable[[], Any]]] = {
+        "MFPO.predict(obs float64), sample": ("sample", lambda: model.predict(obs64)),
+        "MFPO.predict(obs float32), sample": ("sample", lambda: model.predict(obs32)),
+        "MFPO.predict(obs float64), mode=deterministic": ("deterministic", lambda: model.predict(obs64, mode="deterministic")),
+        "MFPO.predict(obs float64), deterministic=True (best-of-N)": ("best_of_n", lambda: model.predict(obs64, deterministic=True)),
+    }
+    for m in MODES:
+        cases[f"_core.Agent.act, {m}"] = (m, lambda m=m: agent.act(rows32, m))
+    for m in MODES:
+        cases[f"bindings.Act (gopy), {m}"] = (m, lambda m=m: ext.Act(h, payload, 1, m))
+    cases["– ObsFlattener.rows(obs float64)"] = (None, lambda: flat.rows(obs64))
+    cases["– _check_finite(rows)"] = (None, lambda: _check_finite(rows32))
+    cases["– ActionScaler.to_env(action)"] = (None, lambda: scaler.to_env(unit_act))
+    cases["– go.Slice_byte.from_bytes(68 B)"] = (None, lambda: gogo.Slice_byte.from_bytes(obs_bytes))
+    cases["– bytes(Slice_byte of 24 B)"] = (None, lambda: bytes(out_slice))
+    cases["– bindings.Version() (an empty gopy call)"] = (None, ext.Version)
+    cases["– bindings.LiveHandles() (gopy call + Go mutex)"] = (None, ext.LiveHandles)
+    cases["– timer + lambda (no call)"] = (None, lambda: None)
+
+    n_fast, n_slow = (2_000, 300) if args.quick else (10_000, 1_000)
+    samples: dict[str, list[np.ndarray]] = defaultdict(list)
+    go_us: dict[str, list[float]] = defaultdict(list)
+    for name, (mode, fn) in cases.items():  # warm-up
+        time_calls(fn, 50 if mode == "best_of_n" else 500)
+    for rep in range(args.repeats):
+        log(f"predict: repeat {rep + 1}/{args.repeats} (load {loadavg()})")
+        gb = gob.run(ACT_PATTERN, args.act_benchtime)
+        for m in MODES:
+            go_us[m] += gb[f"Act/{GO_MODE_NAME[m]}"]["µs/action"]
+        for name, (mode, fn) in cases.items():
+            samples[name].append(time_calls(fn, n_slow if mode == "best_of_n" else n_fast))
+    model.close()
+
+    res: dict[str, Any] = {}
+    for name, (mode, _) in cases.items():
+        allv = np.concatenate(samples[name])
+        res[name] = {
+            "mode": mode,
+            "calls": int(allv.size),
+            "median_us": float(np.median(allv)),
+            "p99_us": float(np.percentile(allv, 99)),
+            "median_per_repeat_us": [float(np.median(x)) for x in samples[name]],
+        }
+    go = {"cmd": gob.command(ACT_PATTERN, args.act_benchtime), "runs": args.repeats,
+          "us": {m: med(v) for m, v in go_us.items()}, "us_per_run": dict(go_us)}
+    log(f"Go Act µs: {go['us']}")
+    return res, go
+
+
+# ---------------------------------------------------------------------------
+# learn() throughput
+
+
+class _Acc:
+    __slots__ = ("ns", "n")
+
+    def __init__(self) -> None:
+        self.ns = 0
+        self.n = 0
+
+
+def _wrap(obj: Any, attr: str, acc: _Acc) -> None:
+    """Replace obj.attr (a bound method) with a timed one, on the instance."""
+    f = getattr(obj, attr)
+    pc = _pc
+
+    def timed(*a: Any, **k: Any) -> Any:
+        t0 = pc()
+        try:
+            return f(*a, **k)
+        finally:
+            acc.ns += pc() - t0
+            acc.n += 1
+
+    setattr(obj, attr, timed)
+
+
+PARTS = ("update", "act", "store", "env", "mujoco")
+
+
+def run_learn(preset: str, learning_starts: int | None, window: int, skip: int) -> dict[str, Any]:
+    """One learn() run: learning_starts random steps, then skip + window
+    steps with updates. Returns rates and per-step splits of both phases."""
+    import mfpo
+
+    kw = {} if learning_starts is None else {"learning_starts": learning_starts}
+    model = mfpo.MFPO(ENV_ID, preset=preset, verbose=0, **kw)
+    cfg = model.config
+    updates_from = max(int(cfg["learning_starts"]), int(cfg["batch_size"]))
+    accs = {p: _Acc() for p in PARTS}
+    _wrap(model._agent, "update", accs["update"])
+    _wrap(model._agent, "act", accs["act"])
+    _wrap(model._agent, "store", accs["store"])
+    env = model.get_env()
+    _wrap(env, "step", accs["env"])
+    _wrap(env, "reset", accs["env"])
+    _wrap(env.unwrapped, "step", accs["mujoco"])  # MuJoCo's HalfCheetahEnv.step itself
+
+    # snaps[k] = (clock, update, act, store, env, mujoco, updates) after step k+1
+    snaps: list[tuple[int, ...]] = []
+
+    class Snap(mfpo.BaseCallback):
+        def _on_step(self) -> bool:
+            snaps.append((_pc(), accs["update"].ns, accs["act"].ns, accs["store"].ns, accs["env"].ns,
+                          accs["mujoco"].ns, accs["update"].n))
+            return True
+
+    total = updates_from + skip + window
+    t0 = time.perf_counter()
+    model.learn(total, callback=Snap(), log_interval=10**9)
+    wall = time.perf_counter() - t0
+    info = model.info()
+    model.close()
+    assert len(snaps) == total, (len(snaps), total)
+
+    def phase(a: int, b: int) -> dict[str, Any]:
+        """Steps a+1 .. b (1-based step counts): between snapshot a-1 and b-1."""
+        s0, s1 = snaps[a - 1], snaps[b - 1]
+        n = b - a
+        dt = (s1[0] - s0[0]) / 1e9
+        per = {p: (s1[i + 1] - s0[i + 1]) / 1e6 / n for i, p in enumerate(PARTS)}  # ms/step
+        step_ms = dt * 1e3 / n
+        per["rest"] = step_ms - per["update"] - per["act"] - per["store"] - per["env"]
+        return {
+            "steps": n,
+            "seconds": dt,
+            "steps_per_s": n / dt,
+            "ms_per_step": step_ms,
+            "ms": per,
+            "updates": int(s1[6] - s0[6]),
+        }
+
+    # Warm-up: skip the first 100 steps (first calls, the first reset).
+    first = min(100, updates_from // 4)
+    warm = phase(first, updates_from - 1)
+    # Updates begin at step updates_from; skip a few, then the window.
+    upd = phase(updates_from + skip, updates_from + skip + window)
+    assert upd["updates"] == window, upd
+    return {"preset": preset, "config": {k: cfg[k] for k in ("hidden", "batch_size", "learning_starts",
+                                                                "policy_samples", "posterior_samples", "shards")},
+            "updates_from": updates_from, "wall_s": wall, "warmup": warm, "utd1": upd, "info": info}
+
+
+UPDATE_BENCH = {"paper": "^BenchmarkUpdatePaper$", "small": "^BenchmarkUpdateSmall$"}
+UPDATE_BENCHTIME = "10x"
+
+
+def bench_learn(args: argparse.Namespace, gob: GoBench) -> tuple[dict[str, Any], dict[str, Any]]:
+    """learn() runs, each between two runs of the Go-only update benchmark
+    of its preset; returns (learn results, go results)."""
+    plans = {
+        # preset: (learning_starts override, window, skip)
+        "paper": (1000, 40 if args.quick else 200, 5),
+        "small": (None, 400 if args.quick else 2000, 20),
+    }
+    res: dict[str, Any] = {}
+    go_ups: dict[str, list[float]] = defaultdict(list)
+    for rep in range(args.learn_repeats):
+        for preset, (ls, window, skip) in plans.items():
+            log(f"learn: preset {preset}, run {rep + 1}/{args.learn_repeats} (load {loadavg()})")
+            go_ups[preset] += gob.run(UPDATE_BENCH[preset], UPDATE_BENCHTIME)[f"Update{preset.title()}"]["updates/s"]
+            r = run_learn(preset, ls, window, skip)
+            go_ups[preset] += gob.run(UPDATE_BENCH[preset], UPDATE_BENCHTIME)[f"Update{preset.title()}"]["updates/s"]
+            r["load_after"] = loadavg()
+            res.setdefault(preset, []).append(r)
+            log(f"  warm-up {r['warmup']['steps_per_s']:.0f} steps/s, UTD 1 {r['utd1']['steps_per_s']:.2f} steps/s; "
+                f"Go-only {go_ups[preset][-2]:.1f}, {go_ups[preset][-1]:.1f} updates/s")
+    go = {"cmd": gob.command("^BenchmarkUpdate(Paper|Small)$", UPDATE_BENCHTIME),
+          "updates_per_s": {p: med(v) for p, v in go_ups.items()}, "updates_per_s_runs": dict(go_ups)}
+    return res, go
+
+
+# ---------------------------------------------------------------------------
+# Report
+
+
+def med(xs: list[float]) -> float:
+    return float(np.median(np.asarray(xs, dtype=float)))
+
+
+def fmt_us(x: float) -> str:
+    return f"{x:.2f}" if x < 10 else f"{x:.1f}"
+
+
+def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, Any] | None,
+           learn: dict[str, Any] | None, go_upd: dict[str, Any] | None) -> str:
+    L: list[str] = []
+    L.append(f"{meta['date']}; mfpo {meta['mfpo']['version']} ({meta['mfpo']['blas']}, {meta['mfpo']['go_version']}), "
+             f"Python {meta['python']}, numpy {meta['numpy']}, gymnasium {meta['gymnasium']}, "
+             f"mujoco {meta['mujoco']}; {meta['cpu']}, {meta['cores']} cores; "
+             f"load average (1, 5, 15 min) {meta['load_start']} at the start, {meta['load_end']} at the end"
+             f"{' (--quick)' if meta['quick'] else ''}.")
+    L.append("")
+    if pred is not None and go_act is not None:
+        L.append("### predict: one observation, HalfCheetah-v5 (obs 17, act 6), preset \"paper\"")
+        L.append("")
+        L.append(f"Python: each call timed with `perf_counter_ns`, {meta['repeats']} repeats pooled, "
+                 f"interleaved with {go_act['runs']} runs of Go's `Agent.Act` benchmark "
+                 f"(`{go_act['cmd']}`, median and range over the runs). Rows starting with – are the pieces of the layers.")
+        L.append("")
+        L.append("| call | median µs | p99 µs | Go `Agent.Act` µs (same run) | Python / Go | above Go, µs |")
+        L.append("|---|---|---|---|---|---|")
+        for name, r in pred.items():
+            mode = r["mode"]
+            if mode is not None:
+                g = go_act["us"][mode]
+                runs = go_act["us_per_run"][mode]
+                grng = f" ({fmt_us(min(runs))}–{fmt_us(max(runs))})" if len(runs) > 1 else ""
+                L.append(f"| `{name}` | {fmt_us(r['median_us'])} | {fmt_us(r['p99_us'])} | {fmt_us(g)}{grng} | "
+                         f"{r['median_us'] / g:.2f} | {r['median_us'] - g:.2f} |")
+            else:
+                L.append(f"| {name[:2]}`{name[2:]}` | {fmt_us(r['median_us'])} | {fmt_us(r['p99_us'])} | – | – | – |")
+        L.append("")
+        L.append("Where the time of one `predict` (float64 observation) goes, medians in µs, each layer minus the one below:")
+        L.append("")
+        L.append("| mode | Go `Agent.Act` | gopy crossing (`bindings.Act` − Go) | `_core.Agent.act` − `bindings.Act` | "
+                 "`MFPO.predict` − `_core.Agent.act` | `predict` total | Python overhead share |")
+        L.append("|---|---|---|---|---|---|---|")
+        pname = {"sample": "MFPO.predict(obs float64), sample",
+                 "deterministic": "MFPO.predict(obs float64), mode=deterministic",
+                 "best_of_n": "MFPO.predict(obs float64), deterministic=True (best-of-N)"}
+        for m in MODES:
+            g = go_act["us"][m]
+            b = pred[f"bindings.Act (gopy), {m}"]["median_us"]
+            c = pred[f"_core.Agent.act, {m}"]["median_us"]
+            p = pred[pname[m]]["median_us"]
+            L.append(f"| {m} | {fmt_us(g)} | {b - g:.2f} | {c - b:.2f} | {p - c:.2f} | {fmt_us(p)} | "
+                     f"{(p - g) / p:.0%} |")
+        L.append("")
+    if learn is not None and go_upd is not None:
+        L.append("### learn(): env-steps/s on HalfCheetah-v5 (one env, UTD 1)")
+        L.append("")
+        L.append(f"Median over {meta['learn_repeats']} runs per preset (range in brackets). Go-only: "
+                 f"`{go_upd['cmd']}` (`UpdatePaper` or `UpdateSmall`), run before and after each learn() run, "
+                 "median. Per-step times (ms) from timing wrappers on `model._agent.update/act/store` and the env's "
+                 "`step`/`reset`; *env* is the whole Gymnasium stack, of which *MuJoCo* is `HalfCheetahEnv.step`; "
+                 "*rest* is the loop itself (flattening, rescaling, bookkeeping, the callback). Shares of the step time.")
+        L.append("")
+        L.append("| preset | phase | steps timed | env-steps/s | Go-only updates/s (same run) | steps/s ÷ Go-only "
+                 "| ms/step | update | act + store | env (MuJoCo) | rest | update | Go act + store | env | rest |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for preset, runs in learn.items():
+            gu = go_upd["updates_per_s"][preset]
+            for ph, label in (("warmup", "random warm-up"), ("utd1", "1 update per step")):
+                vals = [r[ph]["steps_per_s"] for r in runs]
+                sps = med(vals)
+                ms = {k: med([r[ph]["ms"][k] for r in runs]) for k in (*PARTS, "rest")}
+                step = med([r[ph]["ms_per_step"] for r in runs])
+                d = _dec(sps)
+                rng = f" ({min(vals):.{d}f}–{max(vals):.{d}f})" if len(runs) > 1 else ""
+                gcol, frac = (f"{gu:.1f}", f"{sps / gu:.2f}") if ph == "utd1" else ("–", "–")
+                ast = ms["act"] + ms["store"]
+                L.append(f"| {preset} | {label} | {runs[0][ph]['steps']} | {sps:.{d}f}{rng} | {gcol} | {frac} | "
+                         f"{step:.3f} | {ms['update']:.3f} | {ast:.3f} | {ms['env']:.3f} ({ms['mujoco']:.3f}) | "
+                         f"{ms['rest']:.3f} | {ms['update'] / step:.0%} | {ast / step:.0%} | "
+                         f"{ms['env'] / step:.0%} | {ms['rest'] / step:.0%} |")
+        L.append("")
+        L.append("| preset | Go-only ms/update | ms per `_core.Agent.update(1)` inside learn() | in-loop ÷ Go-only |")
+        L.append("|---|---|---|---|")
+        for preset, runs in learn.items():
+            gms = 1e3 / go_upd["updates_per_s"][preset]
+            ums = med([r["utd1"]["ms"]["update"] for r in runs])
+            L.append(f"| {preset} | {gms:.2f} | {ums:.2f} | {ums / gms:.2f} |")
+        L.append("")
+    return "\n".join(L)
+
+
+def _dec(x: float) -> int:
+    return 2 if x < 10 else (1 if x < 100 else 0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer calls, shorter learn() windows, one run of each")
+    ap.add_argument("--repeats", type=int, default=None, help="predict repeats, each with one Go act run (default 5; quick 1)")
+    ap.add_argument("--learn-repeats", type=int, default=None, help="learn() runs per preset (default 3; quick 1)")
+    ap.add_argument("--only", choices=("predict", "learn"), default=None, help="run one part only")
+    ap.add_argument("--out", default=str(ROOT / "build" / "bench-python.md"), help="the Markdown report (JSON beside it)")
+    args = ap.parse_args()
+    if args.repeats is None:
+        args.repeats = 1 if args.quick else 5
+    if args.learn_repeats is None:
+        args.learn_repeats = 1 if args.quick else 3
+    args.act_benchtime = "0.5s" if args.quick else ACT_BENCHTIME
+
+    import gymnasium
+    import mujoco
+
+    import mfpo
+
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    meta: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "mfpo": mfpo.build_info(),
+        "mfpo_file": mfpo.__file__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "gymnasium": gymnasium.__version__,
+        "mujoco": mujoco.__version__,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "load_start": loadavg(),
+        "repeats": args.repeats,
+        "learn_repeats": args.learn_repeats,
+        "quick": args.quick,
+        "argv": sys.argv[1:],
+    }
+    log(f"mfpo from {mfpo.__file__}: {meta['mfpo']}")
+    if Path(mfpo.__file__).resolve().is_relative_to(ROOT / "python"):
+        log("warning: mfpo is imported from the checkout's python/, not the installed package")
+
+    t0 = time.perf_counter()
+    gob = GoBench()
+    pred = go_act = learn = go_upd = None
+    if args.only in (None, "predict"):
+        pred, go_act = bench_predict(args, gob)
+    if args.only in (None, "learn"):
+        gc.collect()
+        learn, go_upd = bench_learn(args, gob)
+    meta["load_end"] = loadavg()
+    meta["seconds"] = time.perf_counter() - t0
+
+    md = report(meta, pred, go_act, learn, go_upd)
+    print(md)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(md + "\n")
+    out.with_suffix(".json").write_text(json.dumps(
+        {"meta": meta, "predict": pred, "go_act": go_act, "learn": learn, "go_update": go_upd}, indent=1) + "\n")
+    log(f"wrote {out} and {out.with_suffix('.json')} in {meta['seconds']:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
