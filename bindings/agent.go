@@ -3,10 +3,12 @@ package bindings
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"math"
 	"sync"
 
 	"github.com/mfpo/mfpo/gocore/mfpo"
+	"github.com/mfpo/mfpo/gocore/replay"
 )
 
 // An agent handle is an int64 naming an *mfpo.Agent kept in a table on the
@@ -156,14 +158,15 @@ func Act(h int64, obs []byte, rows int, mode string) (out []byte, err error) {
 	return encode(e.act), nil
 }
 
-// Store adds rows transitions to the replay buffer, as rows calls of
-// mfpo.Agent.Store in order: obs and nextObs hold rows×obsDim
-// little-endian float32s, act rows×actDim (in [−1, 1], as Act returns
-// them), reward rows, and terminated one byte per row, 0 or 1 (1 only for
-// a true termination: a time-limit truncation stores 0 and keeps the
-// bootstrap). Every row is checked first: a NaN or an infinity is a
-// "nonfinite" error naming the field and row, and then nothing is stored.
-// It returns the number of transitions stored by the agent so far.
+// Store adds rows transitions to the replay buffer with
+// mfpo.Agent.StoreBatch (the result of rows calls of mfpo.Agent.Store in
+// order): obs and nextObs hold rows×obsDim little-endian float32s, act
+// rows×actDim (in [−1, 1], as Act returns them), reward rows, and
+// terminated one byte per row, 0 or 1 (1 only for a true termination: a
+// time-limit truncation stores 0 and keeps the bootstrap). Every row is
+// checked first: a NaN or an infinity is a "nonfinite" error naming the
+// field, row and element, and then nothing is stored. It returns the
+// number of transitions stored by the agent so far.
 func Store(h int64, obs, act, reward, nextObs, terminated []byte, rows int) (stored int64, err error) {
 	defer recoverInto(&err)
 	e, err := lookup(h)
@@ -187,28 +190,24 @@ func Store(h int64, obs, act, reward, nextObs, terminated []byte, rows int) (sto
 	if len(terminated) != rows {
 		return 0, errorf(codeShape, "store: terminated has %d bytes, want %d (one byte, 0 or 1, per row)", len(terminated), rows)
 	}
+	terms := make([]bool, rows)
 	for i, t := range terminated {
 		if t > 1 {
 			return 0, errorf(codeShape, "store: terminated[%d] = %d, want 0 or 1", i, t)
 		}
+		terms[i] = t == 1
 	}
 	e.obs, e.act, e.reward, e.next = decode(e.obs, obs), decode(e.act, act), decode(e.reward, reward), decode(e.next, nextObs)
-	o, d := a.ObsDim, a.ActDim
-	for _, f := range []struct {
-		name string
-		x    []float32
-		dim  int
-	}{{"obs", e.obs, o}, {"act", e.act, d}, {"reward", e.reward, 1}, {"next_obs", e.next, o}} {
-		for i, v := range f.x {
-			if x := float64(v); math.IsNaN(x) || math.IsInf(x, 0) {
-				return 0, errorf(codeNonFinite, "store: %s row %d element %d is %v; nothing was stored", f.name, i/f.dim, i%f.dim, x)
+	if err := a.StoreBatch(e.obs, e.act, e.reward, e.next, terms, rows); err != nil {
+		var nf *replay.NonFiniteError
+		if errors.As(err, &nf) {
+			field := nf.Field
+			if field == "nextObs" { // as Python names it
+				field = "next_obs"
 			}
+			return 0, errorf(codeNonFinite, "store: %s row %d element %d is %v; nothing was stored", field, nf.Row, nf.Index, nf.Value)
 		}
-	}
-	for i := 0; i < rows; i++ {
-		if err := a.Store(e.obs[i*o:(i+1)*o], e.act[i*d:(i+1)*d], e.reward[i], e.next[i*o:(i+1)*o], terminated[i] == 1); err != nil {
-			return 0, coded(err)
-		}
+		return 0, coded(err)
 	}
 	return a.Stored, nil
 }

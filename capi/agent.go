@@ -13,6 +13,7 @@ import (
 
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/policy"
+	"github.com/mfpo/mfpo/gocore/replay"
 )
 
 // agentHandle is what an mfpo_agent token stands for. mu serialises the
@@ -264,7 +265,7 @@ func mfpo_agent_store(ap *C.mfpo_agent, rows C.size_t, obs *C.mfpo_cfloat, obsLe
 	env := floats(act, nAct)
 	for i, v := range env { // before the mapping, which would clip an infinity into the box
 		if v-v != 0 {
-			return fail(h, statusNonFinite, fn, "non-finite act in row %d, element %d: %v", i/sp.ActDim, i%sp.ActDim, v)
+			return failErr(h, fn, &replay.NonFiniteError{Field: "act", Row: i / sp.ActDim, Index: i % sp.ActDim, Value: float64(v)})
 		}
 	}
 	a := ah.scratch(nAct)
@@ -276,11 +277,10 @@ func mfpo_agent_store(ap *C.mfpo_agent, rows C.size_t, obs *C.mfpo_cfloat, obsLe
 	for i, t := range unsafe.Slice((*uint8)(unsafe.Pointer(terminated)), n) {
 		terms[i] = t != 0
 	}
-	if err := ah.agent.Buffer.AddBatch(floats(obs, nObs), a, floats(reward, n), floats(nextObs, nObs), terms, n); err != nil {
+	if err := ah.agent.StoreBatch(floats(obs, nObs), a, floats(reward, n), floats(nextObs, nObs), terms, n); err != nil {
 		return failErr(h, fn, err)
 	}
 	ah.changed()
-	ah.agent.Stored += int64(n)
 	return statusOK
 }
 
