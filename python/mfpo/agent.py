@@ -488,7 +488,8 @@ class MFPO:
         a model loaded from a checkpoint saved at an episode's end resets
         its env as the uninterrupted run does (docs/python.md, exact
         resume)."""
-        return (int(self._config["seed"]) << 40) + self._stored + ahead
+        # 32 bits: some envs (dm_control through shimmy) refuse larger seeds.
+        return int(np.random.SeedSequence([int(self._config["seed"]), self._stored + ahead]).generate_state(1)[0])
 
     def _end_episode(self, episode: Episode, callback: Any, log_interval: int, bar: Any) -> None:
         self._episode_num += 1
