@@ -85,11 +85,16 @@ func NewAgent(configJSON string, obsDim, actDim int) (h int64, err error) {
 	if err != nil {
 		return 0, coded(err)
 	}
+	return register(a), nil
+}
+
+// register adds a to the handle table and returns its new handle.
+func register(a *mfpo.Agent) int64 {
 	table.Lock()
 	defer table.Unlock()
 	table.next++
 	table.entries[table.next] = &entry{agent: a}
-	return table.next, nil
+	return table.next
 }
 
 // EffectiveConfig returns the agent's Config as JSON, every key present.

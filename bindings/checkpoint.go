@@ -120,15 +120,6 @@ func Unmarshal(data []byte) (s string, err error) {
 	return loaded(a, info)
 }
 
-// register adds a to the handle table and returns its new handle.
-func register(a *mfpo.Agent) int64 {
-	table.Lock()
-	defer table.Unlock()
-	table.next++
-	table.entries[table.next] = &entry{agent: a}
-	return table.next
-}
-
 func loaded(a *mfpo.Agent, info *checkpoint.Info) (string, error) {
 	h := register(a)
 	b, err := json.Marshal(map[string]any{"handle": h, "info": infoJSON(info)})
