@@ -36,8 +36,8 @@ $(LIBMFPO): $(CAPI_SRCS) $(BUILD)/capi.tags
 
 # ---- tests ---------------------------------------------------------------
 #
-# Every tests/c/*.c and *.cpp is a test program that includes only mfpo.h or
-# mfpo.hpp and links build/libmfpo.so. Each is built twice: plainly, and with
+# Every tests/c/*.c and *.cpp (but bench_* and act_tool) is a test program
+# that includes only mfpo.h or mfpo.hpp and links build/libmfpo.so. Each is built twice: plainly, and with
 # AddressSanitizer + LeakSanitizer + UndefinedBehaviorSanitizer (the C and
 # C++ side is instrumented; the Go side is memory-safe and not). The fast
 # programs also run under valgrind's memcheck with tests/c/valgrind.supp,
@@ -71,10 +71,17 @@ $(CTEST_DIR)/asan/%: tests/c/%.cpp capi/mfpo.h capi/mfpo.hpp $(LIBMFPO)
 	g++ -std=c++17 $(CFLAGS_TEST) $(SANITIZE) -pthread -o $@ $< $(LDFLAGS_ASAN)
 
 C_TEST_NAMES := $(patsubst tests/c/%.c,%,$(wildcard tests/c/*.c)) \
-	$(patsubst tests/c/%.cpp,%,$(filter-out tests/c/bench_%,$(wildcard tests/c/*.cpp)))
+	$(patsubst tests/c/%.cpp,%,$(filter-out tests/c/bench_% tests/c/act_tool.cpp,$(wildcard tests/c/*.cpp)))
 C_TESTS      := $(addprefix $(CTEST_DIR)/,$(C_TEST_NAMES))
 C_TESTS_ASAN := $(addprefix $(CTEST_DIR)/asan/,$(C_TEST_NAMES))
 TALLY        := $(CTEST_DIR)/tally
+
+# act_tool: the C++ half of tests/python/test_parity_cpp.py (a tool the
+# Python test runs, not a test program: left out of C_TEST_NAMES above). The
+# $(CTEST_DIR)/% rule for *.cpp builds it.
+ACT_TOOL := $(CTEST_DIR)/act_tool
+.PHONY: act-tool
+act-tool: $(ACT_TOOL) ## build build/tests/c/act_tool (C++ actions of a checkpoint, for the Python parity test)
 
 # The Go half of tests/c/test_parity.c: a checkpoint saved from Go and the
 # actions Go gives for it, computed with the library's BLAS backend.
