@@ -40,8 +40,9 @@ $(LIBMFPO): $(CAPI_SRCS) $(BUILD)/capi.tags
 # that includes only mfpo.h or mfpo.hpp and links build/libmfpo.so. Each is
 # built twice: plainly, and with AddressSanitizer + LeakSanitizer +
 # UndefinedBehaviorSanitizer (the C and C++ side is instrumented; the Go side
-# is memory-safe and not). The fast programs also run under valgrind's memcheck with tests/c/valgrind.supp,
-# which silences only the Go runtime's own noise (docs/capi.md).
+# is memory-safe and not). The fast programs also run under valgrind's
+# memcheck with tests/c/valgrind.supp, which silences only the Go runtime's
+# own noise (docs/capi.md).
 
 CFLAGS_TEST  := -Wall -Wextra -Werror -pedantic -Icapi -g
 LDFLAGS_TEST  = -L$(BUILD) -lmfpo -Wl,-rpath,'$$ORIGIN/../..'
