@@ -453,10 +453,10 @@ def test_corrupted_files_raise_checkpoint_error(go: Fixture) -> None:
     assert all(o["ok"] for o in go.go_inspect([go.dir / n for n in FILES]))
 
 
-def test_truncations_at_many_lengths(go: Fixture) -> None:
+def test_truncations_at_every_length(go: Fixture) -> None:
     for name in ("policy.mfpo", "full.mfpo"):
         data = go.data[name]
-        for n in [*range(0, 64), *range(64, len(data), 97), len(data) - 1]:
+        for n in range(len(data)):
             with pytest.raises(CheckpointError):
                 ckpt.read(data[:n])
             with pytest.raises(CheckpointError):  # the structure, without the checksum
