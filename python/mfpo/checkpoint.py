@@ -580,8 +580,9 @@ def _decode(buf: bytes | memoryview, path: str | None) -> CheckpointFile:
         if not full:
             raise _Invalid("a policy-only checkpoint holds a replay buffer")
         replay = _replay(r, config["buffer_size"], stored, obs, act)
+    producer = root.Producer()  # bytes, None when absent
     return CheckpointFile(
-        kind=kind, format_version=version, producer=root.Producer().decode("utf-8", "replace") if root.Producer() else "",
+        kind=kind, format_version=version, producer=producer.decode("utf-8", "replace") if producer else "",
         config=config, spaces=spaces, updates=updates, stored=stored, log_alpha=log_alpha, rng=rng,
         networks=networks, optimizers=optimizers, replay=replay, checksum=root.Checksum(), path=path, buffer=buf)
 
