@@ -47,6 +47,8 @@ $(PY_STAMP): $(PY_SRCS) $(BUILD)/python.id
 # (3 when the cores are shared; the Pendulum
 # learning test and the notebook are most of it); `-k 'not learning'`
 # skips the learning test when iterating.
+# The Python ↔ C++ parity test runs build/tests/c/act_tool (mk/capi.mk).
+test-python: $(ACT_TOOL)
 test-python: python ## pytest tests/python against the installed package
 	@bash scripts/setup.d/python.sh
 	@mkdir -p $(BUILD)/pytest-cwd
