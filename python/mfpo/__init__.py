@@ -23,6 +23,7 @@ Train and use an agent (Stable-Baselines3's SAC surface)::
 
 from __future__ import annotations
 
+from mfpo import checkpoint
 from mfpo._core import BuildInfo, build_info
 from mfpo._core import version as _version
 from mfpo.agent import MFPO, PredictMode
@@ -76,6 +77,7 @@ __all__ = [
     "UpdateError",
     "__version__",
     "build_info",
+    "checkpoint",
     "configure_logger",
     "default_config",
     "load_progress",
