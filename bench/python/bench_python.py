@@ -283,6 +283,14 @@ def run_learn(preset: str, learning_starts: int | None, window: int, skip: int) 
     model.learn(total, callback=Snap(), log_interval=10**9)
     wall = time.perf_counter() - t0
     info = model.info()
+    # The same updates back to back from Python, with no env in between:
+    # the call's own cost (gopy, JSON statistics) apart from the loop's.
+    n_b2b = max(5, window // 10)
+    upd_fn = model._agent.update
+    t1 = _pc()
+    for _ in range(n_b2b):
+        upd_fn(1)
+    b2b_ms = (_pc() - t1) / 1e6 / n_b2b
     model.close()
     assert len(snaps) == total, (len(snaps), total)
 
@@ -311,7 +319,8 @@ def run_learn(preset: str, learning_starts: int | None, window: int, skip: int) 
     assert upd["updates"] == window, upd
     return {"preset": preset, "config": {k: cfg[k] for k in ("hidden", "batch_size", "learning_starts",
                                                                 "policy_samples", "posterior_samples", "shards")},
-            "updates_from": updates_from, "wall_s": wall, "warmup": warm, "utd1": upd, "info": info}
+            "updates_from": updates_from, "wall_s": wall, "warmup": warm, "utd1": upd, "info": info,
+            "back_to_back_update_ms": b2b_ms, "back_to_back_updates": n_b2b}
 
 
 UPDATE_BENCH = {"paper": "^BenchmarkUpdatePaper$", "small": "^BenchmarkUpdateSmall$"}
@@ -335,6 +344,7 @@ def bench_learn(args: argparse.Namespace, gob: GoBench) -> tuple[dict[str, Any],
             r = run_learn(preset, ls, window, skip)
             go_ups[preset] += gob.run(UPDATE_BENCH[preset], UPDATE_BENCHTIME)[f"Update{preset.title()}"]["updates/s"]
             r["load_after"] = loadavg()
+            r["go_updates_per_s"] = float(np.mean(go_ups[preset][-2:]))  # before and after this run
             res.setdefault(preset, []).append(r)
             log(f"  warm-up {r['warmup']['steps_per_s']:.0f} steps/s, UTD 1 {r['utd1']['steps_per_s']:.2f} steps/s; "
                 f"Go-only {go_ups[preset][-2]:.1f}, {go_ups[preset][-1]:.1f} updates/s")
@@ -404,8 +414,8 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
         L.append("### learn(): env-steps/s on HalfCheetah-v5 (one env, UTD 1)")
         L.append("")
         L.append(f"Median over {meta['learn_repeats']} runs per preset (range in brackets). Go-only: "
-                 f"`{go_upd['cmd']}` (`UpdatePaper` or `UpdateSmall`), run before and after each learn() run, "
-                 "median. Per-step times (ms) from timing wrappers on `model._agent.update/act/store` and the env's "
+                 f"`{go_upd['cmd']}` (`UpdatePaper` or `UpdateSmall`), run before and after each learn() run: "
+                 "the median of all, and each run's steps/s over the mean of its own two. Per-step times (ms) from timing wrappers on `model._agent.update/act/store` and the env's "
                  "`step`/`reset`; *env* is the whole Gymnasium stack, of which *MuJoCo* is `HalfCheetahEnv.step`; "
                  "*rest* is the loop itself (flattening, rescaling, bookkeeping, the callback). Shares of the step time.")
         L.append("")
@@ -421,21 +431,35 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
                 step = med([r[ph]["ms_per_step"] for r in runs])
                 d = _dec(sps)
                 rng = f" ({min(vals):.{d}f}–{max(vals):.{d}f})" if len(runs) > 1 else ""
-                gcol, frac = (f"{gu:.1f}", f"{sps / gu:.2f}") if ph == "utd1" else ("–", "–")
+                fr = [r[ph]["steps_per_s"] / r["go_updates_per_s"] for r in runs]
+                gcol, frac = (f"{gu:.1f}", f"{med(fr):.2f}{_range(fr)}") if ph == "utd1" else ("–", "–")
                 ast = ms["act"] + ms["store"]
                 L.append(f"| {preset} | {label} | {runs[0][ph]['steps']} | {sps:.{d}f}{rng} | {gcol} | {frac} | "
                          f"{step:.3f} | {ms['update']:.3f} | {ast:.3f} | {ms['env']:.3f} ({ms['mujoco']:.3f}) | "
                          f"{ms['rest']:.3f} | {ms['update'] / step:.0%} | {ast / step:.0%} | "
                          f"{ms['env'] / step:.0%} | {ms['rest'] / step:.0%} |")
         L.append("")
-        L.append("| preset | Go-only ms/update | ms per `_core.Agent.update(1)` inside learn() | in-loop ÷ Go-only |")
-        L.append("|---|---|---|---|")
+        L.append("One update: Go-only (`BenchmarkUpdate*`), `_core.Agent.update(1)` called back to back from Python "
+                 "after the window (no env in between), and the same call inside learn(); ratios per run, median "
+                 "(range).")
+        L.append("")
+        L.append("| preset | Go-only ms/update | back to back from Python, ms | inside learn(), ms | "
+                 "back to back ÷ Go-only | inside learn() ÷ Go-only |")
+        L.append("|---|---|---|---|---|---|")
         for preset, runs in learn.items():
             gms = 1e3 / go_upd["updates_per_s"][preset]
+            b2b = med([r["back_to_back_update_ms"] for r in runs])
             ums = med([r["utd1"]["ms"]["update"] for r in runs])
-            L.append(f"| {preset} | {gms:.2f} | {ums:.2f} | {ums / gms:.2f} |")
+            rb = [r["back_to_back_update_ms"] * r["go_updates_per_s"] / 1e3 for r in runs]
+            ri = [r["utd1"]["ms"]["update"] * r["go_updates_per_s"] / 1e3 for r in runs]
+            L.append(f"| {preset} | {gms:.2f} | {b2b:.2f} | {ums:.2f} | {med(rb):.2f}{_range(rb)} | "
+                     f"{med(ri):.2f}{_range(ri)} |")
         L.append("")
     return "\n".join(L)
+
+
+def _range(xs: list[float]) -> str:
+    return f" ({min(xs):.2f}–{max(xs):.2f})" if len(xs) > 1 else ""
 
 
 def _dec(x: float) -> int:
