@@ -54,3 +54,4 @@ bench: ## the nn benchmarks (GFLOP/s, fraction of the same-run SGEMM rate) and t
 include mk/capi.mk
 include mk/python.mk
 include mk/checkpoint.mk
+include mk/bench-python.mk
