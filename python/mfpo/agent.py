@@ -677,6 +677,8 @@ def _existing(path: str | os.PathLike[str]) -> Path:
 
 
 def _check_finite(rows: npt.NDArray[np.float32]) -> None:
+    if np.isfinite(rows).all():
+        return
     bad = ~np.isfinite(rows)
     if bad.any():
         r, c = np.argwhere(bad)[0]

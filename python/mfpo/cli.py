@@ -7,8 +7,9 @@
     ``--eval-freq``, the checkpoint ``model.mfpo`` (with ``--save-replay``,
     its replay buffer too), ``checkpoints/`` with ``--checkpoint-freq``,
     ``summary.json`` (steps, episodes, the final evaluation) and, with
-    ``--plot``, ``learning_curve.png``. Ctrl-C saves ``model.mfpo`` with the
-    replay buffer and prints the command that resumes (``--resume``).
+    ``--plot``, ``learning_curve.png``. Ctrl-C (or SIGTERM) saves
+    ``model.mfpo`` with the replay buffer and prints the command that resumes
+    (``--resume``); the exit status is then 130 (143 for SIGTERM).
 ``mfpo eval CKPT [--env ENV] [--episodes N] [--mode best_of_n] [--seed S]``
     runs a checkpoint's policy (full or policy-only) for N episodes and
     prints the mean return; the env defaults to the one in the run's
@@ -20,11 +21,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
+import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,14 +128,16 @@ def _train(args: argparse.Namespace) -> int:
             callbacks.append(CheckpointCallback(args.checkpoint_freq, out / "checkpoints", save_replay_buffer=args.save_replay))
         start = time.perf_counter()
         try:
-            model.learn(args.steps, callback=callbacks, log_interval=args.log_interval, progress_bar=args.progress,
-                        reset_num_timesteps=args.resume is None)
+            with _sigterm_interrupts() as received:
+                model.learn(args.steps, callback=callbacks, log_interval=args.log_interval, progress_bar=args.progress,
+                            reset_num_timesteps=args.resume is None)
         except KeyboardInterrupt:
             path = model.save(out / "model.mfpo", replay_buffer=True)
-            print(f"\nmfpo: interrupted at {model.num_timesteps} steps; saved {path} (with the replay buffer). Resume with:\n"
+            print(f"\nmfpo: interrupted ({received[0] if received else 'SIGINT'}) at {model.num_timesteps} steps; "
+                  f"saved {path} (with the replay buffer). Resume with:\n"
                   f"  mfpo train {args.env} --resume {path} --out {out} --steps N", file=sys.stderr)
             model.close()
-            return 130
+            return 143 if received else 130
         elapsed = time.perf_counter() - start
         ckpt = model.save(out / "model.mfpo", replay_buffer=args.save_replay)
         summary: dict[str, Any] = {
@@ -155,6 +160,28 @@ def _train(args: argparse.Namespace) -> int:
     finally:
         env.close()
     return 0
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[list[str]]:
+    """While training, SIGTERM (a scheduler's preemption, `kill`) interrupts
+    like Ctrl-C does, so that the run is saved; the list names the signal
+    once one came."""
+    received: list[str] = []
+
+    def interrupt(signum: int, frame: Any) -> None:
+        received.append(signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        yield received
+        return
+    try:
+        yield received
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _eval_env_id(ckpt: Path) -> str:

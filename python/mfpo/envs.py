@@ -129,10 +129,17 @@ class ObsFlattener:
             raise ConfigError(f"the observation space {space} flattens to {self.dim} numbers: expected ≥ 1")
         self.space = space
         _check_supported(space)
+        # A Box needs no flattening but a reshape: rows() takes a fast path.
+        self._box_shape = tuple(space.shape) if isinstance(space, spaces.Box) else None
 
     def rows(self, obs: Any, what: str = "observation") -> tuple[F32, bool]:
         """(float32 array [n, dim], batched): obs flattened, and whether it
         carried a leading batch axis."""
+        if self._box_shape is not None and type(obs) is np.ndarray and obs.dtype.kind in "fiu":
+            if obs.shape == self._box_shape:
+                return np.ascontiguousarray(obs, dtype=np.float32).reshape(1, self.dim), False
+            if obs.shape[1:] == self._box_shape and obs.ndim == len(self._box_shape) + 1 and obs.shape[0] >= 1:
+                return np.ascontiguousarray(obs, dtype=np.float32).reshape(obs.shape[0], self.dim), True
         n = _batch_size(self.space, obs, what)
         flat = _flatten(self.space, obs, 1 if n is None else n, what)
         return np.ascontiguousarray(flat, dtype=np.float32), n is not None
@@ -245,11 +252,15 @@ class ActionScaler:
         self.shape = tuple(space.shape)
         self.dtype = space.dtype
         self._low, self._half = low, (high - low) / 2
+        self._high = low + 2 * self._half
 
     def to_env(self, a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        """[n, d] actions in [−1, 1] -> [n, *shape] actions in the Box."""
-        x = self._low + (np.asarray(a, dtype=np.float64) + 1) * self._half
-        x = np.clip(x, self._low, self._low + 2 * self._half)
+        """[n, d] actions in [−1, 1] -> [n, *shape] actions in the Box:
+        low + (a + 1)·(high − low)/2 in float64, clipped against rounding."""
+        x = np.add(a, 1, dtype=np.float64)
+        x *= self._half
+        x += self._low
+        np.clip(x, self._low, self._high, out=x)
         return x.astype(self.dtype, copy=False).reshape((len(x),) + self.shape)
 
     def to_unit(self, x: npt.NDArray[Any]) -> F32:
