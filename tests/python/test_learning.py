@@ -1,12 +1,13 @@
 """MFPO learns: the small preset swings Pendulum-v1 up (best-of-N mean
 return ≥ −400; a random policy scores about −1200) within a CI-sized budget.
 
-Recorded on the 2-core machine (OpenBLAS), seeds 1 and 2, best-of-N over 10
-episodes every 2 000 steps: −1434/−1399 (2 000), −1171/−846 (4 000),
-−238/−243 (6 000), −258/−203 (8 000), −166/−158 (10 000), −108/−122
-(14 000). Training stops at the first evaluation at or above −300, which
-is then confirmed on 10 fresh episodes against the −400 bar: about 40 s
-on an idle machine.
+Recorded on the 2-core machine (OpenBLAS; env resets seeded from (seed,
+stored transitions) as since checkpoints), best-of-N over 10 episodes every
+2 000 steps: seed 1: −1305, −1472, −1058, −202 (8 000 steps, 42 s), then
+−355 ± 401 on the 10 confirmation episodes; seed 2: −1312, −1225, −186
+(6 000 steps, 30 s), confirmation −170 ± 94. Training stops at the first
+evaluation at or above −300, which is then confirmed on 10 fresh episodes
+against the −400 bar. Same seed, same shards, same BLAS: the same run.
 """
 
 from __future__ import annotations
