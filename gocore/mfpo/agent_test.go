@@ -9,7 +9,9 @@ import (
 	"github.com/mfpo/mfpo/gocore/nn"
 )
 
-// tinyConfig is a preset small enough for unit tests.
+// tinyConfig is a preset small enough for unit tests; the packages built on
+// mfpo share the same one as gocore/internal/mfpotest.TinyConfig (this
+// package's tests cannot import it).
 func tinyConfig() Config {
 	c := DefaultConfig()
 	c.Hidden = []int{32, 32}

@@ -8,19 +8,14 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mfpo/mfpo/gocore/internal/mfpotest"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
 )
 
+// tinyConfig is the shared unit-test preset with best-of-5.
 func tinyConfig() mfpo.Config {
-	c := mfpo.DefaultConfig()
-	c.Hidden = []int{32, 32}
-	c.TimeFeatures, c.TimeWidth = 8, 8
-	c.Atoms, c.VMin, c.VMax = 21, -100, 100
-	c.PolicySamples, c.PosteriorSamples = 4, 8
-	c.BatchSize = 16
-	c.BufferSize = 1000
-	c.LearningStarts = 0
+	c := mfpotest.TinyConfig()
 	c.EvalCandidates = 5
 	return c
 }
