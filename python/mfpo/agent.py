@@ -12,6 +12,7 @@ store, update).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -27,10 +28,10 @@ import numpy.typing as npt
 from mfpo import _core
 from mfpo.callbacks import MaybeCallback, as_callback
 from mfpo.config import CONFIG_KEYS, check_keys, config_json
-from mfpo.envs import ActionScaler, AnyEnv, EnvDriver, Episode, ObsFlattener, make_env
-from mfpo.exceptions import ConfigError, NonFiniteError
+from mfpo.envs import ActionScaler, AnyEnv, EnvDriver, Episode, ObsFlattener, check_finite, make_env, same_box
+from mfpo.exceptions import ConfigError
 from mfpo.logger import Logger, configure
-from mfpo.policy import Policy
+from mfpo.policy import Policy, existing_checkpoint, with_suffix
 
 __all__ = ["MFPO", "PredictMode"]
 
@@ -322,7 +323,7 @@ class MFPO:
         elif mode not in PREDICT_MODES:
             raise ConfigError(f"predict: unknown mode {mode!r}: expected one of {PREDICT_MODES}")
         rows, batched = self._obs.rows(observation)
-        _check_finite(rows)
+        check_finite(rows)
         actions = self._act.to_env(self._agent.act(rows, mode))
         return (actions if batched else actions[0]), None
 
@@ -380,11 +381,8 @@ class MFPO:
         """Refuse an env whose observations flatten to another size or whose
         action box differs from the model's (compared as float32, the
         checkpoint's precision)."""
-        ok = obs.dim == self._obs.dim and isinstance(act_space, gym.spaces.Box) and act_space.shape == self.action_space.shape
-        if ok:
-            for mine, theirs in ((self.action_space.low, act_space.low), (self.action_space.high, act_space.high)):
-                ok = ok and np.array_equal(np.asarray(mine, np.float32), np.asarray(theirs, np.float32))
-        if not ok:
+        ok = obs.dim == self._obs.dim and same_box(act_space, self.action_space)
+        if not ok or act_space.shape != self.action_space.shape:
             raise ConfigError(
                 f"{what}: the env's spaces (observation {obs.space}, flattened to {obs.dim}; action {act_space}) "
                 f"differ from the model's (observation {self.observation_space}, flattened to {self._obs.dim}; "
@@ -439,12 +437,13 @@ class MFPO:
         updates_from = max(int(self._config["learning_starts"]), batch)
         callback.on_training_start(locals(), globals())
 
+        reset_seed = functools.partial(self._episode_seed, 1)
         while self.num_timesteps < total:
             # 1. Act on every sub-env: uniform in [−1, 1] until learning_starts
             #    transitions are stored, then one policy sample (Go's "explore").
             actions = self._agent.act(obs, "explore")
             # 2. Step the env with the actions rescaled onto its Box bounds.
-            step = driver.step(actions, lambda: self._episode_seed(1))
+            step = driver.step(actions, reset_seed)
             # 3. Store the real transitions (not a vector env's autoreset rows),
             #    with the normalised action and `terminated` only: a time-limit
             #    truncation keeps the bootstrap.
@@ -568,7 +567,7 @@ class MFPO:
         """
         if replay_buffer and policy_only:
             raise ConfigError("save: a policy-only checkpoint holds no replay buffer; choose one of the two")
-        p = _with_suffix(path)
+        p = with_suffix(path)
         kind: _core.CheckpointKind = "policy" if policy_only else "replay" if replay_buffer else "full"
         self._agent.save(p, kind, self._spaces())
         return p
@@ -600,7 +599,7 @@ class MFPO:
             CheckpointVersionError: a newer format than this mfpo reads.
             ConfigError: the env's spaces differ from the checkpoint's.
         """
-        p = _existing(path)
+        p = existing_checkpoint(path)
         agent, info = _core.Agent.load(p)
         try:
             obs_space = gym.spaces.Box(-np.inf, np.inf, shape=tuple(info["obs_shape"]), dtype=np.float32)
@@ -658,34 +657,6 @@ def _resolve_env(env: Any, env_kwargs: Mapping[str, Any] | None) -> tuple[AnyEnv
     return env, None if spec is None else spec.id, False
 
 
-def _with_suffix(path: str | os.PathLike[str]) -> Path:
-    """path, with ``.mfpo`` appended when it has no suffix."""
-    p = Path(path)
-    return p if p.suffix else p.with_name(p.name + ".mfpo")
-
-
-def _existing(path: str | os.PathLike[str]) -> Path:
-    """path, or path + ``.mfpo`` when only that exists."""
-    p = Path(path)
-    if p.exists():
-        return p
-    q = _with_suffix(p)
-    if q.exists():
-        return q
-    tried = f"{p}" if q == p else f"{p} or {q}"
-    raise FileNotFoundError(f"no checkpoint at {tried}")
-
-
-def _check_finite(rows: npt.NDArray[np.float32]) -> None:
-    if np.isfinite(rows).all():
-        return
-    bad = ~np.isfinite(rows)
-    if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise NonFiniteError(
-            f"observation row {r} has {rows[r, c]} at element {c} of its {rows.shape[1]} flattened numbers: "
-            "expected finite numbers"
-        )
 
 
 def _run_dir(root: Path, name: str, new: bool) -> str:

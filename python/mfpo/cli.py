@@ -197,11 +197,10 @@ def _eval_env_id(ckpt: Path) -> str:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    import gymnasium as gym
     import numpy as np
 
     import mfpo
-    from mfpo.envs import ObsFlattener
+    from mfpo.envs import ObsFlattener, same_box
 
     if args.episodes < 1:
         raise mfpo.ConfigError(f"--episodes {args.episodes}: expected ≥ 1")
@@ -211,13 +210,7 @@ def _eval(args: argparse.Namespace) -> int:
     try:
         flat = ObsFlattener(env.observation_space)
         box, want = env.action_space, policy.action_space
-        same_box = (
-            isinstance(box, gym.spaces.Box)
-            and box.low.size == want.low.size
-            and np.array_equal(np.asarray(box.low, np.float32).reshape(-1), want.low)
-            and np.array_equal(np.asarray(box.high, np.float32).reshape(-1), want.high)
-        )
-        if flat.dim != policy.obs_dim or not same_box:
+        if flat.dim != policy.obs_dim or not same_box(box, want):
             raise mfpo.ConfigError(
                 f"{env_id}: observations flatten to {flat.dim} numbers and actions are {box}; "
                 f"the checkpoint's policy takes {policy.obs_dim} numbers and acts in {want}"

@@ -28,10 +28,12 @@ import numpy as np
 import numpy.typing as npt
 from gymnasium import spaces
 
-from mfpo.exceptions import ConfigError, ShapeError
+from mfpo.exceptions import ConfigError, NonFiniteError, ShapeError
 
 __all__ = [
     "ActionScaler",
+    "check_finite",
+    "same_box",
     "EnvDriver",
     "Episode",
     "ObsFlattener",
@@ -223,8 +225,28 @@ def _flatten(space: spaces.Space[Any], obs: Any, n: int, what: str) -> npt.NDArr
     return arr.reshape(n, size).astype(np.float32, copy=False)
 
 
+def check_finite(rows: F32) -> None:
+    """NonFiniteError naming the first NaN or infinity of flattened rows."""
+    if np.isfinite(rows).all():
+        return
+    r, c = np.argwhere(~np.isfinite(rows))[0]
+    raise NonFiniteError(
+        f"observation row {r} has {rows[r, c]} at element {c} of its {rows.shape[1]} flattened numbers: "
+        "expected finite numbers"
+    )
+
+
 # ---------------------------------------------------------------------------
 # Actions
+
+
+def same_box(a: spaces.Space[Any], b: spaces.Space[Any]) -> bool:
+    """Whether a and b are Boxes with the same bounds, compared as float32
+    (a checkpoint's precision) over the flattened components."""
+    if not (isinstance(a, spaces.Box) and isinstance(b, spaces.Box)) or a.low.size != b.low.size:
+        return False
+    f32 = lambda x: np.asarray(x, np.float32).reshape(-1)  # noqa: E731
+    return bool(np.array_equal(f32(a.low), f32(b.low)) and np.array_equal(f32(a.high), f32(b.high)))
 
 
 class ActionScaler:

@@ -22,9 +22,10 @@ import numpy as np
 import numpy.typing as npt
 
 from mfpo import _core
-from mfpo.exceptions import ConfigError, NonFiniteError, ShapeError
+from mfpo.envs import check_finite
+from mfpo.exceptions import ConfigError, ShapeError
 
-__all__ = ["Policy", "PolicyMode"]
+__all__ = ["Policy", "PolicyMode", "existing_checkpoint", "with_suffix"]
 
 PolicyMode = Literal["sample", "best_of_n", "deterministic"]
 """``"sample"``: one draw of the T-step sampler; ``"best_of_n"``:
@@ -33,6 +34,25 @@ paper's evaluation rule); ``"deterministic"``: the sampler from ε = 0
 (ignores the seed)."""
 
 _MODES: tuple[str, ...] = ("sample", "best_of_n", "deterministic")
+
+
+def with_suffix(path: str | os.PathLike[str]) -> Path:
+    """path, with ``.mfpo`` appended when it has no suffix."""
+    p = Path(path)
+    return p if p.suffix else p.with_name(p.name + ".mfpo")
+
+
+def existing_checkpoint(path: str | os.PathLike[str]) -> Path:
+    """path, or path + ``.mfpo`` when only that exists; FileNotFoundError
+    naming both otherwise."""
+    p = Path(path)
+    if p.exists():
+        return p
+    q = with_suffix(p)
+    if q.exists():
+        return q
+    tried = f"{p}" if q == p else f"{p} or {q}"
+    raise FileNotFoundError(f"no checkpoint at {tried}")
 
 
 class Policy:
@@ -72,12 +92,7 @@ class Policy:
             CheckpointVersionError: a newer format than this mfpo reads.
         """
         if not isinstance(source, (bytes, bytearray, memoryview)):
-            p = Path(source)
-            if not p.exists() and not p.suffix and p.with_name(p.name + ".mfpo").exists():
-                p = p.with_name(p.name + ".mfpo")
-            if not p.exists():
-                raise FileNotFoundError(f"no checkpoint at {p}")
-            source = p
+            source = existing_checkpoint(source)
         handle, info = _core.Policy.load(source)
         space = gym.spaces.Box(np.asarray(info["act_low"], np.float32), np.asarray(info["act_high"], np.float32), dtype=np.float32)
         return cls._wrap(handle, info, space, info)
@@ -107,10 +122,7 @@ class Policy:
                 f"observation: expected shape {self.obs_shape} for one observation or (n, {', '.join(map(str, self.obs_shape))}) "
                 f"for a batch; got {arr.shape}"
             )
-        bad = ~np.isfinite(rows)
-        if bad.any():
-            r, c = np.argwhere(bad)[0]
-            raise NonFiniteError(f"observation row {r} has {rows[r, c]} at element {c}: expected finite numbers")
+        check_finite(rows)
         out = self._handle.act(rows, mode, seed)
         return out if batched else out[0]
 
