@@ -3,56 +3,21 @@ package bindings
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"math"
-	"sync"
+	"strings"
 
+	"github.com/mfpo/mfpo/gocore/face"
 	"github.com/mfpo/mfpo/gocore/mfpo"
-	"github.com/mfpo/mfpo/gocore/replay"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
-// An agent handle is an int64 naming an *mfpo.Agent kept in a table on the
-// Go side. Handles are issued from 1 upwards and never reused in a
-// process; 0 is never a handle. Free releases one; using it afterwards is
-// a "handle" error, never a crash.
-//
-// Threading: every function may be called from any thread. Calls on one
-// handle are serialised by that handle's mutex (an Agent is not safe for
-// concurrent use); calls on different handles run in parallel. gopy
-// releases Python's GIL for the duration of every call.
-
-type entry struct {
-	mu    sync.Mutex
-	agent *mfpo.Agent
-	// Scratch for decoding payloads, grown on demand and reused.
-	obs, act, reward, next []float32
-}
-
-var table = struct {
-	sync.Mutex
-	next    int64
-	entries map[int64]*entry
-}{entries: map[int64]*entry{}}
-
-// lookup returns the live entry of h, locked; the caller unlocks it.
-func lookup(h int64) (*entry, error) {
-	table.Lock()
-	e := table.entries[h]
-	table.Unlock()
-	if e == nil {
-		return nil, errorf(codeHandle, "agent handle %d is not live (never issued, or freed)", h)
-	}
-	e.mu.Lock()
-	if e.agent == nil { // freed between the two locks
-		e.mu.Unlock()
-		return nil, errorf(codeHandle, "agent handle %d is not live (freed)", h)
-	}
-	return e, nil
-}
+// A handle is an int64 holding a gocore/face handle (an agent or a
+// policy); 0 is never one. Every function may be called from any thread;
+// calls on one agent are serialised by face, gopy releases the GIL.
 
 // DefaultConfigJSON returns the Config of a preset as the JSON object
-// NewAgent reads: preset "paper" (or "") is the paper's defaults, "small"
-// the preset for small tasks such as Pendulum (mfpo.SmallConfig).
+// NewAgent reads: "paper" (or "") the paper's defaults, "small" the preset
+// for small tasks (mfpo.SmallConfig).
 func DefaultConfigJSON(preset string) (s string, err error) {
 	defer recoverInto(&err)
 	if preset == "" {
@@ -60,271 +25,189 @@ func DefaultConfigJSON(preset string) (s string, err error) {
 	}
 	f, ok := mfpo.Presets[preset]
 	if !ok {
-		return "", errorf(codeConfig, `unknown preset %q: want "paper" or "small"`, preset)
+		return "", fail("default_config", &face.Error{Code: face.EConfig, Msg: `unknown preset "` + preset + `": want "paper" or "small"`})
 	}
 	return f().JSON(), nil
 }
 
-// NewAgent makes an agent for observations of obsDim floats and actions
-// of actDim floats in [−1, 1] and returns its handle. configJSON is a
-// strict JSON object (mfpo.ConfigFromJSON): snake_case keys of
-// mfpo.Config ("policy_samples", "time_sampler": {"mean": …}), an
-// optional "preset" ("paper" or "small") giving the starting values, and
-// absent keys keep the preset's. An unknown key, a value of the wrong type
-// or an invalid value is a "config" error naming the key.
-func NewAgent(configJSON string, obsDim, actDim int) (h int64, err error) {
+// spacesJSON is the JSON form of policy.Spaces that crosses to Python:
+// {"obs_shape": [3], "obs_dim": 3, "act_low": [-2], "act_high": [2]};
+// NewAgent reads obs_shape (or obs_dim), act_low and act_high (both, or
+// neither for [−1, 1]); the infos write every key.
+type spacesJSON struct {
+	ObsShape []int     `json:"obs_shape"`
+	ObsDim   int       `json:"obs_dim"`
+	ActDim   int       `json:"act_dim"`
+	ActLow   []float32 `json:"act_low"`
+	ActHigh  []float32 `json:"act_high"`
+}
+
+func toJSON(sp policy.Spaces) spacesJSON {
+	lo, hi := sp.Low, sp.High
+	if lo == nil { // the agent's own box, written out
+		lo, hi = make([]float32, sp.ActDim), make([]float32, sp.ActDim)
+		for j := range lo {
+			lo[j], hi[j] = -1, 1
+		}
+	}
+	return spacesJSON{ObsShape: sp.Shape(), ObsDim: sp.ObsDim, ActDim: sp.ActDim, ActLow: lo, ActHigh: hi}
+}
+
+func parseSpaces(s string) (policy.Spaces, error) {
+	var sj spacesJSON
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sj); err != nil {
+		return policy.Spaces{}, &face.Error{Code: face.EInval, Msg: "spaces: " + err.Error()}
+	}
+	sp := policy.Spaces{ObsShape: sj.ObsShape, ObsDim: sj.ObsDim, ActDim: sj.ActDim, Low: sj.ActLow, High: sj.ActHigh}
+	if sp.ObsDim == 0 && len(sp.ObsShape) > 0 {
+		sp.ObsDim = 1
+		for _, n := range sp.ObsShape {
+			sp.ObsDim *= n
+		}
+	}
+	if sp.ActDim == 0 {
+		sp.ActDim = len(sp.Low)
+	}
+	return sp, nil
+}
+
+// NewAgent makes an agent from a strict JSON config (mfpo.ConfigFromJSON:
+// snake_case keys, an optional "preset", absent keys keep the preset's)
+// for the spaces of spacesJSON (above) and returns its handle.
+func NewAgent(configJSON, spacesJSON string) (h int64, err error) {
 	defer recoverInto(&err)
-	if configJSON == "" {
-		configJSON = "{}"
-	}
-	cfg, err := mfpo.ConfigFromJSON([]byte(configJSON))
+	sp, err := parseSpaces(spacesJSON)
 	if err != nil {
-		return 0, coded(err)
+		return 0, fail("create", err)
 	}
-	a, err := mfpo.New(cfg, obsDim, actDim)
-	if err != nil {
-		return 0, coded(err)
-	}
-	return register(a), nil
+	fh, err := face.CreateAgent([]byte(configJSON), sp)
+	return int64(fh), fail("create", err)
 }
 
-// register adds a to the handle table and returns its new handle.
-func register(a *mfpo.Agent) int64 {
-	table.Lock()
-	defer table.Unlock()
-	table.next++
-	table.entries[table.next] = &entry{agent: a}
-	return table.next
-}
-
-// EffectiveConfig returns the agent's Config as JSON, every key present.
-func EffectiveConfig(h int64) (s string, err error) {
-	defer recoverInto(&err)
-	e, err := lookup(h)
-	if err != nil {
-		return "", err
-	}
-	defer e.mu.Unlock()
-	return e.agent.Config.JSON(), nil
-}
-
-// Info returns the agent's counters as a JSON object: obs_dim, act_dim,
-// stored (transitions stored so far), buffer_len (transitions held now),
-// updates (successful updates) and alpha (the current temperature).
+// Info returns agent h's description as a JSON object: the spaces' keys,
+// stored, buffer_len, updates, alpha and config (every key).
 func Info(h int64) (s string, err error) {
 	defer recoverInto(&err)
-	e, err := lookup(h)
+	info, err := face.Agent(face.Handle(h))
 	if err != nil {
-		return "", err
+		return "", fail("info", err)
 	}
-	defer e.mu.Unlock()
-	a := e.agent
+	sp := toJSON(info.Spaces)
 	b, err := json.Marshal(map[string]any{
-		"obs_dim": a.ObsDim, "act_dim": a.ActDim, "stored": a.Stored,
-		"buffer_len": a.Buffer.Len(), "updates": a.Updates, "alpha": finiteOrNil(float64(a.Alpha())),
+		"obs_shape": sp.ObsShape, "obs_dim": sp.ObsDim, "act_dim": sp.ActDim, "act_low": sp.ActLow, "act_high": sp.ActHigh,
+		"stored": info.Stored, "buffer_len": info.BufferLen, "updates": info.Updates, "alpha": finiteOrNil(info.Alpha),
+		"config": json.RawMessage(info.Config),
 	})
-	if err != nil {
-		return "", coded(err)
-	}
-	return string(b), nil
+	return string(b), fail("info", err)
 }
 
-// Act returns actions in [−1, 1] for rows observations. obs holds rows×obsDim
-// little-endian float32s (row-major); the result holds rows×actDim.
-// mode is "sample" (one draw of the T-step sampler), "best_of_n"
-// (EvalCandidates draws, the one the target critics value most: the
-// paper's evaluation rule), "deterministic" (the sampler from ε = 0) or
-// "explore" (uniform in [−1, 1] until learning_starts transitions are
-// stored, then "sample": the training loop's behaviour). A NaN or an
-// infinity in obs is a "nonfinite" error.
-func Act(h int64, obs []byte, rows int, mode string) (out []byte, err error) {
+// Act returns actions in the environment's units for rows observations
+// (obs: rows×obs_dim little-endian float32s) as rows×act_dim float32s.
+// mode is "sample", "best_of_n", "deterministic" or "explore"; seed is the
+// noise of the first three (face.AgentAct).
+func Act(h int64, obs []byte, rows int, mode string, seed uint64) (out []byte, err error) {
 	defer recoverInto(&err)
-	m, err := parseMode(mode)
-	if err != nil {
-		return nil, err
-	}
-	e, err := lookup(h)
-	if err != nil {
-		return nil, err
-	}
-	defer e.mu.Unlock()
-	a := e.agent
-	if rows < 1 {
-		return nil, errorf(codeShape, "act: rows = %d, want ≥ 1", rows)
-	}
-	if err := checkSize("act", "obs", obs, rows, a.ObsDim); err != nil {
-		return nil, err
-	}
-	e.obs = decode(e.obs, obs)
-	e.act = grow(e.act, rows*a.ActDim)
-	if err := a.Act(e.act, e.obs, rows, m); err != nil {
-		return nil, coded(err)
-	}
-	return encode(e.act), nil
+	return act("act", obs, rows, mode, func(m policy.Mode, o []float32) ([]float32, error) {
+		info, err := face.Agent(face.Handle(h))
+		if err != nil {
+			return nil, err
+		}
+		dst := make([]float32, max(rows, 0)*info.Spaces.ActDim)
+		return dst, face.AgentAct(face.Handle(h), dst, o, rows, m, seed)
+	})
 }
 
-// Store adds rows transitions to the replay buffer with
-// mfpo.Agent.StoreBatch (the result of rows calls of mfpo.Agent.Store in
-// order): obs and nextObs hold rows×obsDim little-endian float32s, act
-// rows×actDim (in [−1, 1], as Act returns them), reward rows, and
-// terminated one byte per row, 0 or 1 (1 only for a true termination: a
-// time-limit truncation stores 0 and keeps the bootstrap). Every row is
-// checked first: a NaN or an infinity is a "nonfinite" error naming the
-// field, row and element, and then nothing is stored. It returns the
-// number of transitions stored by the agent so far.
+// act decodes the arguments the two act functions share and encodes the
+// result.
+func act(call string, obs []byte, rows int, mode string, run func(policy.Mode, []float32) ([]float32, error)) ([]byte, error) {
+	m, err := face.ModeOfName(mode)
+	if err != nil {
+		return nil, fail(call, err)
+	}
+	o, err := decode("obs", obs)
+	if err != nil {
+		return nil, fail(call, err)
+	}
+	dst, err := run(m, o)
+	if err != nil {
+		return nil, fail(call, err)
+	}
+	return encode(dst), nil
+}
+
+// Store adds rows transitions (face.AgentStore): obs and nextObs
+// rows×obs_dim little-endian float32s, act rows×act_dim in the
+// environment's units, reward rows, terminated one byte per row (nonzero:
+// a true termination). It returns the transitions stored so far.
 func Store(h int64, obs, act, reward, nextObs, terminated []byte, rows int) (stored int64, err error) {
 	defer recoverInto(&err)
-	e, err := lookup(h)
-	if err != nil {
-		return 0, err
-	}
-	defer e.mu.Unlock()
-	a := e.agent
-	if rows < 1 {
-		return 0, errorf(codeShape, "store: rows = %d, want ≥ 1", rows)
-	}
-	for _, p := range []struct {
+	var xs [4][]float32
+	for i, p := range []struct {
 		name string
 		b    []byte
-		dim  int
-	}{{"obs", obs, a.ObsDim}, {"act", act, a.ActDim}, {"reward", reward, 1}, {"next_obs", nextObs, a.ObsDim}} {
-		if err := checkSize("store", p.name, p.b, rows, p.dim); err != nil {
-			return 0, err
+	}{{"obs", obs}, {"act", act}, {"reward", reward}, {"next_obs", nextObs}} {
+		if xs[i], err = decode(p.name, p.b); err != nil {
+			return 0, fail("store", err)
 		}
 	}
-	if len(terminated) != rows {
-		return 0, errorf(codeShape, "store: terminated has %d bytes, want %d (one byte, 0 or 1, per row)", len(terminated), rows)
+	if err := face.AgentStore(face.Handle(h), rows, xs[0], xs[1], xs[2], xs[3], terminated); err != nil {
+		return 0, fail("store", err)
 	}
-	terms := make([]bool, rows)
-	for i, t := range terminated {
-		if t > 1 {
-			return 0, errorf(codeShape, "store: terminated[%d] = %d, want 0 or 1", i, t)
-		}
-		terms[i] = t == 1
-	}
-	e.obs, e.act, e.reward, e.next = decode(e.obs, obs), decode(e.act, act), decode(e.reward, reward), decode(e.next, nextObs)
-	if err := a.StoreBatch(e.obs, e.act, e.reward, e.next, terms, rows); err != nil {
-		var nf *replay.NonFiniteError
-		if errors.As(err, &nf) {
-			field := nf.Field
-			if field == "nextObs" { // as Python names it
-				field = "next_obs"
-			}
-			return 0, errorf(codeNonFinite, "store: %s row %d element %d is %v; nothing was stored", field, nf.Row, nf.Index, nf.Value)
-		}
-		return 0, coded(err)
-	}
-	return a.Stored, nil
+	info, err := face.Agent(face.Handle(h))
+	return info.Stored, fail("store", err)
 }
 
-// Update runs n updates (§6) and returns their statistics as a JSON
-// object: the mean over the n updates of critic_loss (the two critics'
-// mean), critic1_loss, critic2_loss, actor_loss, adn_loss, alpha_loss,
-// alpha, entropy, ess_policy, ess_posterior and mean_q; plus n, the
-// agent's updates so far. Before batch_size transitions are stored it is
-// a "notenoughdata" error; an update abandoned on a non-finite loss is an
-// "update" error (the agent is as before that update, and the updates
-// before it in this call are kept).
+// Update runs n updates and returns the means of their figures as JSON:
+// critic_loss (the two critics' mean), critic1_loss, critic2_loss,
+// actor_loss, adn_loss, alpha_loss, alpha, entropy, ess_policy,
+// ess_posterior, mean_q; n; updates (the agent's total).
 func Update(h int64, n int) (s string, err error) {
 	defer recoverInto(&err)
-	e, err := lookup(h)
+	st, err := face.AgentUpdate(face.Handle(h), n)
 	if err != nil {
-		return "", err
+		return "", fail("update", err)
 	}
-	defer e.mu.Unlock()
-	if n < 1 {
-		return "", errorf(codeConfig, "update: n = %d updates, want ≥ 1", n)
-	}
-	a := e.agent
-	var sum [11]float64
-	for i := 0; i < n; i++ {
-		st, err := a.Update()
-		if err != nil {
-			return "", coded(err)
-		}
-		for k, v := range [11]float32{
-			(st.CriticLoss[0] + st.CriticLoss[1]) / 2, st.CriticLoss[0], st.CriticLoss[1], st.ActorLoss, st.ADNLoss,
-			st.AlphaLoss, st.Alpha, st.Entropy, st.ESSPolicy, st.ESSPosterior, st.MeanQ,
-		} {
-			sum[k] += float64(v)
-		}
-	}
-	keys := [11]string{"critic_loss", "critic1_loss", "critic2_loss", "actor_loss", "adn_loss",
-		"alpha_loss", "alpha", "entropy", "ess_policy", "ess_posterior", "mean_q"}
-	out := map[string]any{"n": n, "updates": a.Updates}
-	for k, key := range keys {
-		out[key] = finiteOrNil(sum[k] / float64(n))
+	out := map[string]any{"n": st.N, "updates": st.Updates}
+	for k, v := range map[string]float64{
+		"critic_loss": (st.CriticLoss[0] + st.CriticLoss[1]) / 2, "critic1_loss": st.CriticLoss[0], "critic2_loss": st.CriticLoss[1],
+		"actor_loss": st.ActorLoss, "adn_loss": st.ADNLoss, "alpha_loss": st.AlphaLoss, "alpha": st.Alpha,
+		"entropy": st.Entropy, "ess_policy": st.ESSPolicy, "ess_posterior": st.ESSPosterior, "mean_q": st.MeanQ,
+	} {
+		out[k] = finiteOrNil(v)
 	}
 	b, err := json.Marshal(out)
-	if err != nil {
-		return "", coded(err)
-	}
-	return string(b), nil
+	return string(b), fail("update", err)
 }
 
-// Free releases the agent of h and its worker goroutines. It reports
-// whether h was live; freeing a handle twice is harmless.
-func Free(h int64) bool {
-	table.Lock()
-	e := table.entries[h]
-	delete(table.entries, h)
-	table.Unlock()
-	if e == nil {
-		return false
-	}
-	e.mu.Lock() // wait for a call in progress on h
-	defer e.mu.Unlock()
-	e.agent.Close()
-	e.agent = nil
-	return true
+// Free frees agent h; it reports true (a handle not live is a "handle"
+// error).
+func Free(h int64) (ok bool, err error) {
+	defer recoverInto(&err)
+	return true, fail("free", face.FreeAgent(face.Handle(h)))
 }
 
 // LiveHandles is the number of agents not yet freed.
-func LiveHandles() int {
-	table.Lock()
-	defer table.Unlock()
-	return len(table.entries)
-}
+func LiveHandles() int { return face.LiveOf("agent") }
 
-func parseMode(mode string) (mfpo.Mode, error) {
-	switch mode {
-	case "sample":
-		return mfpo.Sample, nil
-	case "best_of_n":
-		return mfpo.BestOfN, nil
-	case "deterministic":
-		return mfpo.Deterministic, nil
-	case "explore":
-		return mfpo.Explore, nil
+// LivePolicies is the number of policies not yet freed.
+func LivePolicies() int { return face.LiveOf("policy") }
+
+// decode reads little-endian float32s; a length that is not a multiple
+// of 4 is a "shape" error.
+func decode(name string, b []byte) ([]float32, error) {
+	if len(b)%4 != 0 {
+		return nil, &face.Error{Code: face.EShape, Msg: name + " is not a whole number of float32s"}
 	}
-	return 0, errorf(codeConfig, `unknown acting mode %q: want "sample", "best_of_n", "deterministic" or "explore"`, mode)
-}
-
-// checkSize reports a "shape" error unless b holds rows×dim float32s.
-func checkSize(fn, name string, b []byte, rows, dim int) error {
-	if want := rows * dim * 4; len(b) != want {
-		return errorf(codeShape, "%s: %s has %d bytes, want %d (%d rows × %d float32 × 4 bytes)", fn, name, len(b), want, rows, dim)
+	x := make([]float32, len(b)/4)
+	for i := range x {
+		x[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
-	return nil
+	return x, nil
 }
 
-func grow(x []float32, n int) []float32 {
-	if cap(x) < n {
-		return make([]float32, n)
-	}
-	return x[:n]
-}
-
-// decode reads little-endian float32s from b into dst (grown as needed).
-func decode(dst []float32, b []byte) []float32 {
-	dst = grow(dst, len(b)/4)
-	for i := range dst {
-		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return dst
-}
-
-// encode writes x as little-endian float32s into a new slice.
+// encode writes x as little-endian float32s.
 func encode(x []float32) []byte {
 	b := make([]byte, 4*len(x))
 	for i, v := range x {

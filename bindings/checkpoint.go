@@ -2,172 +2,129 @@ package bindings
 
 import (
 	"encoding/json"
-	"errors"
-	"strings"
 
 	"github.com/mfpo/mfpo/gocore/checkpoint"
-	"github.com/mfpo/mfpo/gocore/mfpo"
+	"github.com/mfpo/mfpo/gocore/face"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
-// Checkpoints: gocore/checkpoint's format (docs/checkpoint.md), to files
-// and to bytes. The spaces (the observation's shape before flattening and
-// the action box in the environment's units) travel as a JSON object
-//
-//	{"obs_shape": [3], "act_low": [-2], "act_high": [2]}
-//
-// whose keys may each be left out (then [obs_dim] and the box [−1, 1]).
-// Bounds are float32 in the file: a JSON number is rounded to the nearest
-// float32, so a float32 bound round-trips exactly.
+// Checkpoints (docs/checkpoint.md) and policy handles, through gocore/face.
+// kind is "full", "replay" or "policy" ("" is face.DefaultSave, "full").
 
-// spacesJSON is the JSON form of checkpoint.Spaces.
-type spacesJSON struct {
-	ObsShape []int     `json:"obs_shape"`
-	ActLow   []float32 `json:"act_low"`
-	ActHigh  []float32 `json:"act_high"`
-}
-
-func parseSpaces(s string) (checkpoint.Spaces, error) {
-	var sj spacesJSON
-	if s != "" {
-		dec := json.NewDecoder(strings.NewReader(s))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&sj); err != nil {
-			return checkpoint.Spaces{}, errorf(codeConfig, "spaces: %v: want a JSON object with keys obs_shape, act_low, act_high", err)
-		}
-	}
-	return checkpoint.Spaces{ObsShape: sj.ObsShape, ActLow: sj.ActLow, ActHigh: sj.ActHigh}, nil
-}
-
-// saveOptions reads the kind of checkpoint: "full" (no replay buffer),
-// "replay" (full with the replay buffer: training resumes exactly) or
-// "policy" (what inference needs).
-func saveOptions(kind, spaces string) (checkpoint.Options, error) {
-	sp, err := parseSpaces(spaces)
-	if err != nil {
-		return checkpoint.Options{}, err
-	}
-	opts := checkpoint.Options{Spaces: sp}
-	switch kind {
-	case "full":
-	case "replay":
-		opts.Replay = true
-	case "policy":
-		opts.PolicyOnly = true
-	default:
-		return opts, errorf(codeConfig, `save: unknown checkpoint kind %q: want "full", "replay" or "policy"`, kind)
-	}
-	return opts, nil
-}
-
-// Save writes agent h to path atomically (a temporary file, fsync,
-// rename: a crash never destroys an earlier file at path). kind is
-// "full", "replay" or "policy" (see saveOptions); spaces is the JSON
-// above. Errors: "config" for a bad kind or spaces JSON, "checkpoint"
-// for spaces that do not fit the agent, "io" for the file system.
-func Save(h int64, path, kind, spaces string) (err error) {
+// Save writes agent h to path atomically. It reports true.
+func Save(h int64, path, kind string) (ok bool, err error) {
 	defer recoverInto(&err)
-	opts, err := saveOptions(kind, spaces)
-	if err != nil {
-		return err
+	k, err := face.SaveKindOfName(kind)
+	if err == nil {
+		err = face.AgentSave(face.Handle(h), path, k)
 	}
-	e, err := lookup(h)
-	if err != nil {
-		return err
-	}
-	defer e.mu.Unlock()
-	return checkpointErr(checkpoint.Save(path, e.agent, opts))
+	return err == nil, fail("save", err)
 }
 
 // Marshal returns the checkpoint Save would write, as bytes.
-func Marshal(h int64, kind, spaces string) (b []byte, err error) {
+func Marshal(h int64, kind string) (b []byte, err error) {
 	defer recoverInto(&err)
-	opts, err := saveOptions(kind, spaces)
-	if err != nil {
-		return nil, err
+	k, err := face.SaveKindOfName(kind)
+	if err == nil {
+		b, err = face.AgentMarshal(face.Handle(h), k, false)
 	}
-	e, err := lookup(h)
-	if err != nil {
-		return nil, err
-	}
-	defer e.mu.Unlock()
-	b, err = checkpoint.Marshal(e.agent, opts)
-	return b, checkpointErr(err)
+	return b, fail("save", err)
 }
 
-// Load reads a full checkpoint from path into a new agent and returns the
-// JSON object {"handle": h, "info": {…}} (info as in InfoJSON). The
-// training state is exactly as saved: parameters, optimisers, α, the
-// random generator, the counters and, when saved, the replay buffer.
-// A policy-only checkpoint is a "checkpoint" error (use PolicyLoad);
-// a bad file is "checkpoint", a newer format "version", a file that
-// cannot be read "io".
+// Load reads a full checkpoint into a new agent and returns the JSON
+// object {"handle": h, "info": {…}} (infoJSON).
 func Load(path string) (s string, err error) {
 	defer recoverInto(&err)
-	a, info, err := checkpoint.Load(path)
-	if err != nil {
-		return "", checkpointErr(err)
-	}
-	return loaded(a, info)
+	h, info, err := face.LoadAgent(path)
+	return loaded("load", h, info, err)
 }
 
-// Unmarshal is Load from the bytes of a checkpoint (not kept).
+// Unmarshal is Load from a checkpoint's bytes (not kept).
 func Unmarshal(data []byte) (s string, err error) {
 	defer recoverInto(&err)
-	a, info, err := checkpoint.Unmarshal(data, checkpoint.Limits{})
-	if err != nil {
-		return "", checkpointErr(err)
-	}
-	return loaded(a, info)
+	h, info, err := face.LoadAgentBytes(data)
+	return loaded("load", h, info, err)
 }
 
-func loaded(a *mfpo.Agent, info *checkpoint.Info) (string, error) {
-	h := register(a)
-	b, err := json.Marshal(map[string]any{"handle": h, "info": infoJSON(info)})
+// PolicyLoad reads the policy of a checkpoint of either kind; the result
+// as Load's.
+func PolicyLoad(path string) (s string, err error) {
+	defer recoverInto(&err)
+	h, info, err := face.LoadPolicy(path)
+	return loaded("policy load", h, info, err)
+}
+
+// PolicyUnmarshal is PolicyLoad from a checkpoint's bytes (not kept).
+func PolicyUnmarshal(data []byte) (s string, err error) {
+	defer recoverInto(&err)
+	h, info, err := face.LoadPolicyBytes(data)
+	return loaded("policy load", h, info, err)
+}
+
+func loaded(call string, h face.Handle, info *checkpoint.Info, err error) (string, error) {
 	if err != nil {
-		Free(h)
-		return "", coded(err)
+		return "", fail(call, err)
 	}
-	return string(b), nil
+	b, err := json.Marshal(map[string]any{"handle": int64(h), "info": infoJSON(info)})
+	return string(b), fail(call, err)
 }
 
 // infoJSON is the JSON form of a checkpoint.Info: format_version, kind
-// ("full" or "policy"), producer, config (as Config.JSON), obs_dim,
-// act_dim, obs_shape, act_low, act_high, updates, stored, replay,
-// replay_len.
+// ("full" or "policy"), producer, config, the spaces' keys, updates,
+// stored, replay, replay_len.
 func infoJSON(info *checkpoint.Info) map[string]any {
 	kind := "full"
 	if info.Kind == checkpoint.PolicyOnly {
 		kind = "policy"
 	}
+	sp := toJSON(info.Spaces)
 	return map[string]any{
 		"format_version": info.Version, "kind": kind, "producer": info.Producer,
-		"config": json.RawMessage(info.Config.JSON()), "obs_dim": info.ObsDim, "act_dim": info.ActDim,
-		"obs_shape": info.Spaces.ObsShape, "act_low": info.Spaces.ActLow, "act_high": info.Spaces.ActHigh,
+		"config": json.RawMessage(info.Config.JSON()), "obs_dim": sp.ObsDim, "act_dim": sp.ActDim,
+		"obs_shape": sp.ObsShape, "act_low": sp.ActLow, "act_high": sp.ActHigh,
 		"updates": info.Updates, "stored": info.Stored, "replay": info.Replay, "replay_len": info.ReplayLen,
 	}
 }
 
-// checkpointErr gives the errors of saving and loading their codes: a bad
-// file is "checkpoint", a newer format "version", spaces or a config the
-// format cannot hold "config"; any other error comes from the file system
-// (a missing file, a full disk, a failed rename): "io".
-func checkpointErr(err error) error {
-	if err == nil {
-		return nil
+// PolicyFromAgent returns a policy handle with a copy of agent h's policy
+// and target critics (the agent may go on training), in its spaces.
+func PolicyFromAgent(h int64) (p int64, err error) {
+	defer recoverInto(&err)
+	fp, err := face.AgentPolicy(face.Handle(h))
+	return int64(fp), fail("policy", err)
+}
+
+// PolicyInfo returns policy h's spaces (the keys of Info) and config as a
+// JSON object.
+func PolicyInfo(h int64) (s string, err error) {
+	defer recoverInto(&err)
+	info, err := face.Policy(face.Handle(h))
+	if err != nil {
+		return "", fail("policy info", err)
 	}
-	var (
-		fe *checkpoint.FormatError
-		le *checkpoint.LimitError
-		ve *checkpoint.VersionError
-		oe *checkpoint.OptionsError
-	)
-	switch {
-	case errors.As(err, &ve):
-		return errorf(codeVersion, "%s", err)
-	case errors.As(err, &fe), errors.As(err, &le):
-		return errorf(codeCheckpoint, "%s", err)
-	case errors.As(err, &oe):
-		return errorf(codeConfig, "%s", err)
-	}
-	return errorf(codeIO, "%s", err)
+	sp := toJSON(info.Spaces)
+	b, err := json.Marshal(map[string]any{"obs_shape": sp.ObsShape, "obs_dim": sp.ObsDim, "act_dim": sp.ActDim,
+		"act_low": sp.ActLow, "act_high": sp.ActHigh, "config": json.RawMessage(info.Config)})
+	return string(b), fail("policy info", err)
+}
+
+// PolicyAct is Act for a policy handle (face.PolicyAct): mode "sample",
+// "best_of_n" or "deterministic", the noise from seed alone.
+func PolicyAct(h int64, obs []byte, rows int, mode string, seed uint64) (out []byte, err error) {
+	defer recoverInto(&err)
+	return act("policy act", obs, rows, mode, func(m policy.Mode, o []float32) ([]float32, error) {
+		info, err := face.Policy(face.Handle(h))
+		if err != nil {
+			return nil, err
+		}
+		dst := make([]float32, max(rows, 0)*info.Spaces.ActDim)
+		return dst, face.PolicyAct(face.Handle(h), dst, o, rows, m, seed)
+	})
+}
+
+// PolicyFree frees policy h; it reports true (a handle not live is a
+// "handle" error).
+func PolicyFree(h int64) (ok bool, err error) {
+	defer recoverInto(&err)
+	return true, fail("policy free", face.FreePolicy(face.Handle(h)))
 }

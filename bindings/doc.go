@@ -12,26 +12,31 @@
 // here takes or returns a struct, map, interface or numeric slice;
 // structured results (configs, statistics) are JSON strings.
 //
-// The functions:
+// It is a thin shell over gocore/face, which holds the rules of every
+// call (the C ABI in capi/ is the other shell over it): this package only
+// decodes []byte and JSON into Go values, names its call in messages and
+// encodes the results. The functions:
 //
-//	Version, BuildInfo                  what this build is
-//	DefaultConfigJSON(preset)           a preset's Config as JSON
-//	NewAgent(configJSON, obsDim, actDim) → handle
-//	EffectiveConfig(h), Info(h)         the agent's Config and counters as JSON
-//	Act(h, obs, rows, mode) → actions   batched, []byte rows in and out
+//	Version, BuildInfo, Codes            what this build is; the error codes
+//	DefaultConfigJSON(preset)            a preset's Config as JSON
+//	NewAgent(configJSON, spacesJSON)     → handle
+//	Info(h)                              spaces, counters, α, config as JSON
+//	Act(h, obs, rows, mode, seed)        actions in the env's units
 //	Store(h, obs, act, reward, nextObs, terminated, rows)  batched
-//	Update(h, n) → statistics JSON      n updates
-//	Free(h), LiveHandles()
+//	Update(h, n)                         → statistics JSON
+//	Save, Marshal, Load, Unmarshal       checkpoints
+//	PolicyLoad, PolicyUnmarshal, PolicyFromAgent, PolicyInfo, PolicyAct, PolicyFree
+//	Free(h), LiveHandles(), LivePolicies()
 //
 // Errors: functions that can fail return (value, error), and gopy raises
 // the error as a Python RuntimeError whose message is
-// "mfpo:<code>: <text>". The code is a stable word (see errors.go: config,
-// shape, nonfinite, notenoughdata, update, handle, internal) that
-// _core.py maps to mfpo's exception hierarchy; it never matches the text.
+// "mfpo:<code>: <call>: <text>". The code is the name of a gocore/face code
+// (Codes lists them) that _core.py maps to mfpo's exception hierarchy; it
+// never matches the text.
 // Every exported function recovers panics into an "internal" error. No
 // function returns a bare error: gopy v0.5.0 leaks a C string on every
 // call of such a function, so those that have nothing else to return
-// return a count.
+// return a bool (TestNoBareErrors checks).
 //
 // One Go runtime per process: the Python package loads this extension and
 // never libmfpo.so (the C ABI in capi/), which would start a second runtime.

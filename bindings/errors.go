@@ -1,122 +1,45 @@
 package bindings
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
-	"reflect"
-	"runtime/debug"
-	"strings"
 
-	"github.com/mfpo/mfpo/gocore/mfpo"
-	"github.com/mfpo/mfpo/gocore/nn"
-	"github.com/mfpo/mfpo/gocore/replay"
+	"github.com/mfpo/mfpo/gocore/face"
 )
 
-// Error codes. Every error a function of this package returns has the
-// message "mfpo:<code>: <text>", and the code is one of these words. They
-// are a stable contract with python/mfpo/_core.py, which maps them to
-// exceptions; never rename one. The text is for people and may change.
-//
-//	config         an invalid Config key or value, an unknown preset or acting
-//	               mode, an update count below 1 (Python: ConfigError)
-//	shape          a payload whose size does not match rows and the agent's
-//	               dimensions, rows < 1, a terminated byte other than 0 or 1
-//	               (Python: ShapeError)
-//	nonfinite      a NaN or an infinity in an observation or a transition;
-//	               nothing was changed (Python: NonFiniteError)
-//	notenoughdata  Update before BatchSize transitions are stored
-//	               (Python: NotEnoughDataError)
-//	update         an update abandoned on a non-finite loss or gradient; the
-//	               agent was restored to its state before it (Python: UpdateError)
-//	handle         an agent handle that is not live: never issued, or freed
-//	               (Python: HandleError)
-//	checkpoint     bytes that are not a valid checkpoint (truncated,
-//	               corrupted, foreign, inconsistent), or one of the wrong kind
-//	               (Python: CheckpointError)
-//	version        a checkpoint of a newer format version
-//	               (Python: CheckpointVersionError)
-//	io             a checkpoint file that cannot be read or written
-//	               (Python: CheckpointIOError)
-//	internal       a bug: a recovered panic, with its stack (Python: MFPOError)
-const (
-	codeConfig        = "config"
-	codeShape         = "shape"
-	codeNonFinite     = "nonfinite"
-	codeNotEnoughData = "notenoughdata"
-	codeUpdate        = "update"
-	codeHandle        = "handle"
-	codeCheckpoint    = "checkpoint"
-	codeVersion       = "version"
-	codeIO            = "io"
-	codeInternal      = "internal"
-)
-
-// codedError is an error with one of the codes above.
+// Errors. Every error a function of this package returns has the message
+// "mfpo:<code>: <call>: <text>": <code> is the name of a gocore/face code
+// (Codes lists them with their numbers, the C ABI's status codes), the
+// stable contract with python/mfpo/_core.py, which maps it to an exception
+// class; <text> is face's message, the same in every face.
 type codedError struct {
-	code string
+	code face.Code
 	msg  string
 }
 
-func (e *codedError) Error() string { return "mfpo:" + e.code + ": " + e.msg }
+func (e *codedError) Error() string { return "mfpo:" + e.code.Name() + ": " + e.msg }
 
-func errorf(code, format string, args ...any) error {
-	return &codedError{code, fmt.Sprintf(format, args...)}
-}
-
-// coded gives err its code, from its type in gocore; an error of no known
-// type is "internal".
-func coded(err error) error {
+// fail gives err (a *face.Error, or any error) its code and names call.
+func fail(call string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var ce *codedError
-	var cfg *mfpo.ConfigError
-	var ue *mfpo.UpdateError
-	var nf *nn.NonFiniteError
-	var rnf *replay.NonFiniteError
-	switch {
-	case errors.As(err, &ce):
-		return ce
-	case errors.As(err, &cfg):
-		return errorf(codeConfig, "invalid config: %s = %v: %s", configKey(cfg.Field), cfg.Value, cfg.Reason)
-	case errors.Is(err, mfpo.ErrNotEnoughData):
-		return errorf(codeNotEnoughData, "%s", strings.TrimPrefix(err.Error(), "mfpo: "))
-	case errors.As(err, &ue):
-		return errorf(codeUpdate, "%s", strings.TrimPrefix(ue.Error(), "mfpo: "))
-	case errors.As(err, &nf):
-		return errorf(codeNonFinite, "%s", strings.TrimPrefix(nf.Error(), "nn: "))
-	case errors.As(err, &rnf):
-		return errorf(codeNonFinite, "%s", strings.TrimPrefix(rnf.Error(), "replay: "))
-	}
-	return errorf(codeInternal, "%v", err)
+	e := face.AsError(err)
+	return &codedError{e.Code, call + ": " + e.Msg}
 }
 
 // recoverInto turns a panic of the calling function into an "internal"
-// error in *err; use as `defer recoverInto(&err)`.
+// error in *err; use as `defer recoverInto(&err)` (face recovers its own;
+// this guards the shell).
 func recoverInto(err *error) {
 	if r := recover(); r != nil {
-		*err = errorf(codeInternal, "panic: %v\n%s", r, debug.Stack())
+		*err = fail("mfpo", &face.Error{Code: face.EPanic, Msg: fmt.Sprintf("internal error (a bug in mfpo, please report it): panic: %v", r)})
 	}
 }
 
-// configKeys maps Config's Go field names to their JSON keys
-// (PolicySamples → policy_samples), so that errors name the key a Python
-// or JSON user wrote.
-var configKeys = func() map[string]string {
-	m := map[string]string{"obsDim": "obs_dim", "actDim": "act_dim"}
-	t := reflect.TypeOf(mfpo.Config{})
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag != "" && tag != "-" {
-			m[f.Name] = tag
-		}
-	}
-	return m
-}()
-
-func configKey(field string) string {
-	if k, ok := configKeys[field]; ok {
-		return k
-	}
-	return field
+// Codes returns every error code's name with its number, as a JSON
+// object: {"ok": 0, "inval": 1, …}.
+func Codes() (string, error) {
+	b, err := json.Marshal(face.CodeNames())
+	return string(b), err
 }

@@ -6,18 +6,17 @@ package main
 import "C"
 
 import (
+	"fmt"
 	"math"
-	"math/bits"
 	"unsafe"
 
-	"github.com/mfpo/mfpo/gocore/mfpo"
-	"github.com/mfpo/mfpo/gocore/policy"
+	"github.com/mfpo/mfpo/gocore/face"
 )
 
 // floats views n floats of the caller's memory at p, for the duration of
 // the call only: the slice must never be kept.
 func floats[T any](p *T, n int) []float32 {
-	if n == 0 {
+	if n == 0 || p == nil {
 		return nil
 	}
 	return unsafe.Slice((*float32)(unsafe.Pointer(p)), n)
@@ -26,89 +25,62 @@ func floats[T any](p *T, n int) []float32 {
 // bytesAt views n bytes of the caller's memory at p, for the duration of
 // the call only.
 func bytesAt[T any](p *T, n int) []byte {
-	if n == 0 {
+	if n == 0 || p == nil {
 		return nil
 	}
 	return unsafe.Slice((*byte)(unsafe.Pointer(p)), n)
 }
 
-// product returns a·b as an int, and false when it overflows.
-func product(a, b uint64) (int, bool) {
-	hi, lo := bits.Mul64(a, b)
-	if hi != 0 || lo > math.MaxInt {
-		return 0, false
+// sizeArg converts a size_t count to an int; a count no slice can have is
+// an MFPO_ESHAPE error naming it.
+func sizeArg(name string, n C.size_t) (int, error) {
+	if uint64(n) > math.MaxInt32*uint64(face.MaxDim) {
+		return 0, &face.Error{Code: face.EShape, Msg: name + " is too large"}
 	}
-	return int(lo), true
+	return int(n), nil
 }
 
-// maxDim bounds obs_dim and act_dim at creation (a larger width is a
-// mistake, not a network).
-const maxDim = 1 << 20
-
-// modeOf maps an MFPO_ACT_* constant to the core's mode.
-func modeOf(mode C.int) (mfpo.Mode, bool) {
-	switch mode {
-	case C.MFPO_ACT_SAMPLE:
-		return mfpo.Sample, true
-	case C.MFPO_ACT_DETERMINISTIC:
-		return mfpo.Deterministic, true
-	case C.MFPO_ACT_BEST_OF_N:
-		return mfpo.BestOfN, true
-	case C.MFPO_ACT_EXPLORE:
-		return mfpo.Explore, true
+// sizes converts several size_t counts.
+func sizes(names []string, ns ...C.size_t) ([]int, error) {
+	out := make([]int, len(ns))
+	for i, n := range ns {
+		v, err := sizeArg(names[i], n)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
 	}
-	return 0, false
-}
-
-// actArgs checks the arguments of an act call against the spaces and
-// returns the observations, the output and the mode.
-func actArgs(h uintptr, fn string, sp policy.Spaces, obs *C.mfpo_cfloat, obsLen, rows C.size_t, mode C.int,
-	act *C.float, actCap C.size_t, explore bool) (o, a []float32, m mfpo.Mode, rc C.int) {
-	m, ok := modeOf(mode)
-	switch {
-	case rows == 0:
-		return nil, nil, 0, fail(h, statusInval, fn, "rows is 0, want ≥ 1")
-	case !ok:
-		return nil, nil, 0, fail(h, statusInval, fn, "unknown mode %d", int(mode))
-	case m == mfpo.Explore && !explore:
-		return nil, nil, 0, fail(h, statusInval, fn, "MFPO_ACT_EXPLORE is for agents, not policies")
-	case obs == nil:
-		return nil, nil, 0, fail(h, statusInval, fn, "obs is NULL")
-	case act == nil:
-		return nil, nil, 0, fail(h, statusInval, fn, "act is NULL")
-	}
-	nObs, ok1 := product(uint64(rows), uint64(sp.ObsDim))
-	nAct, ok2 := product(uint64(rows), uint64(sp.ActDim))
-	switch {
-	case !ok1 || uint64(obsLen) != uint64(nObs):
-		return nil, nil, 0, fail(h, statusShape, fn, "obs_len is %d, want rows × obs_dim = %d × %d", uint64(obsLen), uint64(rows), sp.ObsDim)
-	case !ok2 || uint64(actCap) < uint64(nAct):
-		return nil, nil, 0, fail(h, statusShape, fn, "act_cap is %d, want ≥ rows × act_dim = %d × %d", uint64(actCap), uint64(rows), sp.ActDim)
-	}
-	return floats(obs, nObs), floats(act, nAct), m, statusOK
+	return out, nil
 }
 
 // fillBuffer writes data into the caller's buffer by the size-query rules
 // of mfpo.h: buf NULL and cap 0 asks for the size; a smaller cap is
 // MFPO_ESIZE; otherwise data is copied. *needed gets the size.
-func fillBuffer[B any](h uintptr, fn string, data []byte, buf *B, capacity C.size_t, needed *C.size_t) C.int {
+func fillBuffer[B any](h face.Handle, fn string, data []byte, buf *B, capacity C.size_t, needed *C.size_t) C.int {
 	switch {
 	case buf == nil && capacity == 0 && needed == nil:
-		return fail(h, statusInval, fn, "buf and needed are both NULL")
+		return failf(h, fn, "buf and needed are both NULL")
 	case buf == nil && capacity == 0:
 		*needed = C.size_t(len(data))
-		return statusOK
+		return C.MFPO_OK
 	case buf == nil:
-		return fail(h, statusInval, fn, "buf is NULL with cap %d", uint64(capacity))
+		return failf(h, fn, "buf is NULL with cap %d", uint64(capacity))
 	case uint64(capacity) < uint64(len(data)):
 		if needed != nil {
 			*needed = C.size_t(len(data))
 		}
-		return fail(h, statusSize, fn, "cap is %d bytes, %d are needed", uint64(capacity), len(data))
+		return fail(h, fn, &face.Error{Code: face.ESize, Msg: fmt.Sprintf("cap is %d bytes, %d are needed", uint64(capacity), len(data))})
 	}
 	copy(bytesAt(buf, len(data)), data)
 	if needed != nil {
 		*needed = C.size_t(len(data))
 	}
-	return statusOK
+	return C.MFPO_OK
+}
+
+// cbytes copies a NUL-terminated C string of at most max bytes. C's
+// strlen rather than C.GoString, whose vectorised scan reads past the
+// terminator (harmless, but memcheck reports it).
+func cbytes(s *C.mfpo_cchar) []byte {
+	return C.GoBytes(unsafe.Pointer(s), C.int(min(C.strlen((*C.char)(unsafe.Pointer(s))), 1<<30)))
 }

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/mfpo/mfpo/gocore/buildinfo"
+	"github.com/mfpo/mfpo/gocore/face"
 )
 
 func main() {}
@@ -24,10 +25,19 @@ func guard[T any](result *T, onPanic T) {
 	}
 }
 
-// cstring returns a func that copies s() into static C storage slot on its
-// first call (errors.c; never allocated, never freed) and returns the same
-// pointer on every call.
-func cstring(slot int, s func() string) func() *C.mfpo_cchar {
+// The static strings the library returns, copied once into C storage
+// (errors.c; never allocated, never freed): slot 0 the version, 1 the
+// build info, 2 + code each status code's description, and the last one
+// "unknown mfpo status".
+const (
+	slotVersion = iota
+	slotBuildInfo
+	slotCodes
+)
+
+// kept returns a func that copies s() into static slot on its first call
+// and returns the same pointer on every call.
+func kept(slot int, s func() string) func() *C.mfpo_cchar {
 	return sync.OnceValue(func() *C.mfpo_cchar {
 		v := s()
 		return C.capi_keep(C.int(slot), (*C.char)(unsafe.Pointer(unsafe.StringData(v))), C.size_t(len(v)))
@@ -35,8 +45,15 @@ func cstring(slot int, s func() string) func() *C.mfpo_cchar {
 }
 
 var (
-	version   = cstring(0, func() string { return buildinfo.Version })
-	buildInfo = cstring(1, buildinfo.JSON)
+	version   = kept(slotVersion, func() string { return buildinfo.Version })
+	buildInfo = kept(slotBuildInfo, buildinfo.JSON)
+	codeNames = func() []func() *C.mfpo_cchar {
+		f := make([]func() *C.mfpo_cchar, face.Codes+1) // the last: unknown
+		for c := range f {
+			f[c] = kept(slotCodes+c, face.Code(c).Describe)
+		}
+		return f
+	}()
 )
 
 //export mfpo_version
@@ -54,12 +71,15 @@ func mfpo_build_info() (s *C.mfpo_cchar) {
 //export mfpo_errstr
 func mfpo_errstr(status C.int) (s *C.mfpo_cchar) {
 	defer guard(&s, nil)
-	return C.capi_errstr(status)
+	if status < 0 || int(status) >= face.Codes {
+		return codeNames[face.Codes]()
+	}
+	return codeNames[status]()
 }
 
 //export mfpo_errmsg
 func mfpo_errmsg(handle *C.mfpo_cvoid) (s *C.mfpo_cchar) {
-	h := handleValue(unsafe.Pointer(handle))
+	h := handleOf(handle)
 	defer guard(&s, nil)
 	return C.capi_error(C.uintptr_t(h))
 }
@@ -67,5 +87,14 @@ func mfpo_errmsg(handle *C.mfpo_cvoid) (s *C.mfpo_cchar) {
 //export mfpo_debug_live_handles
 func mfpo_debug_live_handles() (n C.size_t) {
 	defer guard(&n, 0)
-	return C.size_t(liveHandles())
+	return C.size_t(face.Live())
+}
+
+// handleOf is the token a C handle pointer carries. It is only ever
+// converted to an integer, never dereferenced.
+func handleOf[T any](p *T) face.Handle { return face.Handle(uintptr(unsafe.Pointer(p))) }
+
+// putHandle writes token h into a caller's handle pointer.
+func putHandle[T any](out **T, h face.Handle) {
+	*(*uintptr)(unsafe.Pointer(out)) = uintptr(h)
 }

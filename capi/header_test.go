@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mfpo/mfpo/gocore/buildinfo"
+	"github.com/mfpo/mfpo/gocore/face"
 )
 
 // defines returns the object-like #define NAME VALUE lines of mfpo.h.
@@ -80,5 +81,41 @@ func TestGuardRecovers(t *testing.T) {
 	}
 	if got := f(); got != nil {
 		t.Errorf("after a panic the result is %v, want the onPanic value nil", got)
+	}
+}
+
+// TestStatusCodes checks that mfpo.h's MFPO_OK … MFPO_E* numbers are
+// gocore/face's codes, in number and name, and that the MFPO_ACT_* and
+// MFPO_SAVE_* numbers are face's.
+func TestStatusCodes(t *testing.T) {
+	d := defines(t, readFile(t, "mfpo.h"))
+	n := 0
+	for name := range d {
+		if strings.HasPrefix(name, "MFPO_E") || name == "MFPO_OK" {
+			n++
+		}
+	}
+	if n != face.Codes {
+		t.Errorf("mfpo.h defines %d status codes, face has %d", n, face.Codes)
+	}
+	for c := face.Code(0); int(c) < face.Codes; c++ {
+		if got := d[c.Macro()]; got != fmt.Sprint(int(c)) {
+			t.Errorf("mfpo.h: %s is %q, face says %d", c.Macro(), got, int(c))
+		}
+	}
+	for name, want := range map[string]string{"MFPO_ACT_SAMPLE": "sample", "MFPO_ACT_DETERMINISTIC": "deterministic",
+		"MFPO_ACT_BEST_OF_N": "best_of_n", "MFPO_ACT_EXPLORE": "explore"} {
+		var k int
+		fmt.Sscan(d[name], &k)
+		if m, err := face.ModeOfNumber(k); err != nil || m.String() != want {
+			t.Errorf("mfpo.h: %s = %s is face's mode %v (%v), want %q", name, d[name], m, err, want)
+		}
+	}
+	for name, want := range map[string]face.SaveKind{"MFPO_SAVE_FULL": face.SaveFull, "MFPO_SAVE_REPLAY": face.SaveReplay, "MFPO_SAVE_POLICY": face.SavePolicy} {
+		var k uint
+		fmt.Sscanf(strings.TrimSuffix(d[name], "u"), "%d", &k)
+		if got, err := face.SaveKindOf(k); err != nil || got != want {
+			t.Errorf("mfpo.h: %s = %s is face's kind %v (%v), want %v", name, d[name], got, err, want)
+		}
 	}
 }

@@ -20,13 +20,14 @@ typedef const mfpo_agent mfpo_cagent;
 typedef const mfpo_policy mfpo_cpolicy;
 
 /* errors.c: the calling thread's last error message and the handle it
- * concerned (see mfpo_errmsg), and the names of the status codes. */
+ * concerned (see mfpo_errmsg). */
 void capi_set_error(uintptr_t handle, const char *msg, size_t len);
 const char *capi_error(uintptr_t handle);
-const char *capi_errstr(int status);
 
-/* errors.c: copies s into static slot 0 or 1 and returns it (the strings
- * of mfpo_version and mfpo_build_info). */
+/* errors.c: copies s into static slot `slot` (< CAPI_KEEP_SLOTS) and
+ * returns it: the strings of mfpo_version, mfpo_build_info and
+ * mfpo_errstr (capi.go numbers the slots). */
+#define CAPI_KEEP_SLOTS 32
 const char *capi_keep(int slot, const char *s, size_t len);
 
 #endif

@@ -6,88 +6,49 @@ package main
 import "C"
 
 import (
+	"github.com/mfpo/mfpo/gocore/face"
 	"github.com/mfpo/mfpo/gocore/policy"
-	"unsafe"
 )
-
-// policyHandle is what an mfpo_policy token stands for. A policy is
-// immutable and safe for concurrent use, so it needs no lock: a call that
-// looked the handle up before a free finishes with it normally.
-type policyHandle struct {
-	p *policy.Policy
-}
-
-// policyOf returns the policy of token h, or records why there is none.
-func policyOf(h uintptr, fn string) (*policy.Policy, C.int) {
-	ph, ok := lookup(h).(*policyHandle)
-	if !ok {
-		return nil, fail(h, statusHandle, fn, "%s", describe(h, "policy"))
-	}
-	return ph.p, statusOK
-}
 
 //export mfpo_policy_free
 func mfpo_policy_free(pp *C.mfpo_policy) (rc C.int) {
 	const fn = "mfpo_policy_free"
-	h := handleValue(unsafe.Pointer(pp))
+	h := handleOf(pp)
 	defer guardStatus(&rc, h, fn)
-	if h == 0 {
-		return statusOK
-	}
-	if _, ok := lookup(h).(*policyHandle); !ok {
-		return fail(h, statusHandle, fn, "%s", describe(h, "policy"))
-	}
-	if unregister(h) == nil { // freed by another thread since the lookup
-		return fail(h, statusHandle, fn, "the policy handle was freed")
-	}
-	return statusOK
+	return status(h, fn, face.FreePolicy(h))
 }
 
 //export mfpo_policy_dims
 func mfpo_policy_dims(pp *C.mfpo_cpolicy, obsDim, actDim *C.size_t) (rc C.int) {
 	const fn = "mfpo_policy_dims"
-	h := handleValue(unsafe.Pointer(pp))
+	h := handleOf(pp)
 	defer guardStatus(&rc, h, fn)
-	p, rc := policyOf(h, fn)
-	if rc != statusOK {
-		return rc
+	info, err := face.Policy(h)
+	if err != nil {
+		return fail(h, fn, err)
 	}
-	if obsDim != nil {
-		*obsDim = C.size_t(p.Spaces.ObsDim)
-	}
-	if actDim != nil {
-		*actDim = C.size_t(p.Spaces.ActDim)
-	}
-	return statusOK
+	putDims(info.Spaces, obsDim, actDim)
+	return C.MFPO_OK
 }
 
 //export mfpo_policy_act
 func mfpo_policy_act(pp *C.mfpo_cpolicy, obs *C.mfpo_cfloat, obsLen, rows C.size_t, mode C.int, seed C.uint64_t, act *C.float, actCap C.size_t) (rc C.int) {
 	const fn = "mfpo_policy_act"
-	h := handleValue(unsafe.Pointer(pp))
+	h := handleOf(pp)
 	defer guardStatus(&rc, h, fn)
-	p, rc := policyOf(h, fn)
-	if rc != statusOK {
-		return rc
-	}
-	o, dst, m, rc := actArgs(h, fn, p.Spaces, obs, obsLen, rows, mode, act, actCap, false)
-	if rc != statusOK {
-		return rc
-	}
-	if err := p.Act(dst, o, int(rows), m, uint64(seed)); err != nil {
-		return failErr(h, fn, err)
-	}
-	return statusOK
+	return actCall(h, face.CheckPolicy, fn, obs, obsLen, rows, mode, act, actCap, func(dst, o []float32, rows int, m policy.Mode) error {
+		return face.PolicyAct(h, dst, o, rows, m, uint64(seed))
+	})
 }
 
 //export mfpo_policy_config
 func mfpo_policy_config(pp *C.mfpo_cpolicy, buf *C.char, capacity C.size_t, needed *C.size_t) (rc C.int) {
 	const fn = "mfpo_policy_config"
-	h := handleValue(unsafe.Pointer(pp))
+	h := handleOf(pp)
 	defer guardStatus(&rc, h, fn)
-	p, rc := policyOf(h, fn)
-	if rc != statusOK {
-		return rc
+	info, err := face.Policy(h)
+	if err != nil {
+		return fail(h, fn, err)
 	}
-	return fillBuffer(h, fn, append([]byte(p.Config.JSON()), 0), buf, capacity, needed)
+	return fillBuffer(h, fn, append([]byte(info.Config), 0), buf, capacity, needed)
 }
