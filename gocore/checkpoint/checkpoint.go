@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mfpo/mfpo/gocore/mfpo"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // Version is the format version this package writes and the newest it
@@ -39,18 +40,6 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
-// Spaces describes the environment the agent acts in. The agent sees flat
-// observations of ObsDim floats and acts in [−1, 1]^ActDim; the spaces
-// say how: an environment action is ActLow + (a + 1)/2·(ActHigh − ActLow).
-type Spaces struct {
-	// ObsShape is the observation's shape before flattening; its product
-	// is the agent's ObsDim. Nil means [ObsDim].
-	ObsShape []int
-	// ActLow and ActHigh bound each of the ActDim action components,
-	// finite with ActLow < ActHigh. Nil means −1 and +1.
-	ActLow, ActHigh []float32
-}
-
 // Options choose what Save, Write and Marshal write.
 type Options struct {
 	// Replay includes the replay buffer (its stored rows) in a Full
@@ -59,9 +48,6 @@ type Options struct {
 	// PolicyOnly writes a Policy checkpoint: the config, the spaces, the
 	// policy and the target critics. Replay must then be false.
 	PolicyOnly bool
-	// Spaces are stored with the agent; the zero value means observations
-	// of shape [ObsDim] and actions in [−1, 1].
-	Spaces Spaces
 }
 
 // Limits bound what a checkpoint may make a loader allocate, so that a
@@ -85,12 +71,11 @@ type Info struct {
 	Kind           Kind
 	Producer       string // who wrote it, e.g. "mfpo 0.1.0 go1.26.8"
 	Config         mfpo.Config
-	ObsDim, ActDim int
-	Spaces         Spaces // always filled in: ObsShape, ActLow, ActHigh
-	Updates        int64  // mfpo.Agent.Updates when saved
-	Stored         int64  // mfpo.Agent.Stored when saved
-	Replay         bool   // the replay buffer is included
-	ReplayLen      int    // its stored transitions
+	Spaces         policy.Spaces // as stored: ObsShape, Low and High always filled in
+	Updates        int64         // mfpo.Agent.Updates when saved
+	Stored         int64         // mfpo.Agent.Stored when saved
+	Replay         bool          // the replay buffer is included
+	ReplayLen      int           // its stored transitions
 }
 
 // FormatError reports bytes that are not a valid checkpoint: truncated,

@@ -34,7 +34,7 @@ func UnmarshalPolicy(data []byte, lim Limits) (p *policy.Policy, info *Info, err
 // policy builds the inference handle of a checkpoint of either kind.
 func (d *decoder) policy(lim Limits) (*policy.Policy, *Info, error) {
 	info, root := d.info, d.root
-	cfg, obs, act := info.Config, info.ObsDim, info.ActDim
+	cfg, obs, act := info.Config, info.Spaces.ObsDim, info.Spaces.ActDim
 	ps, _, cs := specs(cfg, obs, act)
 	actor, err := network(root.Policy(nil), "Checkpoint.policy", ps)
 	if err != nil {
@@ -66,23 +66,9 @@ func (d *decoder) policy(lim Limits) (*policy.Policy, *Info, error) {
 			return nil, nil, err
 		}
 	}
-	sp := policy.Spaces{ObsDim: obs, ActDim: act}
-	if !unitBox(info.Spaces) {
-		sp.Low, sp.High = info.Spaces.ActLow, info.Spaces.ActHigh
-	}
-	p, err := policy.New(cfg, sp, net, nets)
+	p, err := policy.New(cfg.Acting(), info.Spaces, net, nets)
 	if err != nil { // everything it checks was checked
 		return nil, nil, &FormatError{Reason: "the policy cannot be built", Err: err}
 	}
 	return p, info, nil
-}
-
-// unitBox reports whether the action bounds are the agent's own [−1, 1].
-func unitBox(s Spaces) bool {
-	for i := range s.ActLow {
-		if s.ActLow[i] != -1 || s.ActHigh[i] != 1 {
-			return false
-		}
-	}
-	return true
 }

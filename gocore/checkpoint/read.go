@@ -11,6 +11,7 @@ import (
 	"github.com/mfpo/mfpo/gocore/flow"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
+	"github.com/mfpo/mfpo/gocore/policy"
 	"github.com/mfpo/mfpo/gocore/replay"
 )
 
@@ -61,7 +62,7 @@ func open(data []byte) (*decoder, error) {
 	}
 	info := &Info{Version: root.FormatVersion(), Kind: kind, Producer: string(root.Producer()), Config: cfg,
 		Updates: root.Updates(), Stored: root.Stored()}
-	if info.ObsDim, info.ActDim, info.Spaces, err = spacesFrom(sp); err != nil {
+	if info.Spaces, err = spacesFrom(sp); err != nil {
 		return nil, err
 	}
 	if info.Updates < 0 || info.Stored < 0 {
@@ -121,27 +122,19 @@ func configFrom(c *fb.Config) (mfpo.Config, error) {
 	return cfg, nil
 }
 
-// spacesFrom reads and checks the spaces, filling in the defaults.
-func spacesFrom(sp *fb.Spaces) (obs, act int, s Spaces, err error) {
-	obs, act = int(sp.ObsDim()), int(sp.ActDim())
-	if obs < 1 || act < 1 {
-		return 0, 0, s, formatErr("Checkpoint.spaces: obs_dim %d, act_dim %d, want ≥ 1", obs, act)
+// spacesFrom reads and checks the spaces, filling in ObsShape when the
+// file leaves it out.
+func spacesFrom(sp *fb.Spaces) (s policy.Spaces, err error) {
+	s.ObsDim, s.ActDim = int(sp.ObsDim()), int(sp.ActDim())
+	if s.ObsDim < 1 || s.ActDim < 1 {
+		return s, formatErr("Checkpoint.spaces: obs_dim %d, act_dim %d, want ≥ 1", s.ObsDim, s.ActDim)
 	}
+	s.ObsShape = []int{s.ObsDim}
 	if n := sp.ObsShapeLength(); n > 0 {
 		s.ObsShape = make([]int, n)
-		prod := 1.0
 		for i := range s.ObsShape {
 			s.ObsShape[i] = int(sp.ObsShape(i))
-			prod *= float64(s.ObsShape[i])
-			if s.ObsShape[i] < 1 {
-				break
-			}
 		}
-		if prod != float64(obs) || slices.Min(s.ObsShape) < 1 {
-			return 0, 0, s, formatErr("Checkpoint.spaces.obs_shape %v: want positive sizes whose product is obs_dim = %d", s.ObsShape, obs)
-		}
-	} else {
-		s.ObsShape = []int{obs}
 	}
 	// The bounds are required: their lengths, bounded by the file, are
 	// checked before act_dim floats are allocated.
@@ -150,28 +143,17 @@ func spacesFrom(sp *fb.Spaces) (obs, act int, s Spaces, err error) {
 	high, okH := vectorBytes(t, spacesDef.slot("act_high"), 4)
 	switch {
 	case !okL || !okH:
-		return 0, 0, s, missing("Checkpoint.spaces.act_low or act_high")
-	case len(low) != 4*act || len(high) != 4*act:
-		return 0, 0, s, formatErr("Checkpoint.spaces: act_low has %d and act_high %d floats, want act_dim = %d each", len(low)/4, len(high)/4, act)
+		return s, missing("Checkpoint.spaces.act_low or act_high")
+	case len(low) != 4*s.ActDim || len(high) != 4*s.ActDim:
+		return s, formatErr("Checkpoint.spaces: act_low has %d and act_high %d floats, want act_dim = %d each", len(low)/4, len(high)/4, s.ActDim)
 	}
-	s.ActLow, s.ActHigh = make([]float32, act), make([]float32, act)
-	decodeFloats(s.ActLow, low)
-	decodeFloats(s.ActHigh, high)
-	if err := checkBounds(s.ActLow, s.ActHigh); err != nil {
-		return 0, 0, s, formatErr("Checkpoint.spaces: %v", err)
+	s.Low, s.High = make([]float32, s.ActDim), make([]float32, s.ActDim)
+	decodeFloats(s.Low, low)
+	decodeFloats(s.High, high)
+	if err := s.Validate(); err != nil {
+		return s, &FormatError{Reason: "Checkpoint.spaces are invalid", Err: err}
 	}
-	return obs, act, s, nil
-}
-
-// checkBounds wants finite low < high elementwise.
-func checkBounds(low, high []float32) error {
-	for i := range low {
-		l, h := float64(low[i]), float64(high[i])
-		if math.IsInf(l, 0) || math.IsInf(h, 0) || !(l < h) {
-			return fmt.Errorf("action bound %d is [%v, %v], want finite low < high", i, l, h)
-		}
-	}
-	return nil
+	return s, nil
 }
 
 // tensor is a verified float vector, not yet decoded.
@@ -316,7 +298,7 @@ func (d *decoder) agent(lim Limits) (*mfpo.Agent, *Info, error) {
 	if info.Kind != Full {
 		return nil, nil, formatErr("this is a %v checkpoint, without the training state; load it with LoadPolicy", info.Kind)
 	}
-	cfg, obs, act := info.Config, info.ObsDim, info.ActDim
+	cfg, obs, act := info.Config, info.Spaces.ObsDim, info.Spaces.ActDim
 	ps, ds, cs := specs(cfg, obs, act)
 	np, nd, nc := numParams(ps), numParams(ds), numParams(cs)
 
@@ -387,7 +369,7 @@ func (d *decoder) agent(lim Limits) (*mfpo.Agent, *Info, error) {
 		return nil, nil, err
 	}
 
-	a, err := mfpo.New(cfg, obs, act)
+	a, err := mfpo.New(cfg, info.Spaces)
 	if err != nil { // Validate passed, so only an impossible size gets here
 		return nil, nil, &FormatError{Reason: "the agent cannot be built", Err: err}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/mfpo/mfpo/gocore/checkpoint/internal/fb"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // Producer is what checkpoints written by this package name as their
@@ -36,11 +37,11 @@ func marshal(a *mfpo.Agent, opts Options) (data []byte, err error) {
 	for _, n := range nets {
 		floats += n.NumParams()
 	}
-	floats += 2 * a.ActDim
+	floats += 2 * sp.ActDim
 	rows := 0
 	if opts.Replay {
 		rows = a.Buffer.Len()
-		floats += rows * (2*a.ObsDim + a.ActDim + 2)
+		floats += rows * (2*sp.ObsDim + sp.ActDim + 2)
 	}
 	size := 4*float64(floats) + 8*float64(len(nets)+10) + fixed
 	if size > maxFile {
@@ -56,7 +57,7 @@ func marshal(a *mfpo.Agent, opts Options) (data []byte, err error) {
 
 	producer := b.CreateString(Producer)
 	config := w.config(a.Config)
-	spaces := w.spaces(a.ObsDim, a.ActDim, sp)
+	spaces := w.spaces(sp)
 	policy := w.network(a.Policy)
 	targets := w.tables(w.network(a.Critics.Target[0]), w.network(a.Critics.Target[1]))
 	var adn, critics, policyOpt, adnOpt, criticOpts, alphaOpt, rep flatbuffers.UOffsetT
@@ -117,37 +118,22 @@ func marshal(a *mfpo.Agent, opts Options) (data []byte, err error) {
 	return data, nil
 }
 
-// checkOptions validates the options against the agent and returns the
-// spaces with defaults filled in.
-func checkOptions(a *mfpo.Agent, opts Options) (Spaces, error) {
+// checkOptions validates the options and the agent's spaces and returns
+// the spaces as stored: ObsShape and the bounds filled in.
+func checkOptions(a *mfpo.Agent, opts Options) (policy.Spaces, error) {
+	sp := a.Spaces
 	if opts.PolicyOnly && opts.Replay {
-		return Spaces{}, &OptionsError{"Replay", "a policy-only checkpoint holds no replay buffer"}
+		return sp, &OptionsError{"Replay", "a policy-only checkpoint holds no replay buffer"}
 	}
-	sp := opts.Spaces
-	if sp.ObsShape == nil {
-		sp.ObsShape = []int{a.ObsDim}
+	if err := sp.Validate(); err != nil {
+		return sp, &OptionsError{"Agent.Spaces", err.Error()}
 	}
-	prod := 1.0
-	for _, n := range sp.ObsShape {
-		prod *= float64(n)
-		if n < 1 || n > math.MaxInt32 {
-			prod = math.NaN()
+	sp.ObsShape = sp.Shape()
+	if sp.Low == nil {
+		sp.Low, sp.High = make([]float32, sp.ActDim), make([]float32, sp.ActDim)
+		for i := range sp.Low {
+			sp.Low[i], sp.High[i] = -1, 1
 		}
-	}
-	if prod != float64(a.ObsDim) {
-		return sp, &OptionsError{"Spaces.ObsShape", fmt.Sprintf("%v: want positive sizes whose product is the agent's ObsDim %d", sp.ObsShape, a.ObsDim)}
-	}
-	if sp.ActLow == nil && sp.ActHigh == nil {
-		sp.ActLow, sp.ActHigh = make([]float32, a.ActDim), make([]float32, a.ActDim)
-		for i := range sp.ActLow {
-			sp.ActLow[i], sp.ActHigh[i] = -1, 1
-		}
-	}
-	if len(sp.ActLow) != a.ActDim || len(sp.ActHigh) != a.ActDim {
-		return sp, &OptionsError{"Spaces.ActLow", fmt.Sprintf("%d and ActHigh %d bounds, want the agent's ActDim %d each", len(sp.ActLow), len(sp.ActHigh), a.ActDim)}
-	}
-	if err := checkBounds(sp.ActLow, sp.ActHigh); err != nil {
-		return sp, &OptionsError{"Spaces", err.Error()}
 	}
 	c := a.Config
 	ints := []struct {
@@ -156,7 +142,7 @@ func checkOptions(a *mfpo.Agent, opts Options) (Spaces, error) {
 	}{{"TimeFeatures", c.TimeFeatures}, {"TimeWidth", c.TimeWidth}, {"Steps", c.Steps}, {"Atoms", c.Atoms},
 		{"PolicySamples", c.PolicySamples}, {"PosteriorSamples", c.PosteriorSamples}, {"Probes", c.Probes},
 		{"BatchSize", c.BatchSize}, {"EvalCandidates", c.EvalCandidates}, {"Shards", c.Shards},
-		{"ObsDim", a.ObsDim}, {"ActDim", a.ActDim}}
+		{"ObsDim", sp.ObsDim}, {"ActDim", sp.ActDim}}
 	for _, h := range c.Hidden {
 		ints = append(ints, struct {
 			name string
@@ -242,13 +228,13 @@ func (w writer) config(c mfpo.Config) flatbuffers.UOffsetT {
 	return fb.ConfigEnd(b)
 }
 
-func (w writer) spaces(obs, act int, s Spaces) flatbuffers.UOffsetT {
+func (w writer) spaces(s policy.Spaces) flatbuffers.UOffsetT {
 	b := w.b
 	shape := putInt32s(b, s.ObsShape)
-	low, high := putFloats(b, s.ActLow), putFloats(b, s.ActHigh)
+	low, high := putFloats(b, s.Low), putFloats(b, s.High)
 	fb.SpacesStart(b)
-	fb.SpacesAddObsDim(b, int32(obs))
-	fb.SpacesAddActDim(b, int32(act))
+	fb.SpacesAddObsDim(b, int32(s.ObsDim))
+	fb.SpacesAddActDim(b, int32(s.ActDim))
 	fb.SpacesAddObsShape(b, shape)
 	fb.SpacesAddActLow(b, low)
 	fb.SpacesAddActHigh(b, high)
@@ -293,7 +279,7 @@ func (w writer) adam(o *nn.Adam[float32]) flatbuffers.UOffsetT {
 func (w writer) replay(a *mfpo.Agent, rows int) flatbuffers.UOffsetT {
 	b := w.b
 	s := a.Buffer.State()
-	o, d := a.ObsDim, a.ActDim
+	o, d := a.Spaces.ObsDim, a.Spaces.ActDim
 	obs, act := putFloats(b, s.Obs[:rows*o]), putFloats(b, s.Act[:rows*d])
 	reward, next := putFloats(b, s.Reward[:rows]), putFloats(b, s.NextObs[:rows*o])
 	notDone := putFloats(b, s.NotDone[:rows])

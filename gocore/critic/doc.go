@@ -69,6 +69,5 @@
 //
 //   - Ties in clipped double Q pick critic 0; a NaN expected value wins,
 //     so a diverged target critic shows up as a non-finite ρ.
-//   - TargetMin is the min even when ClippedDoubleQ is off (§6 says min).
 //   - Tz is computed in float32; a NaN in it makes ρ non-finite.
 package critic

@@ -86,18 +86,6 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Which selects the critics Values scores with.
-type Which int
-
-const (
-	// OnlineMin is min(Q_φ1, Q_φ2) of the online critics (their mean when
-	// ClippedDoubleQ is off): the Q of the actor's importance weights, §4.
-	OnlineMin Which = iota
-	// TargetMin is min(Q_φ̄1, Q_φ̄2) of the target critics, always the min:
-	// the score of best-of-N acting, §6.
-	TargetMin
-)
-
 // Twin is MFPO's pair of C51 critics with their target copies and Adam
 // optimisers (ALGORITHM.md §3). Its methods are not safe for concurrent
 // use; each runs its rows in parallel on the pool's shards.
@@ -131,7 +119,6 @@ type callArgs struct {
 	dst               []float32
 	alpha, scale      float32
 	rows, repeat      int
-	which             Which
 }
 
 // shard is what one shard owns.
@@ -436,22 +423,20 @@ func (c *Twin) updateShard(s int) {
 }
 
 // Values writes into dst [rows] the expected values
-// Q(s, a) = Σ_j softmax(logits_φ(s, a))_j·z_j combined over the two
-// critics which selects (min, or mean for OnlineMin with ClippedDoubleQ
-// off). obs holds one row per state ([rows/repeat × ObsDim]), and state i
+// Q(s, a) = Σ_j softmax(logits_φ(s, a))_j·z_j of the online critics,
+// min(Q_φ1, Q_φ2) (their mean with ClippedDoubleQ off): the Q of the
+// actor's importance weights, §4. (Best-of-N acting scores with the
+// target critics in gocore/policy.) obs holds one row per state ([rows/repeat × ObsDim]), and state i
 // goes with the repeat consecutive action rows i·repeat … i·repeat+repeat−1
 // of act ([rows×ActDim]): the actor step scores its candidate actions per
-// state this way (§4), acting scores its best-of-N candidates (§6).
+// state this way.
 // The rows run forward-only in blocks of Config.ChunkRows, whole blocks
 // per shard: the result is bit-identical for any shard count, and
 // depends on ChunkRows only through the BLAS's rounding.
-func (c *Twin) Values(dst, obs []float32, repeat int, act []float32, rows int, which Which) {
+func (c *Twin) Values(dst, obs []float32, repeat int, act []float32, rows int) {
 	const op = "Values"
 	if rows < 0 || repeat < 1 || rows%repeat != 0 {
 		panic(fmt.Sprintf("critic: Twin.Values: rows = %d, repeat = %d, want rows ≥ 0 a multiple of repeat ≥ 1", rows, repeat))
-	}
-	if which != OnlineMin && which != TargetMin {
-		panic(fmt.Sprintf("critic: Twin.Values: unknown Which %d", which))
 	}
 	if rows == 0 {
 		return
@@ -460,7 +445,7 @@ func (c *Twin) Values(dst, obs []float32, repeat int, act []float32, rows int, w
 	need(op, "dst", dst, rows, 1)
 	need(op, "obs", obs, rows/repeat, cfg.ObsDim)
 	need(op, "act", act, rows, cfg.ActDim)
-	c.args = callArgs{dst: dst, obs: obs, act: act, rows: rows, repeat: repeat, which: which}
+	c.args = callArgs{dst: dst, obs: obs, act: act, rows: rows, repeat: repeat}
 	c.run(c.valuesFn)
 	c.args = callArgs{}
 }
@@ -479,11 +464,7 @@ func (c *Twin) valuesShard(s int) {
 	lo, hi := b0*chunk, min(b1*chunk, a.rows)
 	sh := &c.shards[s]
 	od, ad, na := c.Config.ObsDim, c.Config.ActDim, c.Config.Atoms
-	nets, w := &c.Online, 0
-	if a.which == TargetMin {
-		nets, w = &c.Target, 1
-	}
-	useMin := a.which == TargetMin || c.Config.ClippedDoubleQ
+	useMin := c.Config.ClippedDoubleQ
 	z := c.Support.Z
 	for c0 := lo; c0 < hi; c0 += chunk {
 		n := min(chunk, hi-c0)
@@ -497,8 +478,8 @@ func (c *Twin) valuesShard(s int) {
 			sh.in[0] = sh.obs[:n*od]
 		}
 		sh.in[1] = a.act[c0*ad : (c0+n)*ad]
-		for k, m := range nets {
-			m.Forward(sh.ws[w][k], sh.logits[k][:n*na], nn.Vars[float32]{X: sh.in[:]}, n)
+		for k, m := range c.Online {
+			m.Forward(sh.ws[0][k], sh.logits[k][:n*na], nn.Vars[float32]{X: sh.in[:]}, n)
 		}
 		dst := a.dst[c0 : c0+n]
 		for i := range dst {

@@ -10,14 +10,15 @@ import (
 	"github.com/mfpo/mfpo/gocore/flow"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/par"
+	"github.com/mfpo/mfpo/gocore/policy"
 	"github.com/mfpo/mfpo/gocore/replay"
 )
 
-// Agent is an MFPO learner for observations of ObsDim floats and actions
-// in [−1, 1]^ActDim.
+// Agent is an MFPO learner for flat observations of Spaces.ObsDim floats
+// and actions in [−1, 1]^Spaces.ActDim.
 type Agent struct {
-	Config         Config
-	ObsDim, ActDim int
+	Config Config
+	Spaces policy.Spaces // the environment's spaces; the agent acts in [−1, 1]
 
 	Policy, ADN       *nn.MLP[float32] // u_θ and δ_ω
 	PolicyOpt, ADNOpt *nn.Adam[float32]
@@ -26,7 +27,8 @@ type Agent struct {
 	AlphaOpt          *nn.Adam[float32]
 	Buffer            *replay.Buffer
 
-	// RNG is the source of every random draw; PCG is its state.
+	// RNG is the source of every random draw of training (acting in any
+	// mode but Explore draws from its seed instead); PCG is its state.
 	PCG *rand.PCG
 	RNG *rand.Rand
 
@@ -36,10 +38,11 @@ type Agent struct {
 	pool    *par.Pool
 	sampler *flow.Sampler[float32] // update-time rollouts, B·K1 rows
 	trainer *flow.Trainer[float32]
-	acting  *flow.Sampler[float32] // acting, no likelihood, grown on demand
+	view    *policy.Policy // the policy network and target critics, for acting
 	u       updateBuffers
-	act     actBuffers
 	backup  snapshot
+
+	exploreEps []float32 // Explore's noise, grown on demand
 
 	// Per-shard state of the per-state loops of the actor step.
 	perState            []perStateShard
@@ -96,24 +99,19 @@ type updateBuffers struct {
 	alphaGrad                   [1]float32
 }
 
-type actBuffers struct {
-	rows         int       // capacity in candidate rows
-	eps, cand, q []float32 // [rows×d], [rows×d], [rows]
-}
-
-// New returns an agent with freshly initialised networks.
-func New(cfg Config, obsDim, actDim int) (*Agent, error) {
+// New returns an agent with freshly initialised networks for the spaces
+// sp. An invalid cfg is a *ConfigError, invalid spaces a
+// *policy.SpacesError.
+func New(cfg Config, sp policy.Spaces) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if obsDim < 1 {
-		return nil, &ConfigError{"obsDim", obsDim, "want ≥ 1"}
-	}
-	if actDim < 1 {
-		return nil, &ConfigError{"actDim", actDim, "want ≥ 1"}
+	if err := sp.Validate(); err != nil {
+		return nil, err
 	}
 	cfg.Hidden = append([]int(nil), cfg.Hidden...)
-	a := &Agent{Config: cfg, ObsDim: obsDim, ActDim: actDim}
+	obsDim, actDim := sp.ObsDim, sp.ActDim
+	a := &Agent{Config: cfg, Spaces: sp.Clone()}
 	a.PCG = rand.NewPCG(cfg.Seed, 0x6d66706f)
 	a.RNG = rand.New(a.PCG)
 
@@ -136,10 +134,14 @@ func New(cfg Config, obsDim, actDim int) (*Agent, error) {
 	if cfg.Shards > 1 {
 		a.pool = par.NewPool(cfg.Shards)
 	}
-	cc := critic.Config{ObsDim: obsDim, ActDim: actDim, Atoms: cfg.Atoms, VMin: cfg.VMin, VMax: cfg.VMax,
-		Hidden: cfg.Hidden, Gamma: cfg.Gamma, Tau: cfg.Tau, LR: cfg.CriticLR, ClippedDoubleQ: cfg.ClippedDoubleQ,
-		BatchRows: cfg.BatchSize, ChunkRows: 256}
+	cc := critic.DefaultConfig(obsDim, actDim)
+	cc.Atoms, cc.VMin, cc.VMax, cc.Hidden = cfg.Atoms, cfg.VMin, cfg.VMax, cfg.Hidden
+	cc.Gamma, cc.Tau, cc.LR, cc.ClippedDoubleQ = cfg.Gamma, cfg.Tau, cfg.CriticLR, cfg.ClippedDoubleQ
+	cc.BatchRows = cfg.BatchSize
 	if a.Critics, err = critic.New(cc, a.RNG, a.pool); err != nil {
+		return nil, err
+	}
+	if a.view, err = policy.New(cfg.Acting(), a.Spaces, a.Policy, a.Critics.Target); err != nil {
 		return nil, err
 	}
 	if a.Buffer, err = replay.New(cfg.BufferSize, obsDim, actDim); err != nil {
@@ -180,7 +182,7 @@ func (a *Agent) Alpha() float32 { return float32(math.Exp(float64(a.LogAlpha[0])
 
 // TargetEntropy is H̄ = TargetEntropyPerDim·d (§5).
 func (a *Agent) TargetEntropy() float32 {
-	return float32(a.Config.TargetEntropyPerDim * float64(a.ActDim))
+	return float32(a.Config.TargetEntropyPerDim * float64(a.Spaces.ActDim))
 }
 
 // Store adds one transition to the replay buffer. A NaN or an infinity is
@@ -239,7 +241,7 @@ func (a *Agent) Update() (Stats, error) {
 func (a *Agent) update() (Stats, error) {
 	cfg := &a.Config
 	u := &a.u
-	B, K1, K2, d, T := cfg.BatchSize, cfg.PolicySamples, cfg.PosteriorSamples, a.ActDim, cfg.Steps
+	B, K1, K2, d, T := cfg.BatchSize, cfg.PolicySamples, cfg.PosteriorSamples, a.Spaces.ActDim, cfg.Steps
 	alpha := a.Alpha()
 	st := Stats{Alpha: alpha}
 	b := u.batch
@@ -272,7 +274,7 @@ func (a *Agent) update() (Stats, error) {
 		a.perState[k].pcg.Seed(a.RNG.Uint64(), a.RNG.Uint64())
 	}
 	a.runShards(a.posteriorFn)
-	a.Critics.Values(u.q, b.Obs, K1+K2, u.cand, B*(K1+K2), critic.OnlineMin)
+	a.Critics.Values(u.q, b.Obs, K1+K2, u.cand, B*(K1+K2))
 	a.alpha = float64(alpha)
 	a.runShards(a.snisFn)
 	var ess1, ess2, meanQ float64
@@ -318,7 +320,7 @@ func (a *Agent) update() (Stats, error) {
 func (a *Agent) posteriorShard(k int) {
 	u := &a.u
 	cfg := &a.Config
-	K1, K2, d := cfg.PolicySamples, cfg.PosteriorSamples, a.ActDim
+	K1, K2, d := cfg.PolicySamples, cfg.PosteriorSamples, a.Spaces.ActDim
 	lo, hi := par.Range(cfg.BatchSize, len(a.perState), k)
 	for s := lo; s < hi; s++ {
 		c := u.cand[s*(K1+K2)*d : (s+1)*(K1+K2)*d]
@@ -332,7 +334,7 @@ func (a *Agent) posteriorShard(k int) {
 func (a *Agent) snisShard(k int) {
 	u := &a.u
 	cfg := &a.Config
-	K1, K2, d := cfg.PolicySamples, cfg.PosteriorSamples, a.ActDim
+	K1, K2, d := cfg.PolicySamples, cfg.PosteriorSamples, a.Spaces.ActDim
 	ps := &a.perState[k]
 	ps.ess1, ps.ess2, ps.meanQ = 0, 0, 0
 	lo, hi := par.Range(cfg.BatchSize, len(a.perState), k)
@@ -362,7 +364,7 @@ func (a *Agent) runShards(f func(int)) {
 func (a *Agent) noisyActions() {
 	u := &a.u
 	cfg := &a.Config
-	B, d := cfg.BatchSize, a.ActDim
+	B, d := cfg.BatchSize, a.Spaces.ActDim
 	cfg.TimeSampler.Sample(a.RNG, u.t, u.h, B)
 	a.fillNormal(u.noise)
 	g := float32(cfg.TimeGuard)

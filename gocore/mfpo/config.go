@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/mfpo/mfpo/gocore/flow"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // Config holds every hyperparameter of docs/ALGORITHM.md. DefaultConfig
@@ -73,15 +74,13 @@ func DefaultConfig() Config {
 	}
 }
 
-// ConfigError names the invalid field of a Config.
-type ConfigError struct {
-	Field  string
-	Value  any
-	Reason string
-}
+// ConfigError names the invalid field of a Config: one error type for
+// the agent's configuration and its acting subset.
+type ConfigError = policy.ConfigError
 
-func (e *ConfigError) Error() string {
-	return fmt.Sprintf("mfpo: invalid config: %s = %v: %s", e.Field, e.Value, e.Reason)
+// Acting is the subset of the configuration that acting needs.
+func (c Config) Acting() policy.Config {
+	return policy.Config{Steps: c.Steps, EvalCandidates: c.EvalCandidates, Atoms: c.Atoms, VMin: c.VMin, VMax: c.VMax}
 }
 
 // Validate returns a *ConfigError for the first invalid field.
@@ -101,12 +100,11 @@ func (c Config) Validate() error {
 		return bad("TimeFeatures", c.TimeFeatures, "want ≥ 1")
 	case c.TimeWidth < 1:
 		return bad("TimeWidth", c.TimeWidth, "want ≥ 1")
-	case c.Steps < 1:
-		return bad("Steps", c.Steps, "the sampler needs T ≥ 1 steps")
-	case c.Atoms < 2:
-		return bad("Atoms", c.Atoms, "want ≥ 2")
-	case !finite(c.VMin) || !finite(c.VMax) || !(c.VMin < c.VMax):
-		return bad("VMin", fmt.Sprintf("%v (VMax %v)", c.VMin, c.VMax), "want finite VMin < VMax")
+	}
+	if err := c.Acting().Validate(); err != nil { // Steps, Atoms, VMin, VMax, EvalCandidates
+		return err
+	}
+	switch {
 	case !(c.Gamma >= 0 && c.Gamma <= 1):
 		return bad("Gamma", c.Gamma, "want 0 ≤ γ ≤ 1")
 	case !(c.Tau > 0 && c.Tau <= 1):
@@ -131,8 +129,6 @@ func (c Config) Validate() error {
 		return bad("BufferSize", c.BufferSize, fmt.Sprintf("want ≥ BatchSize (%d)", c.BatchSize))
 	case c.LearningStarts < 0:
 		return bad("LearningStarts", c.LearningStarts, "want ≥ 0")
-	case c.EvalCandidates < 1:
-		return bad("EvalCandidates", c.EvalCandidates, "want N ≥ 1")
 	case c.Shards < 1 || c.Shards > 64:
 		return bad("Shards", c.Shards, "want 1 … 64")
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/mfpo/mfpo/gocore/envs"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // Episode describes a finished training episode.
@@ -24,15 +25,15 @@ type Episode struct {
 // a batch is available (UTD 1). onEpisode, when not nil, is called after
 // every episode; returning false stops training early.
 func Train(a *Agent, env envs.Env, steps int, envRNG *rand.Rand, onEpisode func(Episode) bool) error {
-	if env.ObsDim() != a.ObsDim || env.ActDim() != a.ActDim {
-		return &ConfigError{"env", env, "its observation or action width differs from the agent's"}
+	if err := checkEnv(a, env); err != nil {
+		return err
 	}
 	obs := append([]float32(nil), env.Reset(envRNG)...)
-	act := make([]float32, a.ActDim)
+	act := make([]float32, a.Spaces.ActDim)
 	var ep Episode
 	var last Stats
 	for s := 0; s < steps; s++ {
-		if err := a.Act(act, obs, 1, Explore); err != nil {
+		if err := a.Act(act, obs, 1, policy.Explore, 0); err != nil {
 			return err
 		}
 		next, r, terminated, truncated := env.Step(act)
@@ -63,15 +64,36 @@ func Train(a *Agent, env envs.Env, steps int, envRNG *rand.Rand, onEpisode func(
 	return nil
 }
 
-// Evaluate runs episodes episodes of env with actions chosen by mode and
-// returns the mean undiscounted return.
-func Evaluate(a *Agent, env envs.Env, episodes int, mode Mode, envRNG *rand.Rand) (float64, error) {
-	act := make([]float32, a.ActDim)
+// checkEnv wants env's widths to be the agent's.
+func checkEnv(a *Agent, env envs.Env) error {
+	if env.ObsDim() != a.Spaces.ObsDim || env.ActDim() != a.Spaces.ActDim {
+		return &ConfigError{"env", env, "its observation or action width differs from the agent's"}
+	}
+	return nil
+}
+
+// evalStream is the PCG stream of Evaluate's act seeds.
+const evalStream = 0x6576616c // "eval"
+
+// Evaluate runs episodes episodes of env with actions chosen by mode
+// (Sample, BestOfN or Deterministic) and returns the mean undiscounted
+// return. The seed of each act call is the next draw of
+// rand.NewPCG(seed, evalStream): the agent's training generator is not
+// touched, so evaluating does not change a training run.
+func Evaluate(a *Agent, env envs.Env, episodes int, mode policy.Mode, seed uint64, envRNG *rand.Rand) (float64, error) {
+	if mode == policy.Explore {
+		return 0, policy.ErrExplore
+	}
+	if err := checkEnv(a, env); err != nil {
+		return 0, err
+	}
+	seeds := rand.NewPCG(seed, evalStream)
+	act := make([]float32, a.Spaces.ActDim)
 	var total float64
 	for e := 0; e < episodes; e++ {
 		obs := append([]float32(nil), env.Reset(envRNG)...)
 		for {
-			if err := a.Act(act, obs, 1, mode); err != nil {
+			if err := a.Act(act, obs, 1, mode, seeds.Uint64()); err != nil {
 				return 0, err
 			}
 			next, r, terminated, truncated := env.Step(act)

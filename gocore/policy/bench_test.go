@@ -1,22 +1,23 @@
-package policy
+package policy_test
 
 import (
 	"testing"
 
 	"github.com/mfpo/mfpo/gocore/mfpo"
+	. "github.com/mfpo/mfpo/gocore/policy"
 )
 
 // BenchmarkActSingle: one HalfCheetah observation (17 → 6) with the paper's
 // networks, T = 2, one goroutine.
 func BenchmarkActSingle(b *testing.B) {
-	for _, mode := range []mfpo.Mode{mfpo.Sample, mfpo.Deterministic, mfpo.BestOfN} {
+	for _, mode := range []Mode{Sample, Deterministic, BestOfN} {
 		b.Run(mode.String(), func(b *testing.B) {
-			a, err := mfpo.New(mfpo.DefaultConfig(), 17, 6)
+			a, err := mfpo.New(mfpo.DefaultConfig(), Spaces{ObsDim: 17, ActDim: 6})
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer a.Close()
-			p, err := FromAgent(a, Spaces{ObsDim: 17, ActDim: 6})
+			p, err := a.CopyPolicy()
 			if err != nil {
 				b.Fatal(err)
 			}

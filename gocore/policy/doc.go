@@ -1,11 +1,15 @@
 // Package policy is MFPO's inference path: an immutable policy network u_θ
 // and the two target critics φ̄1, φ̄2 (best-of-N acting scores with them),
 // shared by any number of goroutines acting at once. It is what a
-// deployment loads from a checkpoint, and what the C ABI's mfpo_policy
-// handle and the Python bindings act with.
+// deployment loads from a checkpoint, what the C ABI's mfpo_policy handle
+// and the Python bindings act with, and what mfpo.Agent acts through. It
+// also owns the types every layer shares: Spaces (the environment's
+// spaces), Mode (how actions are chosen, with their canonical names) and
+// Config (what acting needs of an agent's configuration). It imports no
+// training package (mfpo, replay, envs, dist); a test holds it to that.
 //
 //	p, err := policy.New(cfg, policy.Spaces{ObsDim: 17, ActDim: 6, Low: low, High: high}, actor, targets)
-//	err = p.Act(act, obs, rows, mfpo.Sample, seed) // act [rows×ActDim] in the env's units
+//	err = p.Act(act, obs, rows, policy.Sample, seed) // act [rows×ActDim] in the env's units
 //
 // # Shapes and units
 //
@@ -22,8 +26,8 @@
 // Sample runs the T-step sampler (ALGORITHM.md §1) from noise ε; BestOfN
 // draws Config.EvalCandidates samples per observation and keeps the one
 // the target critics value most, min(Q_φ̄1, Q_φ̄2) (§6); Deterministic runs
-// the sampler from ε = 0. Explore is a training behaviour and is not
-// accepted here.
+// the sampler from ε = 0. Explore is a training behaviour: Act refuses
+// it with ErrExplore.
 //
 // The noise of one call comes from its seed argument alone: the
 // rows·N·ActDim standard normal draws (N = EvalCandidates for BestOfN,
@@ -31,8 +35,10 @@
 // row-major order (observation, then candidate, then action dimension).
 // The same seed, observations and parameters give bit-identical actions
 // on a given CPU and BLAS, whichever goroutine, thread or language makes
-// the call; Deterministic ignores the seed. For a given ε the result is
-// the one mfpo.Agent.Act computes with the same networks.
+// the call; Deterministic ignores the seed. mfpo.Agent.Act acts through
+// ActUnit, so an agent and a Policy made from it give bit-identical
+// actions for the same seed. Best-of-N scores the candidates in blocks of
+// 256 rows at fixed offsets.
 //
 // # Concurrency
 //
@@ -45,7 +51,7 @@
 // rows than it has seen).
 //
 // New does not copy the networks: whoever built them must not change
-// their parameters while the Policy is in use. FromAgent copies an
-// agent's networks, so the agent can go on training; View shares them,
-// for acting with an agent between its updates.
+// their parameters while the Policy is in use. mfpo.Agent.CopyPolicy
+// copies an agent's networks, so the agent can go on training;
+// mfpo.Agent.ActingPolicy shares them, for acting between its updates.
 package policy

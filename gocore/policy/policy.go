@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -8,7 +9,6 @@ import (
 
 	"github.com/mfpo/mfpo/gocore/critic"
 	"github.com/mfpo/mfpo/gocore/flow"
-	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
 )
 
@@ -16,16 +16,20 @@ import (
 // come from rand.New(rand.NewPCG(seed, NoiseStream)).
 const NoiseStream = 0x6d66706f // "mfpo"
 
-// chunkRows is the block height of the critics' forward passes in
-// best-of-N: mfpo.Agent's critics score in blocks of 256 rows too, so the
-// two choose the same candidate.
-const chunkRows = 256
+// blockRows is the block height of the target critics' forward passes in
+// best-of-N scoring: the candidates are scored in blocks of blockRows
+// rows at fixed offsets.
+const blockRows = 256
+
+// ErrExplore is the error of Policy.Act for Explore: only a training
+// agent explores.
+var ErrExplore = errors.New("policy: mode explore is the training loop's behaviour, only an agent explores: want " + modeList(Modes[:3]))
 
 // Policy acts with a trained MeanFlow policy; see the package
 // documentation. Its exported fields must not be changed after New.
 type Policy struct {
-	Config  mfpo.Config         // Steps, EvalCandidates, Atoms, VMin and VMax are used
-	Spaces  Spaces              // the observation width and action box
+	Config  Config              // the acting configuration
+	Spaces  Spaces              // the observation and action spaces
 	Actor   *nn.MLP[float32]    // u_θ
 	Critics [2]*nn.MLP[float32] // the target critics φ̄1, φ̄2
 	support critic.Support
@@ -42,8 +46,8 @@ type context struct {
 	cand    []float32 // [rows×d] candidates, or the actions in [−1, 1]
 	q       []float32 // [rows] best-of-N values
 	ws      [2]*nn.Workspace[float32]
-	logits  [2][]float32 // [chunk×Atoms]
-	obs     []float32    // [chunk×ObsDim] observations repeated
+	logits  [2][]float32 // [block×Atoms]
+	obs     []float32    // [block×ObsDim] observations repeated
 	in      [2][]float32
 	pcg     *rand.PCG
 	rng     *rand.Rand
@@ -52,9 +56,9 @@ type context struct {
 // New returns a Policy acting with actor (u_θ, nn.PolicySpec's shape) and
 // the target critics (nn.CriticSpec's shape with cfg.Atoms outputs) for
 // the given spaces. It does not copy the networks. It returns an error
-// when cfg or sp is invalid (a *mfpo.ConfigError or *SpacesError) or a
+// when cfg or sp is invalid (a *ConfigError or *SpacesError) or a
 // network's shape does not match them.
-func New(cfg mfpo.Config, sp Spaces, actor *nn.MLP[float32], targets [2]*nn.MLP[float32]) (*Policy, error) {
+func New(cfg Config, sp Spaces, actor *nn.MLP[float32], targets [2]*nn.MLP[float32]) (*Policy, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -79,38 +83,7 @@ func New(cfg mfpo.Config, sp Spaces, actor *nn.MLP[float32], targets [2]*nn.MLP[
 				k, s.Inputs, s.Times, s.Out, o, d, cfg.Atoms)
 		}
 	}
-	cfg.Hidden = slices.Clone(cfg.Hidden)
-	sp.Low, sp.High = slices.Clone(sp.Low), slices.Clone(sp.High)
-	return &Policy{Config: cfg, Spaces: sp, Actor: actor, Critics: targets, support: sup}, nil
-}
-
-// View returns a Policy that shares a's policy network and target
-// critics: it acts with a's current parameters, and must not be used
-// while a updates.
-func View(a *mfpo.Agent, sp Spaces) (*Policy, error) {
-	if sp.ObsDim != a.ObsDim || sp.ActDim != a.ActDim {
-		return nil, &SpacesError{"obs_dim/act_dim", fmt.Sprintf("%d and %d, the agent has %d and %d", sp.ObsDim, sp.ActDim, a.ObsDim, a.ActDim)}
-	}
-	return New(a.Config, sp, a.Policy, a.Critics.Target)
-}
-
-// FromAgent returns a Policy with private copies of a's policy network
-// and target critics: a may go on training.
-func FromAgent(a *mfpo.Agent, sp Spaces) (*Policy, error) {
-	if sp.ObsDim != a.ObsDim || sp.ActDim != a.ActDim {
-		return nil, &SpacesError{"obs_dim/act_dim", fmt.Sprintf("%d and %d, the agent has %d and %d", sp.ObsDim, sp.ActDim, a.ObsDim, a.ActDim)}
-	}
-	actor, err := Clone(a.Policy)
-	if err != nil {
-		return nil, err
-	}
-	var targets [2]*nn.MLP[float32]
-	for k, m := range a.Critics.Target {
-		if targets[k], err = Clone(m); err != nil {
-			return nil, err
-		}
-	}
-	return New(a.Config, sp, actor, targets)
+	return &Policy{Config: cfg, Spaces: sp.Clone(), Actor: actor, Critics: targets, support: sup}, nil
 }
 
 // Clone returns a network of m's shape with a copy of its parameters.
@@ -124,8 +97,8 @@ func Clone(m *nn.MLP[float32]) (*nn.MLP[float32], error) {
 }
 
 // Candidates is the number of samples per observation that mode draws.
-func (p *Policy) Candidates(mode mfpo.Mode) int {
-	if mode == mfpo.BestOfN {
+func (p *Policy) Candidates(mode Mode) int {
+	if mode == BestOfN {
 		return p.Config.EvalCandidates
 	}
 	return 1
@@ -133,30 +106,89 @@ func (p *Policy) Candidates(mode mfpo.Mode) int {
 
 // Act writes actions in the environment's units for rows observations
 // (obs [rows×ObsDim]) into dst ([rows×ActDim]), drawing the noise from
-// seed (see the package documentation; Deterministic ignores it). A NaN
-// or an infinity in obs is a *nn.NonFiniteError and dst is unchanged;
-// dst is written only when Act succeeds. Wrong lengths, rows < 1 and a
-// mode other than Sample, BestOfN and Deterministic panic. Safe for
-// concurrent use.
-func (p *Policy) Act(dst, obs []float32, rows int, mode mfpo.Mode, seed uint64) error {
+// seed (see the package documentation; Deterministic ignores it): the
+// actions of ActUnit mapped by Spaces.ToEnv. A NaN or an infinity in obs
+// is a *nn.NonFiniteError, Explore is ErrExplore, another mode not
+// listed in Modes an error; dst is written only when Act succeeds. Wrong
+// lengths and rows < 1 panic. Safe for concurrent use.
+func (p *Policy) Act(dst, obs []float32, rows int, mode Mode, seed uint64) error {
+	c, err := p.run(dst, obs, rows, mode, seed)
+	if err != nil {
+		return err
+	}
+	d := p.Spaces.ActDim
+	p.Spaces.ToEnv(dst[:rows*d], c.cand[:rows*d])
+	p.put(c)
+	return nil
+}
+
+// ActUnit is Act with the actions in the networks' units, [−1, 1]: what
+// an agent stores. mfpo.Agent.Act acts through it.
+func (p *Policy) ActUnit(dst, obs []float32, rows int, mode Mode, seed uint64) error {
+	c, err := p.run(dst, obs, rows, mode, seed)
+	if err != nil {
+		return err
+	}
+	copy(dst[:rows*p.Spaces.ActDim], c.cand)
+	p.put(c)
+	return nil
+}
+
+// SampleUnit writes into dst ([rows×ActDim], in [−1, 1]) the T-step
+// sampler's actions for rows observations from the given noise eps
+// ([rows×ActDim]): Sample with noise the caller drew (an agent's
+// exploration draws it from its training generator). Errors and panics
+// as ActUnit.
+func (p *Policy) SampleUnit(dst, obs, eps []float32, rows int) error {
+	d := p.Spaces.ActDim
+	if len(eps) < rows*d {
+		panic(fmt.Sprintf("policy: Policy.SampleUnit: %d rows need eps of %d elements, have %d", rows, rows*d, len(eps)))
+	}
+	obs, err := p.check(dst, obs, rows, Sample)
+	if err != nil {
+		return err
+	}
+	c := p.get()
+	defer p.put(c)
+	c.ensure(p, rows)
+	c.sampler.Sample(dst, nil, obs, 1, eps, rows, p.Config.Steps)
+	return nil
+}
+
+// check validates the arguments of an act call and returns obs cut to
+// rows observations.
+func (p *Policy) check(dst, obs []float32, rows int, mode Mode) ([]float32, error) {
 	o, d := p.Spaces.ObsDim, p.Spaces.ActDim
 	if rows < 1 || len(obs) < rows*o || len(dst) < rows*d {
 		panic(fmt.Sprintf("policy: Policy.Act: %d rows need obs of %d and dst of %d elements, have %d and %d",
 			rows, rows*o, rows*d, len(obs), len(dst)))
 	}
-	if mode != mfpo.Sample && mode != mfpo.BestOfN && mode != mfpo.Deterministic {
-		panic(fmt.Sprintf("policy: Policy.Act: mode %v, want Sample, BestOfN or Deterministic", mode))
+	switch mode {
+	case Sample, BestOfN, Deterministic:
+	case Explore:
+		return nil, ErrExplore
+	default:
+		return nil, fmt.Errorf("policy: unknown acting mode %v: want %s", mode, modeList(Modes[:3]))
 	}
 	obs = obs[:rows*o]
-	if err := nn.CheckFinite("observation", obs); err != nil {
-		return err
+	return obs, nn.CheckFinite("observation", obs)
+}
+
+// run leaves in the returned context's cand[:rows×d] the actions in
+// [−1, 1] of mode for the noise of seed: one sample per observation, or
+// the best of EvalCandidates by the target critics. The caller puts the
+// context back.
+func (p *Policy) run(dst, obs []float32, rows int, mode Mode, seed uint64) (*context, error) {
+	obs, err := p.check(dst, obs, rows, mode)
+	if err != nil {
+		return nil, err
 	}
-	c := p.get()
-	defer p.put(c)
+	d, T := p.Spaces.ActDim, p.Config.Steps
 	n := p.Candidates(mode)
+	c := p.get()
 	c.ensure(p, rows*n)
 	eps := c.eps[:rows*n*d]
-	if mode == mfpo.Deterministic {
+	if mode == Deterministic {
 		clear(eps)
 	} else {
 		c.pcg.Seed(seed, NoiseStream)
@@ -164,20 +196,18 @@ func (p *Policy) Act(dst, obs []float32, rows int, mode mfpo.Mode, seed uint64) 
 			eps[i] = float32(c.rng.NormFloat64())
 		}
 	}
-	p.act(c, obs, rows, n)
-	p.Spaces.ToEnv(dst[:rows*d], c.cand[:rows*d])
-	return nil
+	c.sampler.Sample(c.cand, nil, obs, n, c.eps, rows*n, T)
+	if n > 1 {
+		p.bestOfN(c, obs, rows, n)
+	}
+	return c, nil
 }
 
-// act leaves in c.cand[:rows×d] the actions in [−1, 1] for the noise in
-// c.eps: one sample per observation (n = 1), or the best of n by the
-// target critics.
-func (p *Policy) act(c *context, obs []float32, rows, n int) {
-	d, T := p.Spaces.ActDim, p.Config.Steps
-	c.sampler.Sample(c.cand, nil, obs, n, c.eps, rows*n, T)
-	if n == 1 {
-		return
-	}
+// bestOfN scores the n candidates of each of rows observations in c.cand
+// with min(Q_φ̄1, Q_φ̄2) and moves the best of each observation's to its
+// row (the first on a tie): c.cand[s×d…] is the action of observation s.
+func (p *Policy) bestOfN(c *context, obs []float32, rows, n int) {
+	d := p.Spaces.ActDim
 	p.values(c, obs, n, rows*n)
 	for s := 0; s < rows; s++ {
 		best := s * n
@@ -190,14 +220,14 @@ func (p *Policy) act(c *context, obs []float32, rows, n int) {
 	}
 }
 
-// values writes min(Q_φ̄1, Q_φ̄2) of the candidates into c.q, as
-// critic.Twin.Values with critic.TargetMin does: forward passes over
-// blocks of chunkRows rows, critic.SoftmaxMean of each row of logits.
+// values writes min(Q_φ̄1, Q_φ̄2) of the candidates into c.q, with
+// Q = Σ_j softmax(logits)_j·z_j (critic.SoftmaxMean): forward passes over
+// blocks of blockRows rows.
 func (p *Policy) values(c *context, obs []float32, repeat, rows int) {
 	o, d, na := p.Spaces.ObsDim, p.Spaces.ActDim, p.Config.Atoms
 	z := p.support.Z
-	for c0 := 0; c0 < rows; c0 += chunkRows {
-		m := min(chunkRows, rows-c0)
+	for c0 := 0; c0 < rows; c0 += blockRows {
+		m := min(blockRows, rows-c0)
 		for i := 0; i < m; i++ {
 			st := (c0 + i) / repeat
 			copy(c.obs[i*o:(i+1)*o], obs[st*o:(st+1)*o])
@@ -252,7 +282,7 @@ func (c *context) ensure(p *Policy, rows int) {
 	c.sampler = flow.NewSampler[float32](p.Actor, nil, rows, nil)
 	c.eps, c.cand, c.q = make([]float32, rows*d), make([]float32, rows*d), make([]float32, rows)
 	if p.Config.EvalCandidates > 1 {
-		chunk := min(rows, chunkRows)
+		chunk := min(rows, blockRows)
 		for k, net := range p.Critics {
 			c.ws[k] = net.NewWorkspace(chunk, 0)
 			c.logits[k] = make([]float32, chunk*na)

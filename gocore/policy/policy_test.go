@@ -1,4 +1,4 @@
-package policy
+package policy_test
 
 import (
 	"errors"
@@ -8,9 +8,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mfpo/mfpo/gocore/critic"
 	"github.com/mfpo/mfpo/gocore/internal/mfpotest"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
+	. "github.com/mfpo/mfpo/gocore/policy"
 )
 
 // tinyConfig is the shared unit-test preset with best-of-5.
@@ -24,7 +26,7 @@ func tinyConfig() mfpo.Config {
 // online and target critics differ.
 func trained(t *testing.T, obsDim, actDim int) *mfpo.Agent {
 	t.Helper()
-	a, err := mfpo.New(tinyConfig(), obsDim, actDim)
+	a, err := mfpo.New(tinyConfig(), Spaces{ObsDim: obsDim, ActDim: actDim})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,44 +73,89 @@ func sameBits(a, b []float32) bool {
 	return true
 }
 
-// TestMatchesAgent: for the same noise, a Policy chooses bit for bit the
-// actions mfpo.Agent.Act chooses, in every mode.
+// TestMatchesAgent: an agent and a policy copied from it give bit for bit
+// the same actions for the same seed, in every acting mode.
 func TestMatchesAgent(t *testing.T) {
 	const o, d, rows = 5, 3, 7
 	a := trained(t, o, d)
-	p, err := View(a, Spaces{ObsDim: o, ActDim: d})
+	p, err := a.CopyPolicy()
 	if err != nil {
 		t.Fatal(err)
 	}
 	obs := randObs(3, rows*o)
-	for _, mode := range []mfpo.Mode{mfpo.Deterministic, mfpo.Sample, mfpo.BestOfN} {
-		n := p.Candidates(mode)
-		// The agent's next draws, from a copy of its generator.
-		state, _ := a.PCG.MarshalBinary()
-		pcg := &rand.PCG{}
-		if err := pcg.UnmarshalBinary(state); err != nil {
-			t.Fatal(err)
-		}
-		eps := make([]float32, rows*n*d)
-		if mode != mfpo.Deterministic {
-			r := rand.New(pcg)
-			for i := range eps {
-				eps[i] = float32(r.NormFloat64())
+	for _, mode := range []Mode{Deterministic, Sample, BestOfN} {
+		for _, seed := range []uint64{0, 1, 99} {
+			want, got := make([]float32, rows*d), make([]float32, rows*d)
+			if err := a.Act(want, obs, rows, mode, seed); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.ActUnit(got, obs, rows, mode, seed); err != nil {
+				t.Fatal(err)
+			}
+			if !sameBits(got, want) {
+				t.Errorf("%v, seed %d: policy %v, agent %v", mode, seed, got, want)
 			}
 		}
-		want := make([]float32, rows*d)
-		if err := a.Act(want, obs, rows, mode); err != nil {
-			t.Fatal(err)
+	}
+}
+
+// TestBestOfN: the action of each observation is, of its N candidates
+// (the samples of the documented noise), the one with the largest
+// min(Q_φ̄1, Q_φ̄2), computed here directly from the target critics.
+func TestBestOfN(t *testing.T) {
+	const o, d, rows = 4, 2, 6
+	a := trained(t, o, d)
+	p := a.ActingPolicy()
+	n := p.Candidates(BestOfN)
+	obs := randObs(11, rows*o)
+	const seed = 5
+	got := make([]float32, rows*d)
+	if err := p.ActUnit(got, obs, rows, BestOfN, seed); err != nil {
+		t.Fatal(err)
+	}
+	// The candidates: observation s repeated n times, the noise in order.
+	rep := make([]float32, rows*n*o)
+	for i := 0; i < rows*n; i++ {
+		copy(rep[i*o:(i+1)*o], obs[(i/n)*o:(i/n+1)*o])
+	}
+	r := rand.New(rand.NewPCG(seed, NoiseStream))
+	eps := make([]float32, rows*n*d)
+	for i := range eps {
+		eps[i] = float32(r.NormFloat64())
+	}
+	cand := make([]float32, rows*n*d)
+	if err := p.SampleUnit(cand, rep, eps, rows*n); err != nil {
+		t.Fatal(err)
+	}
+	sup, err := critic.NewSupport(p.Config.Atoms, p.Config.VMin, p.Config.VMax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	na := p.Config.Atoms
+	var q [2][]float32
+	for k, net := range p.Critics {
+		logits := make([]float32, rows*n*na)
+		net.Forward(net.NewWorkspace(rows*n, 0), logits, nn.Vars[float32]{X: [][]float32{rep, cand}}, rows*n)
+		q[k] = make([]float32, rows*n)
+		for i := range q[k] {
+			q[k][i] = critic.SoftmaxMean(logits[i*na:(i+1)*na], sup.Z)
 		}
-		c := p.get()
-		c.ensure(p, rows*n)
-		copy(c.eps, eps)
-		p.act(c, obs, rows, n)
-		got := append([]float32(nil), c.cand[:rows*d]...)
-		p.put(c)
-		if !sameBits(got, want) {
-			t.Errorf("%v: policy %v, agent %v", mode, got, want)
+	}
+	distinct := false
+	for s := 0; s < rows; s++ {
+		best := s * n
+		for k := s*n + 1; k < (s+1)*n; k++ {
+			if min(q[0][k], q[1][k]) > min(q[0][best], q[1][best]) {
+				best = k
+			}
 		}
+		distinct = distinct || best != s*n
+		if !sameBits(got[s*d:(s+1)*d], cand[best*d:(best+1)*d]) {
+			t.Errorf("observation %d: best-of-%d %v, the best candidate is %v", s, n, got[s*d:(s+1)*d], cand[best*d:(best+1)*d])
+		}
+	}
+	if !distinct {
+		t.Error("the first candidate is always the best: the test cannot tell best-of-N from sampling")
 	}
 }
 
@@ -117,19 +164,19 @@ func TestMatchesAgent(t *testing.T) {
 func TestSeeds(t *testing.T) {
 	const o, d, rows = 4, 2, 3
 	a := trained(t, o, d)
-	p, err := FromAgent(a, Spaces{ObsDim: o, ActDim: d})
+	p, err := a.CopyPolicy()
 	if err != nil {
 		t.Fatal(err)
 	}
 	obs := randObs(4, rows*o)
-	act := func(mode mfpo.Mode, seed uint64) []float32 {
+	act := func(mode Mode, seed uint64) []float32 {
 		dst := make([]float32, rows*d)
 		if err := p.Act(dst, obs, rows, mode, seed); err != nil {
 			t.Fatal(err)
 		}
 		return dst
 	}
-	for _, mode := range []mfpo.Mode{mfpo.Sample, mfpo.BestOfN} {
+	for _, mode := range []Mode{Sample, BestOfN} {
 		if x, y := act(mode, 42), act(mode, 42); !sameBits(x, y) {
 			t.Errorf("%v: seed 42 twice: %v, %v", mode, x, y)
 		}
@@ -137,47 +184,51 @@ func TestSeeds(t *testing.T) {
 			t.Errorf("%v: seeds 42 and 43 both give %v", mode, x)
 		}
 	}
-	if x, y := act(mfpo.Deterministic, 1), act(mfpo.Deterministic, 2); !sameBits(x, y) {
+	if x, y := act(Deterministic, 1), act(Deterministic, 2); !sameBits(x, y) {
 		t.Errorf("Deterministic depends on the seed: %v, %v", x, y)
 	}
-	// The documented noise: NormFloat64 of PCG(seed, NoiseStream) in order.
+	// The documented noise: NormFloat64 of PCG(seed, NoiseStream) in order;
+	// Deterministic is the noise 0.
 	r := rand.New(rand.NewPCG(42, NoiseStream))
-	c := p.get()
-	c.ensure(p, rows)
-	for i := range c.eps[:rows*d] {
-		c.eps[i] = float32(r.NormFloat64())
+	eps := make([]float32, rows*d)
+	for i := range eps {
+		eps[i] = float32(r.NormFloat64())
 	}
-	p.act(c, obs, rows, 1)
-	if got := act(mfpo.Sample, 42); !sameBits(got, c.cand[:rows*d]) {
-		t.Errorf("Sample with seed 42 is %v, the documented noise gives %v", got, c.cand[:rows*d])
+	want := make([]float32, rows*d)
+	if err := p.SampleUnit(want, obs, eps, rows); err != nil {
+		t.Fatal(err)
 	}
-	p.put(c)
+	if got := act(Sample, 42); !sameBits(got, want) {
+		t.Errorf("Sample with seed 42 is %v, the documented noise gives %v", got, want)
+	}
+	if err := p.SampleUnit(want, obs, make([]float32, rows*d), rows); err != nil {
+		t.Fatal(err)
+	}
+	if got := act(Deterministic, 42); !sameBits(got, want) {
+		t.Errorf("Deterministic is %v, the sampler from ε = 0 gives %v", got, want)
+	}
 }
 
-// TestFromAgentCopies: a Policy from FromAgent does not change when the
-// agent trains on; a View does.
-func TestFromAgentCopies(t *testing.T) {
+// TestCopyPolicy: a Policy from CopyPolicy does not change when the
+// agent trains on; the ActingPolicy does.
+func TestCopyPolicy(t *testing.T) {
 	const o, d = 3, 2
 	a := trained(t, o, d)
-	sp := Spaces{ObsDim: o, ActDim: d}
-	own, err := FromAgent(a, sp)
+	own, err := a.CopyPolicy()
 	if err != nil {
 		t.Fatal(err)
 	}
-	view, err := View(a, sp)
-	if err != nil {
-		t.Fatal(err)
-	}
+	view := a.ActingPolicy()
 	obs := randObs(5, o)
 	before, after, viewed := make([]float32, d), make([]float32, d), make([]float32, d)
-	own.Act(before, obs, 1, mfpo.Deterministic, 0)
+	own.Act(before, obs, 1, Deterministic, 0)
 	for i := 0; i < 3; i++ {
 		if _, err := a.Update(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	own.Act(after, obs, 1, mfpo.Deterministic, 0)
-	view.Act(viewed, obs, 1, mfpo.Deterministic, 0)
+	own.Act(after, obs, 1, Deterministic, 0)
+	view.Act(viewed, obs, 1, Deterministic, 0)
 	if !sameBits(before, after) || sameBits(before, viewed) {
 		t.Errorf("copy before %v after %v; view after %v", before, after, viewed)
 	}
@@ -217,11 +268,39 @@ func TestSpaces(t *testing.T) {
 		{ObsDim: 1, ActDim: 2, Low: []float32{0}, High: []float32{1}},
 		{ObsDim: 1, ActDim: 1, Low: []float32{1}, High: []float32{1}},
 		{ObsDim: 1, ActDim: 1, Low: []float32{0}, High: []float32{inf}},
+		{ObsShape: []int{2, 2}, ObsDim: 6, ActDim: 1},
+		{ObsShape: []int{6, 0}, ObsDim: 6, ActDim: 1},
+		{ObsShape: []int{}, ObsDim: 6, ActDim: 1},
 	} {
 		var se *SpacesError
 		if err := bad.Validate(); !errors.As(err, &se) {
 			t.Errorf("%+v: Validate() = %v, want a *SpacesError", bad, err)
 		}
+	}
+}
+
+// TestUnitBox: no bounds and explicit ±1 bounds are the same box, mapped
+// as the identity (exactly, even where low + (a+1)/2·(high−low) rounds).
+func TestUnitBox(t *testing.T) {
+	if err := (Spaces{ObsShape: []int{2, 3}, ObsDim: 6, ActDim: 1}).Validate(); err != nil {
+		t.Errorf("obs_shape [2 3] for obs_dim 6: %v", err)
+	}
+	a := []float32{1e-30, -0.3, 1, -1}
+	for _, sp := range []Spaces{
+		{ObsDim: 1, ActDim: 2},
+		{ObsDim: 1, ActDim: 2, Low: []float32{-1, -1}, High: []float32{1, 1}},
+	} {
+		if !sp.Unit() {
+			t.Errorf("%+v: Unit() = false", sp)
+		}
+		x := make([]float32, len(a))
+		sp.ToEnv(x, a)
+		if !sameBits(x, a) {
+			t.Errorf("%+v: ToEnv(%v) = %v", sp, a, x)
+		}
+	}
+	if (Spaces{ObsDim: 1, ActDim: 2, Low: []float32{-1, -2}, High: []float32{1, 1}}).Unit() {
+		t.Error("the box [−1, 1]×[−2, 1] is not the unit box")
 	}
 }
 
@@ -231,15 +310,15 @@ func TestBoundsApplied(t *testing.T) {
 	const o, d, rows = 3, 2, 4
 	a := trained(t, o, d)
 	sp := Spaces{ObsDim: o, ActDim: d, Low: []float32{-3, 10}, High: []float32{3, 20}}
-	scaled, err := View(a, sp)
+	scaled, err := New(a.Config.Acting(), sp, a.Policy, a.Critics.Target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	unit, _ := View(a, Spaces{ObsDim: o, ActDim: d})
+	unit := a.ActingPolicy()
 	obs := randObs(8, rows*o)
 	x, u := make([]float32, rows*d), make([]float32, rows*d)
-	scaled.Act(x, obs, rows, mfpo.BestOfN, 9)
-	unit.Act(u, obs, rows, mfpo.BestOfN, 9)
+	scaled.Act(x, obs, rows, BestOfN, 9)
+	unit.Act(u, obs, rows, BestOfN, 9)
 	want := make([]float32, rows*d)
 	sp.ToEnv(want, u)
 	if !sameBits(x, want) {
@@ -254,10 +333,10 @@ func TestBoundsApplied(t *testing.T) {
 
 func TestNonFiniteObservation(t *testing.T) {
 	a := trained(t, 3, 2)
-	p, _ := FromAgent(a, Spaces{ObsDim: 3, ActDim: 2})
+	p, _ := a.CopyPolicy()
 	dst := []float32{7, 7}
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
-		err := p.Act(dst, []float32{0, bad, 0}, 1, mfpo.Sample, 1)
+		err := p.Act(dst, []float32{0, bad, 0}, 1, Sample, 1)
 		var nf *nn.NonFiniteError
 		if !errors.As(err, &nf) || dst[0] != 7 || dst[1] != 7 {
 			t.Errorf("Act on %v: %v, dst %v", bad, err, dst)
@@ -267,13 +346,11 @@ func TestNonFiniteObservation(t *testing.T) {
 
 func TestMisusePanics(t *testing.T) {
 	a := trained(t, 3, 2)
-	p, _ := FromAgent(a, Spaces{ObsDim: 3, ActDim: 2})
+	p, _ := a.CopyPolicy()
 	for name, f := range map[string]func(){
-		"rows 0":       func() { p.Act(make([]float32, 2), make([]float32, 3), 0, mfpo.Sample, 1) },
-		"short obs":    func() { p.Act(make([]float32, 4), make([]float32, 5), 2, mfpo.Sample, 1) },
-		"short dst":    func() { p.Act(make([]float32, 3), make([]float32, 6), 2, mfpo.Sample, 1) },
-		"explore":      func() { p.Act(make([]float32, 2), make([]float32, 3), 1, mfpo.Explore, 1) },
-		"unknown mode": func() { p.Act(make([]float32, 2), make([]float32, 3), 1, mfpo.Mode(9), 1) },
+		"rows 0":       func() { p.Act(make([]float32, 2), make([]float32, 3), 0, Sample, 1) },
+		"short obs":    func() { p.Act(make([]float32, 4), make([]float32, 5), 2, Sample, 1) },
+		"short dst":    func() { p.Act(make([]float32, 3), make([]float32, 6), 2, Sample, 1) },
 	} {
 		func() {
 			defer func() {
@@ -284,11 +361,19 @@ func TestMisusePanics(t *testing.T) {
 			f()
 		}()
 	}
-	if _, err := New(a.Config, Spaces{ObsDim: 4, ActDim: 2}, a.Policy, a.Critics.Target); err == nil {
+	if _, err := New(a.Config.Acting(), Spaces{ObsDim: 4, ActDim: 2}, a.Policy, a.Critics.Target); err == nil {
 		t.Errorf("New with obs_dim 4 for a network of 3: no error")
 	}
-	if _, err := View(a, Spaces{ObsDim: 3, ActDim: 3}); err == nil {
-		t.Errorf("View with act_dim 3 for an agent of 2: no error")
+	if _, err := New(a.Config.Acting(), Spaces{ObsDim: 3, ActDim: 3}, a.Policy, a.Critics.Target); err == nil {
+		t.Errorf("New with act_dim 3 for a network of 2: no error")
+	}
+	// Explore and unknown modes are errors, not panics, and leave dst alone.
+	dst := []float32{7, 7}
+	if err := p.Act(dst, make([]float32, 3), 1, Explore, 1); !errors.Is(err, ErrExplore) || dst[0] != 7 {
+		t.Errorf("Act(Explore) = %v, dst %v; want ErrExplore, dst unchanged", err, dst)
+	}
+	if err := p.Act(dst, make([]float32, 3), 1, Mode(9), 1); err == nil || dst[0] != 7 {
+		t.Errorf("Act(Mode(9)) = %v, dst %v; want an error, dst unchanged", err, dst)
 	}
 }
 
@@ -297,14 +382,14 @@ func TestMisusePanics(t *testing.T) {
 func TestConcurrentAct(t *testing.T) {
 	const o, d, goroutines, calls = 4, 2, 8, 300
 	a := trained(t, o, d)
-	p, err := FromAgent(a, Spaces{ObsDim: o, ActDim: d, Low: []float32{-2, -2}, High: []float32{2, 2}})
+	p, err := New(a.Config.Acting(), Spaces{ObsDim: o, ActDim: d, Low: []float32{-2, -2}, High: []float32{2, 2}}, a.Policy, a.Critics.Target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	modes := []mfpo.Mode{mfpo.Sample, mfpo.BestOfN, mfpo.Deterministic}
+	modes := []Mode{Sample, BestOfN, Deterministic}
 	type call struct {
 		rows int
-		mode mfpo.Mode
+		mode Mode
 		seed uint64
 		obs  []float32
 		want []float32
@@ -352,9 +437,9 @@ func TestConcurrentAct(t *testing.T) {
 // TestActAllocatesNothing in steady state.
 func TestActAllocatesNothing(t *testing.T) {
 	a := trained(t, 3, 2)
-	p, _ := FromAgent(a, Spaces{ObsDim: 3, ActDim: 2})
+	p, _ := a.CopyPolicy()
 	obs, dst := randObs(1, 6), make([]float32, 4)
-	for _, mode := range []mfpo.Mode{mfpo.Sample, mfpo.BestOfN, mfpo.Deterministic} {
+	for _, mode := range []Mode{Sample, BestOfN, Deterministic} {
 		p.Act(dst, obs, 2, mode, 1)
 		if n := testing.AllocsPerRun(50, func() { p.Act(dst, obs, 2, mode, 7) }); n != 0 {
 			t.Errorf("%v: %v allocations per Act", mode, n)
