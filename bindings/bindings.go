@@ -1,6 +1,11 @@
 package bindings
 
-import "github.com/mfpo/mfpo/gocore/buildinfo"
+import (
+	"encoding/json"
+
+	"github.com/mfpo/mfpo/gocore/buildinfo"
+	"github.com/mfpo/mfpo/gocore/policy"
+)
 
 // Version returns mfpo's semantic version, buildinfo.Version ("0.1.0"); the
 // Python package serves it as mfpo.__version__.
@@ -13,4 +18,14 @@ func Version() string {
 // Python's mfpo.build_info() decodes it into a dict.
 func BuildInfo() string {
 	return buildinfo.JSON()
+}
+
+// Modes returns the acting modes' names as a JSON list, in policy.Modes' order: ["sample", …].
+func Modes() (string, error) {
+	names := make([]string, len(policy.Modes))
+	for i, m := range policy.Modes {
+		names[i] = m.String()
+	}
+	b, err := json.Marshal(names)
+	return string(b), err
 }

@@ -42,14 +42,14 @@ func mfpo_agent_create(out **C.mfpo_agent, config *C.mfpo_cchar, obsDim, actDim 
 	if err != nil {
 		return fail(0, fn, err)
 	}
-	putHandle(out, h)
+	putHandle(unsafe.Pointer(out), h)
 	return C.MFPO_OK
 }
 
 //export mfpo_agent_free
 func mfpo_agent_free(ap *C.mfpo_agent) (rc C.int) {
 	const fn = "mfpo_agent_free"
-	h := handleOf(ap)
+	h := handleOf(unsafe.Pointer(ap))
 	defer guardStatus(&rc, h, fn)
 	return status(h, fn, face.FreeAgent(h))
 }
@@ -57,7 +57,7 @@ func mfpo_agent_free(ap *C.mfpo_agent) (rc C.int) {
 //export mfpo_agent_dims
 func mfpo_agent_dims(ap *C.mfpo_cagent, obsDim, actDim *C.size_t) (rc C.int) {
 	const fn = "mfpo_agent_dims"
-	h := handleOf(ap)
+	h := handleOf(unsafe.Pointer(ap))
 	defer guardStatus(&rc, h, fn)
 	info, err := face.Agent(h)
 	if err != nil {
@@ -79,7 +79,7 @@ func putDims(sp policy.Spaces, obsDim, actDim *C.size_t) {
 //export mfpo_agent_counters
 func mfpo_agent_counters(ap *C.mfpo_cagent, updates, stored *C.int64_t) (rc C.int) {
 	const fn = "mfpo_agent_counters"
-	h := handleOf(ap)
+	h := handleOf(unsafe.Pointer(ap))
 	defer guardStatus(&rc, h, fn)
 	info, err := face.Agent(h)
 	if err != nil {
@@ -120,7 +120,7 @@ func actCall(h face.Handle, check func(face.Handle) error, fn string, obs *C.mfp
 //export mfpo_agent_act
 func mfpo_agent_act(ap *C.mfpo_agent, obs *C.mfpo_cfloat, obsLen, rows C.size_t, mode C.int, seed C.uint64_t, act *C.float, actCap C.size_t) (rc C.int) {
 	const fn = "mfpo_agent_act"
-	h := handleOf(ap)
+	h := handleOf(unsafe.Pointer(ap))
 	defer guardStatus(&rc, h, fn)
 	return actCall(h, face.CheckAgent, fn, obs, obsLen, rows, mode, act, actCap, func(dst, o []float32, rows int, m policy.Mode) error {
 		return face.AgentAct(h, dst, o, rows, m, uint64(seed))
@@ -131,7 +131,7 @@ func mfpo_agent_act(ap *C.mfpo_agent, obs *C.mfpo_cfloat, obsLen, rows C.size_t,
 func mfpo_agent_store(ap *C.mfpo_agent, rows C.size_t, obs *C.mfpo_cfloat, obsLen C.size_t, act *C.mfpo_cfloat, actLen C.size_t,
 	reward *C.mfpo_cfloat, nextObs *C.mfpo_cfloat, nextObsLen C.size_t, terminated *C.mfpo_cuint8) (rc C.int) {
 	const fn = "mfpo_agent_store"
-	h := handleOf(ap)
+	h := handleOf(unsafe.Pointer(ap))
 	defer guardStatus(&rc, h, fn)
 	if obs == nil || act == nil || reward == nil || nextObs == nil || terminated == nil {
 		return argError(h, face.CheckAgent, fn, "a NULL array (obs %v, act %v, reward %v, next_obs %v, terminated %v)",
@@ -151,7 +151,7 @@ const minStatsSize = C.size_t(unsafe.Offsetof(C.mfpo_stats{}.critic_loss))
 //export mfpo_agent_update
 func mfpo_agent_update(ap *C.mfpo_agent, steps C.uint32_t, stats *C.mfpo_stats) (rc C.int) {
 	const fn = "mfpo_agent_update"
-	h := handleOf(ap)
+	h := handleOf(unsafe.Pointer(ap))
 	defer guardStatus(&rc, h, fn)
 	if stats != nil && stats.size < minStatsSize {
 		return argError(h, face.CheckAgent, fn, "stats->size is %d, want sizeof(mfpo_stats) (at least %d)", uint64(stats.size), uint64(minStatsSize))
@@ -189,7 +189,7 @@ func mfpo_agent_update(ap *C.mfpo_agent, steps C.uint32_t, stats *C.mfpo_stats) 
 //export mfpo_agent_config
 func mfpo_agent_config(ap *C.mfpo_cagent, buf *C.char, capacity C.size_t, needed *C.size_t) (rc C.int) {
 	const fn = "mfpo_agent_config"
-	h := handleOf(ap)
+	h := handleOf(unsafe.Pointer(ap))
 	defer guardStatus(&rc, h, fn)
 	info, err := face.Agent(h)
 	if err != nil {
@@ -201,7 +201,7 @@ func mfpo_agent_config(ap *C.mfpo_cagent, buf *C.char, capacity C.size_t, needed
 //export mfpo_agent_policy
 func mfpo_agent_policy(ap *C.mfpo_cagent, out **C.mfpo_policy) (rc C.int) {
 	const fn = "mfpo_agent_policy"
-	h := handleOf(ap)
+	h := handleOf(unsafe.Pointer(ap))
 	defer guardStatus(&rc, h, fn)
 	if out == nil {
 		return argError(h, face.CheckAgent, fn, "out is NULL")
@@ -210,6 +210,6 @@ func mfpo_agent_policy(ap *C.mfpo_cagent, out **C.mfpo_policy) (rc C.int) {
 	if err != nil {
 		return fail(h, fn, err)
 	}
-	putHandle(out, p)
+	putHandle(unsafe.Pointer(out), p)
 	return C.MFPO_OK
 }

@@ -79,7 +79,7 @@ func mfpo_errstr(status C.int) (s *C.mfpo_cchar) {
 
 //export mfpo_errmsg
 func mfpo_errmsg(handle *C.mfpo_cvoid) (s *C.mfpo_cchar) {
-	h := handleOf(handle)
+	h := handleOf(unsafe.Pointer(handle))
 	defer guard(&s, nil)
 	return C.capi_error(C.uintptr_t(h))
 }
@@ -92,9 +92,9 @@ func mfpo_debug_live_handles() (n C.size_t) {
 
 // handleOf is the token a C handle pointer carries. It is only ever
 // converted to an integer, never dereferenced.
-func handleOf[T any](p *T) face.Handle { return face.Handle(uintptr(unsafe.Pointer(p))) }
+func handleOf(p unsafe.Pointer) face.Handle { return face.Handle(uintptr(p)) }
 
 // putHandle writes token h into a caller's handle pointer.
-func putHandle[T any](out **T, h face.Handle) {
-	*(*uintptr)(unsafe.Pointer(out)) = uintptr(h)
+func putHandle(out unsafe.Pointer, h face.Handle) {
+	*(*uintptr)(out) = uintptr(h)
 }

@@ -1,19 +1,11 @@
 package main
 
 import (
-	"errors"
-	"fmt"
-	"io/fs"
 	"strings"
-	"sync"
 	"testing"
 	"unsafe"
 
-	"github.com/mfpo/mfpo/gocore/checkpoint"
-	"github.com/mfpo/mfpo/gocore/mfpo"
-	"github.com/mfpo/mfpo/gocore/nn"
-	"github.com/mfpo/mfpo/gocore/policy"
-	"github.com/mfpo/mfpo/gocore/replay"
+	"github.com/mfpo/mfpo/gocore/face"
 )
 
 // These tests call the exports from Go. Test files can not import "C", so
@@ -46,127 +38,45 @@ func errmsg(h uintptr) string {
 	return goString(unsafe.Pointer(mfpo_errmsg((*_Ctype_mfpo_cvoid)(token(h)))))
 }
 
-// TestPanicBecomesEPANIC: a panic inside an export returns MFPO_EPANIC
-// with a message on the handle, and the process goes on.
-func TestPanicBecomesEPANIC(t *testing.T) {
-	h := register(&policyHandle{}) // a policy handle without a policy: acting on it panics
-	defer unregister(h)
-	var obs, act [4]float32
-	rc := mfpo_policy_act((*_Ctype_mfpo_cpolicy)(token(h)), (*_Ctype_mfpo_cfloat)(unsafe.Pointer(&obs[0])), 4, 1, 0, 0,
-		(*_Ctype_float)(unsafe.Pointer(&act[0])), 4)
-	if rc != statusPanic {
-		t.Fatalf("status %d, want MFPO_EPANIC (%d)", rc, statusPanic)
+// TestGuardStatus: a panic in a shell becomes MFPO_EPANIC with a message
+// on the handle; a status without a panic is kept.
+func TestGuardStatus(t *testing.T) {
+	h := face.HandleTag | 1<<40
+	f := func(boom bool) (rc _Ctype_int) {
+		defer guardStatus(&rc, h, "f")
+		if boom {
+			panic("boom")
+		}
+		return _Ctype_int(face.EShape)
 	}
-	if msg := errmsg(h); !strings.Contains(msg, "mfpo_policy_act: internal error") || !strings.Contains(msg, "panic") {
-		t.Errorf("message %q", msg)
-	}
-	ah := register(&agentHandle{agent: &mfpo.Agent{}}) // an agent without networks
-	defer unregister(ah)
-	if rc := mfpo_agent_update((*_Ctype_mfpo_agent)(token(ah)), 1, nil); rc != statusPanic {
-		t.Errorf("update of a broken agent: status %d, want MFPO_EPANIC", rc)
-	}
-	// The lock the panicking call held was released.
-	if rc := mfpo_agent_update((*_Ctype_mfpo_agent)(token(ah)), 1, nil); rc != statusPanic {
-		t.Errorf("second update of a broken agent: status %d, want MFPO_EPANIC", rc)
-	}
-}
-
-func TestGuardStatusKeepsSuccess(t *testing.T) {
-	f := func() (rc _Ctype_int) {
-		defer guardStatus(&rc, 0, "f")
-		return statusShape
-	}
-	if rc := f(); rc != statusShape {
+	if rc := f(false); rc != _Ctype_int(face.EShape) {
 		t.Errorf("guardStatus changed a status without a panic: %d", rc)
 	}
-}
-
-// TestHandleTable: tokens are tagged, never reused, and the table is empty
-// again after the frees; lookups race with frees safely.
-func TestHandleTable(t *testing.T) {
-	base := liveHandles()
-	var hs []uintptr
-	for i := 0; i < 100; i++ {
-		hs = append(hs, register(&policyHandle{}))
-	}
-	seen := map[uintptr]bool{}
-	for _, h := range hs {
-		if h&^(1<<48-1) != handleTag || seen[h] {
-			t.Fatalf("token %#x: untagged or repeated", h)
-		}
-		seen[h] = true
-	}
-	var wg sync.WaitGroup
-	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := 0; k < 1000; k++ {
-				_ = lookup(hs[k%len(hs)])
-			}
-		}()
-	}
-	for _, h := range hs {
-		if rc := mfpo_policy_free((*_Ctype_mfpo_policy)(token(h))); rc != statusOK {
-			t.Errorf("free %#x: %d", h, rc)
-		}
-	}
-	wg.Wait()
-	if n := liveHandles(); n != base {
-		t.Errorf("%d live handles after freeing all, want %d", n, base)
-	}
-	h := register(&policyHandle{})
-	defer unregister(h)
-	if seen[h] {
-		t.Errorf("a token was reused")
-	}
-	for want, tok := range map[string]uintptr{
-		"NULL": 0, "was freed": hs[0], "not an agent handle": 0x1234, "is an mfpo_policy": h,
-	} {
-		if got := describe(tok, "agent"); !strings.Contains(got, want) {
-			t.Errorf("describe(%#x) = %q, want it to say %q", tok, got, want)
-		}
-	}
-}
-
-// TestStatusOf maps each typed error of the core to its code.
-func TestStatusOf(t *testing.T) {
-	for _, c := range []struct {
-		err  error
-		want _Ctype_int
-	}{
-		{nil, statusOK},
-		{&mfpo.ConfigError{Field: "Gamma"}, statusConfig},
-		{&replay.ArgError{Arg: "capacity"}, statusConfig},
-		{&policy.SpacesError{Field: "act_low"}, statusInval},
-		{&nn.NonFiniteError{What: "observation"}, statusNonFinite},
-		{&replay.NonFiniteError{Field: "obs"}, statusNonFinite},
-		{fmt.Errorf("wrapped: %w", mfpo.ErrNotEnoughData), statusNoData},
-		{&mfpo.UpdateError{Stage: "actor", Err: &nn.NonFiniteError{What: "actor loss"}}, statusUpdate},
-		{&fs.PathError{Op: "open", Path: "x", Err: fs.ErrNotExist}, statusIO},
-		{&checkpoint.FormatError{Reason: "truncated"}, statusFormat},
-		{&checkpoint.FormatError{Reason: "bad config", Err: &mfpo.ConfigError{Field: "Gamma"}}, statusFormat},
-		{&checkpoint.LimitError{Need: 1 << 40}, statusFormat},
-		{&checkpoint.VersionError{Version: 99}, statusVersion},
-		{&checkpoint.OptionsError{Field: "Replay"}, statusInval},
-		{errors.New("surprise"), statusPanic},
-	} {
-		if got := statusOf(c.err); got != c.want {
-			t.Errorf("statusOf(%v) = %d, want %d", c.err, got, c.want)
-		}
+	if rc := f(true); rc != _Ctype_int(face.EPanic) || !strings.Contains(errmsg(uintptr(h)), "f: internal error") {
+		t.Errorf("a panic gave %d, %q", rc, errmsg(uintptr(h)))
 	}
 }
 
 // TestLongMessagesAreCut at a UTF-8 boundary, within errors.c's buffer.
 func TestLongMessagesAreCut(t *testing.T) {
 	msg := strings.Repeat("é", 600) // 1200 bytes
-	h := handleTag | 1<<40
-	setError(h, msg)
-	got := errmsg(h)
-	if len(got) > maxMessage || len(got) < maxMessage-1 || !strings.HasPrefix(msg, got) {
-		t.Errorf("cut to %d bytes, want %d or %d and a prefix", len(got), maxMessage-1, maxMessage)
+	h := face.HandleTag | 1<<41
+	fail(h, "f", &face.Error{Code: face.EIO, Msg: msg})
+	got := errmsg(uintptr(h))
+	if len(got) > face.MaxMessage || len(got) < face.MaxMessage-1 || !strings.HasPrefix("f: "+msg, got) {
+		t.Errorf("cut to %d bytes, want %d or %d and a prefix", len(got), face.MaxMessage-1, face.MaxMessage)
 	}
-	if errmsg(h+1) != "" {
+	if errmsg(uintptr(h+1)) != "" {
 		t.Errorf("the message of one handle shows for another")
+	}
+}
+
+// TestErrstr: every code's description comes from face, and unknown
+// numbers say so.
+func TestErrstr(t *testing.T) {
+	for c := -1; c <= face.Codes; c++ {
+		if got, want := goString(unsafe.Pointer(mfpo_errstr(_Ctype_int(c)))), face.Code(c).Describe(); got != want {
+			t.Errorf("mfpo_errstr(%d) = %q, want %q", c, got, want)
+		}
 	}
 }

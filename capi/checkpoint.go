@@ -26,7 +26,7 @@ func pathArg(path *C.mfpo_cchar) (string, bool) {
 //export mfpo_agent_save
 func mfpo_agent_save(ap *C.mfpo_cagent, path *C.mfpo_cchar, flags C.unsigned) (rc C.int) {
 	const fn = "mfpo_agent_save"
-	h := handleOf(ap)
+	h := handleOf(unsafe.Pointer(ap))
 	defer guardStatus(&rc, h, fn)
 	p, ok := pathArg(path)
 	if !ok {
@@ -42,7 +42,7 @@ func mfpo_agent_save(ap *C.mfpo_cagent, path *C.mfpo_cchar, flags C.unsigned) (r
 //export mfpo_agent_save_buffer
 func mfpo_agent_save_buffer(ap *C.mfpo_cagent, flags C.unsigned, buf unsafe.Pointer, capacity C.size_t, needed *C.size_t) (rc C.int) {
 	const fn = "mfpo_agent_save_buffer"
-	h := handleOf(ap)
+	h := handleOf(unsafe.Pointer(ap))
 	defer guardStatus(&rc, h, fn)
 	kind, err := face.SaveKindOf(uint(flags))
 	if err != nil {
@@ -57,7 +57,7 @@ func mfpo_agent_save_buffer(ap *C.mfpo_cagent, flags C.unsigned, buf unsafe.Poin
 }
 
 // loaded writes the handle of a load, or records its failure (on NULL).
-func loaded[T any](fn string, out **T, h face.Handle, err error) C.int {
+func loaded(fn string, out unsafe.Pointer, h face.Handle, err error) C.int {
 	if err != nil {
 		return fail(0, fn, err)
 	}
@@ -66,7 +66,7 @@ func loaded[T any](fn string, out **T, h face.Handle, err error) C.int {
 }
 
 // loadArgs checks out and path of the file loaders.
-func loadArgs[T any](fn string, out **T, path *C.mfpo_cchar) (string, C.int) {
+func loadArgs(fn string, out unsafe.Pointer, path *C.mfpo_cchar) (string, C.int) {
 	if out == nil {
 		return "", failf(0, fn, "out is NULL")
 	}
@@ -79,7 +79,7 @@ func loadArgs[T any](fn string, out **T, path *C.mfpo_cchar) (string, C.int) {
 
 // bufferArgs checks out and buf of the buffer loaders and views the
 // caller's bytes for the duration of the call (the loaders keep none).
-func bufferArgs[T any](fn string, out **T, buf *C.mfpo_cvoid, length C.size_t) ([]byte, C.int) {
+func bufferArgs(fn string, out unsafe.Pointer, buf *C.mfpo_cvoid, length C.size_t) ([]byte, C.int) {
 	switch {
 	case out == nil:
 		return nil, failf(0, fn, "out is NULL")
@@ -95,47 +95,46 @@ func bufferArgs[T any](fn string, out **T, buf *C.mfpo_cvoid, length C.size_t) (
 func mfpo_agent_load(out **C.mfpo_agent, path *C.mfpo_cchar) (rc C.int) {
 	const fn = "mfpo_agent_load"
 	defer guardStatus(&rc, 0, fn)
-	p, rc := loadArgs(fn, out, path)
+	p, rc := loadArgs(fn, unsafe.Pointer(out), path)
 	if rc != C.MFPO_OK {
 		return rc
 	}
 	h, _, err := face.LoadAgent(p)
-	return loaded(fn, out, h, err)
+	return loaded(fn, unsafe.Pointer(out), h, err)
 }
 
 //export mfpo_agent_load_buffer
 func mfpo_agent_load_buffer(out **C.mfpo_agent, buf *C.mfpo_cvoid, length C.size_t) (rc C.int) {
 	const fn = "mfpo_agent_load_buffer"
 	defer guardStatus(&rc, 0, fn)
-	data, rc := bufferArgs(fn, out, buf, length)
+	data, rc := bufferArgs(fn, unsafe.Pointer(out), buf, length)
 	if rc != C.MFPO_OK {
 		return rc
 	}
 	h, _, err := face.LoadAgentBytes(data)
-	return loaded(fn, out, h, err)
+	return loaded(fn, unsafe.Pointer(out), h, err)
 }
 
 //export mfpo_policy_load
 func mfpo_policy_load(out **C.mfpo_policy, path *C.mfpo_cchar) (rc C.int) {
 	const fn = "mfpo_policy_load"
 	defer guardStatus(&rc, 0, fn)
-	p, rc := loadArgs(fn, out, path)
+	p, rc := loadArgs(fn, unsafe.Pointer(out), path)
 	if rc != C.MFPO_OK {
 		return rc
 	}
 	h, _, err := face.LoadPolicy(p)
-	return loaded(fn, out, h, err)
+	return loaded(fn, unsafe.Pointer(out), h, err)
 }
 
 //export mfpo_policy_load_buffer
 func mfpo_policy_load_buffer(out **C.mfpo_policy, buf *C.mfpo_cvoid, length C.size_t) (rc C.int) {
 	const fn = "mfpo_policy_load_buffer"
 	defer guardStatus(&rc, 0, fn)
-	data, rc := bufferArgs(fn, out, buf, length)
+	data, rc := bufferArgs(fn, unsafe.Pointer(out), buf, length)
 	if rc != C.MFPO_OK {
 		return rc
 	}
 	h, _, err := face.LoadPolicyBytes(data)
-	return loaded(fn, out, h, err)
+	return loaded(fn, unsafe.Pointer(out), h, err)
 }
-

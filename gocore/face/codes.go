@@ -171,6 +171,7 @@ func codeOf(err error) Code {
 		fe  *checkpoint.FormatError
 		ve  *checkpoint.VersionError
 		le  *checkpoint.LimitError
+		oe  *checkpoint.OptionsError
 	)
 	switch {
 	// The checkpoint's errors first: a *FormatError may wrap a
@@ -179,6 +180,8 @@ func codeOf(err error) Code {
 		return EFormat
 	case errors.As(err, &ve):
 		return EVersion
+	case errors.As(err, &oe):
+		return EInval
 	case errors.As(err, &ue): // before NonFiniteError, which it wraps
 		return EUpdate
 	case errors.As(err, &ce), errors.As(err, &rae): // the buffer's size comes from the config

@@ -76,7 +76,7 @@ func kindOf(obj any) string {
 }
 
 // badHandle says why h is not a live handle of kind want.
-func badHandle(h EHandle, want string) *Error {
+func badHandle(h Handle, want string) *Error {
 	switch obj := lookup(h); {
 	case h == 0:
 		return errorf(EHandle, "the %s handle is NULL", want)

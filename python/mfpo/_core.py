@@ -36,7 +36,15 @@ from mfpo.exceptions import BY_CODE, ConfigError, MFPOError, ShapeError
 ActMode = Literal["sample", "best_of_n", "deterministic", "explore"]
 """How the Go core chooses actions (see :meth:`Agent.act`)."""
 
-ACT_MODES: tuple[str, ...] = ("sample", "best_of_n", "deterministic", "explore")
+ACT_MODES: tuple[str, ...] = tuple(json.loads(_ext.Modes()))
+"""The acting modes, as the Go core names them (policy.Modes)."""
+
+POLICY_MODES: tuple[str, ...] = tuple(m for m in ACT_MODES if m != "explore")
+"""The modes a policy (and :meth:`mfpo.MFPO.predict`) acts in: all but
+``"explore"``, the training loop's behaviour."""
+
+CODES: dict[str, int] = json.loads(_ext.Codes())
+"""Every Go error code's name with its number (the C ABI's status)."""
 
 _F32 = np.dtype("<f4")
 _CODE = re.compile(r"mfpo:([a-z]+): ", re.ASCII)
@@ -125,20 +133,24 @@ def _loaded(s: str) -> tuple[int, dict[str, Any]]:
 
 
 class Agent:
-    """The Go agent behind :class:`mfpo.MFPO`: a handle into a table on the Go
-    side, with batched ``act``, ``store`` and ``update``.
+    """The Go agent behind :class:`mfpo.MFPO`: a handle into gocore/face's
+    table, with batched ``act``, ``store`` and ``update``.
 
     Arrays are row-major float32, one row per observation; actions are in
-    [−1, 1]. Calls on one agent are serialised on the Go side and release
-    the GIL. :meth:`close` (or garbage collection) frees the Go agent.
+    the environment's units (the box of ``spaces``), mapped by the Go core.
+    Calls on one agent are serialised on the Go side and release the GIL.
+    :meth:`close` (or garbage collection) frees the Go agent.
     """
 
-    def __init__(self, config_json: str, obs_dim: int, act_dim: int) -> None:
+    def __init__(self, config_json: str, spaces: dict[str, Any]) -> None:
         self._handle: int = 0
         self._lock = threading.Lock()
-        self._handle = int(_call(_ext.NewAgent, config_json, int(obs_dim), int(act_dim)))
-        self.obs_dim = int(obs_dim)
-        self.act_dim = int(act_dim)
+        self._handle = int(_call(_ext.NewAgent, config_json, json.dumps(spaces)))
+        self._dims()
+
+    def _dims(self) -> None:
+        info = self.info()
+        self.obs_dim, self.act_dim = int(info["obs_dim"]), int(info["act_dim"])
 
     @property
     def handle(self) -> int:
@@ -151,10 +163,11 @@ class Agent:
 
     def config(self) -> dict[str, Any]:
         """The effective Config, every key present."""
-        return cast("dict[str, Any]", json.loads(_call(_ext.EffectiveConfig, self._handle)))
+        return cast("dict[str, Any]", self.info()["config"])
 
     def info(self) -> dict[str, Any]:
-        """Counters: obs_dim, act_dim, stored, buffer_len, updates, alpha."""
+        """The spaces (obs_shape, obs_dim, act_dim, act_low, act_high), the
+        counters (stored, buffer_len, updates), alpha and config."""
         return cast("dict[str, Any]", json.loads(_call(_ext.Info, self._handle)))
 
     def _rows(self, name: str, x: npt.NDArray[Any], dim: int) -> npt.NDArray[Any]:
@@ -163,15 +176,17 @@ class Agent:
             raise ShapeError(f"{name}: expected a float32 array of shape (rows ≥ 1, {dim}); got shape {np.shape(x)}")
         return a
 
-    def act(self, obs: npt.ArrayLike, mode: ActMode) -> npt.NDArray[np.float32]:
-        """Actions in [−1, 1], shape (rows, act_dim), for obs of shape
-        (rows, obs_dim). mode: ``"sample"`` (one draw of the T-step sampler),
-        ``"best_of_n"`` (``eval_candidates`` draws, the one the target
-        critics value most), ``"deterministic"`` (the sampler from ε = 0) or
-        ``"explore"`` (uniform until ``learning_starts`` transitions are
-        stored, then ``"sample"``)."""
+    def act(self, obs: npt.ArrayLike, mode: ActMode, seed: int = 0) -> npt.NDArray[np.float32]:
+        """Actions in the environment's units, shape (rows, act_dim), for obs
+        of shape (rows, obs_dim). mode: ``"sample"`` (one draw of the T-step
+        sampler), ``"best_of_n"`` (``eval_candidates`` draws, the one the
+        target critics value most), ``"deterministic"`` (the sampler from
+        ε = 0) — their noise drawn from ``seed`` alone, leaving the agent as
+        it was — or ``"explore"`` (the training loop's: uniform until
+        ``learning_starts`` transitions are stored, then ``"sample"``, from
+        the agent's own generator; ``seed`` ignored)."""
         o = self._rows("obs", np.asarray(obs), self.obs_dim)
-        out = _call(_ext.Act, self._handle, _bytes(o), o.shape[0], mode)
+        out = _call(_ext.Act, self._handle, _bytes(o), o.shape[0], mode, _seed(seed))
         return np.frombuffer(bytes(out), dtype=_F32).reshape(o.shape[0], self.act_dim)
 
     def store(
@@ -182,9 +197,10 @@ class Agent:
         next_obs: npt.ArrayLike,
         terminated: npt.ArrayLike,
     ) -> int:
-        """Store a batch of transitions (all-or-nothing); returns the number of
-        transitions stored so far. ``terminated`` is true only for a real
-        termination: a time-limit truncation keeps the bootstrap."""
+        """Store a batch of transitions (all-or-nothing; ``act`` in the
+        environment's units); returns the number of transitions stored so
+        far. ``terminated`` is true only for a real termination: a
+        time-limit truncation keeps the bootstrap."""
         o = self._rows("obs", np.asarray(obs), self.obs_dim)
         rows = o.shape[0]
         a = self._rows("act", np.asarray(act), self.act_dim)
@@ -202,14 +218,14 @@ class Agent:
         ess_posterior, mean_q, …) and ``updates``, the total so far."""
         return cast("dict[str, Any]", json.loads(_call(_ext.Update, self._handle, int(n))))
 
-    def save(self, path: str | os.PathLike[str], kind: CheckpointKind, spaces: dict[str, Any]) -> None:
-        """Write a checkpoint atomically (docs/checkpoint.md). ``spaces`` has
-        ``obs_shape``, ``act_low`` and ``act_high`` (each optional)."""
-        _call(_ext.Save, self._handle, _path(path), kind, json.dumps(spaces))
+    def save(self, path: str | os.PathLike[str], kind: CheckpointKind) -> None:
+        """Write a checkpoint atomically (docs/checkpoint.md), with the
+        agent's spaces."""
+        _call(_ext.Save, self._handle, _path(path), kind)
 
-    def marshal(self, kind: CheckpointKind, spaces: dict[str, Any]) -> bytes:
+    def marshal(self, kind: CheckpointKind) -> bytes:
         """The checkpoint :meth:`save` would write, as bytes."""
-        return bytes(_call(_ext.Marshal, self._handle, kind, json.dumps(spaces)))
+        return bytes(_call(_ext.Marshal, self._handle, kind))
 
     @classmethod
     def load(cls, source: str | os.PathLike[str] | bytes) -> tuple[Agent, dict[str, Any]]:
@@ -233,13 +249,19 @@ class Agent:
         with self._lock:
             h, self._handle = self._handle, 0
         if h:
-            _ext.Free(h)
+            _call(_ext.Free, h)
 
     def __del__(self) -> None:
         try:
             self.close()
         except Exception:  # interpreter shutdown: the extension may be gone
             pass
+
+
+def _seed(seed: int) -> int:
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= int(seed) < 2**64:
+        raise ConfigError(f"seed: expected an integer in [0, 2**64); got {seed!r}")
+    return int(seed)
 
 
 class Policy:
@@ -267,10 +289,9 @@ class Policy:
         return cls(handle, info["obs_dim"], info["act_dim"]), info
 
     @classmethod
-    def from_agent(cls, agent: Agent, spaces: dict[str, Any]) -> Policy:
-        """A copy of agent's policy and target critics acting in the box of
-        ``spaces`` (``act_low``, ``act_high``)."""
-        h = _call(_ext.PolicyFromAgent, agent.handle, json.dumps(spaces))
+    def from_agent(cls, agent: Agent) -> Policy:
+        """A copy of agent's policy and target critics, in its spaces."""
+        h = _call(_ext.PolicyFromAgent, agent.handle)
         return cls(h, agent.obs_dim, agent.act_dim)
 
     @property
@@ -284,16 +305,14 @@ class Policy:
         o = np.ascontiguousarray(obs, dtype=_F32)
         if o.ndim != 2 or o.shape[1] != self.obs_dim or o.shape[0] < 1:
             raise ShapeError(f"obs: expected a float32 array of shape (rows ≥ 1, {self.obs_dim}); got shape {np.shape(obs)}")
-        if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= int(seed) < 2**64:
-            raise ConfigError(f"seed: expected an integer in [0, 2**64); got {seed!r}")
-        out = _call(_ext.PolicyAct, self._handle, _bytes(o), o.shape[0], mode, int(seed))
+        out = _call(_ext.PolicyAct, self._handle, _bytes(o), o.shape[0], mode, _seed(seed))
         return np.frombuffer(bytes(out), dtype=_F32).reshape(o.shape[0], self.act_dim)
 
     def close(self) -> None:
         """Free the Go policy; later calls raise :class:`mfpo.HandleError`."""
         h, self._handle = self._handle, 0
         if h:
-            _ext.PolicyFree(h)
+            _call(_ext.PolicyFree, h)
 
     def __del__(self) -> None:
         try:

@@ -3,7 +3,7 @@
 >>> from mfpo import MFPO
 >>> model = MFPO("Pendulum-v1", preset="small", verbose=0)
 >>> model = model.learn(2_000)                              # doctest: +SKIP
->>> action, _ = model.predict(obs, deterministic=True)      # doctest: +SKIP
+>>> action, _ = model.predict(obs, mode="best_of_n")        # doctest: +SKIP
 
 The Go core owns the networks, optimisers and replay buffer; this class runs
 the environment loop and makes one batched call per step into Go (act,
@@ -28,7 +28,7 @@ import numpy.typing as npt
 from mfpo import _core
 from mfpo.callbacks import MaybeCallback, as_callback
 from mfpo.config import CONFIG_KEYS, check_keys, config_json
-from mfpo.envs import ActionScaler, AnyEnv, EnvDriver, Episode, ObsFlattener, check_finite, make_env, same_box
+from mfpo.envs import ActionBox, AnyEnv, EnvDriver, Episode, ObsFlattener, check_finite, make_env, same_box
 from mfpo.exceptions import ConfigError
 from mfpo.logger import Logger, configure
 from mfpo.policy import Policy, existing_checkpoint, with_suffix
@@ -40,17 +40,24 @@ PredictMode = Literal["sample", "best_of_n", "deterministic"]
 
 ``"best_of_n"``
     ``eval_candidates`` (10) samples of the policy, and the one the target
-    critics value most: the paper's evaluation rule, and what
-    ``deterministic=True`` means;
+    critics value most: the paper's evaluation rule (what ``evaluate`` and
+    ``EvalCallback`` use by default);
 ``"sample"``
     one sample of the policy (the behaviour during training, after the
     random warm-up): what ``deterministic=False`` means;
 ``"deterministic"``
     the policy's sampler run from ε = 0: a fixed function of the
-    observation, cheaper than best-of-N.
+    observation (the same observation always gives the same action), what
+    ``deterministic=True`` means.
+
+The noise of ``"sample"`` and ``"best_of_n"`` comes from the model's
+evaluation stream, seeded by the config's seed and separate from training's:
+predicting never changes what training does.
 """
 
-PREDICT_MODES: tuple[str, ...] = ("sample", "best_of_n", "deterministic")
+PREDICT_MODES: tuple[str, ...] = _core.POLICY_MODES
+
+_EVAL_STREAM = 0x6576616C  # "eval": the SeedSequence key of predict's seeds
 
 # The statistics of an update that are logged under train/.
 _TRAIN_KEYS = (
@@ -176,7 +183,7 @@ class MFPO:
         env, env_id, owns_env = _resolve_env(env, env_kwargs)
         try:
             driver = EnvDriver(env)
-            agent = _core.Agent(cfg_json, driver.obs.dim, driver.act.dim)
+            agent = _core.Agent(cfg_json, _spaces(driver.obs, driver.act))
         except BaseException:
             if owns_env:
                 env.close()
@@ -189,7 +196,7 @@ class MFPO:
         self,
         agent: _core.Agent,
         obs: ObsFlattener,
-        act: ActionScaler,
+        act: ActionBox,
         driver: EnvDriver | None,
         env_id: str | None,
         owns_env: bool,
@@ -216,6 +223,9 @@ class MFPO:
         self._custom_logger = False
         self._train_sums: dict[str, float] = {}
         self._train_count = 0
+        # The noise seeds of predict: a stream of its own, so that acting
+        # outside learn() never changes training's draws.
+        self._eval_seeds = np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(self._config["seed"]), _EVAL_STREAM])))
 
     # ------------------------------------------------------------------ info
 
@@ -303,10 +313,11 @@ class MFPO:
         """The action for one observation, or actions for a batch (a leading
         axis; for Dict spaces, on every entry), in the env's action bounds.
 
-        ``deterministic=True`` chooses by best-of-N (the paper's evaluation
-        rule), ``False`` one policy sample; ``mode`` overrides both:
-        ``"best_of_n"``, ``"sample"`` or ``"deterministic"`` (the sampler from
-        ε = 0). ``state`` and ``episode_start`` exist for Stable-Baselines3
+        ``deterministic=True`` runs the sampler from ε = 0 (the same
+        observation always gives the same action), ``False`` draws one
+        policy sample; ``mode`` overrides both: ``"best_of_n"`` (the paper's
+        evaluation rule), ``"sample"`` or ``"deterministic"``. Noise comes
+        from the model's evaluation stream, never training's. ``state`` and ``episode_start`` exist for Stable-Baselines3
         compatibility and are ignored (the policy has no memory).
 
         Returns ``(action, None)``: shape ``action_space.shape`` for one
@@ -319,12 +330,13 @@ class MFPO:
             ConfigError: an unknown mode.
         """
         if mode is None:
-            mode = "best_of_n" if deterministic else "sample"
+            mode = "deterministic" if deterministic else "sample"
         elif mode not in PREDICT_MODES:
             raise ConfigError(f"predict: unknown mode {mode!r}: expected one of {PREDICT_MODES}")
         rows, batched = self._obs.rows(observation)
         check_finite(rows)
-        actions = self._act.to_env(self._agent.act(rows, mode))
+        seed = int(self._eval_seeds.integers(0, 2**64, dtype=np.uint64))
+        actions = self._act.shaped(self._agent.act(rows, mode, seed))
         return (actions if batched else actions[0]), None
 
     def evaluate(
@@ -442,10 +454,10 @@ class MFPO:
             # 1. Act on every sub-env: uniform in [−1, 1] until learning_starts
             #    transitions are stored, then one policy sample (Go's "explore").
             actions = self._agent.act(obs, "explore")
-            # 2. Step the env with the actions rescaled onto its Box bounds.
+            # 2. Step the env (the actions are in its box: Go maps them).
             step = driver.step(actions, reset_seed)
             # 3. Store the real transitions (not a vector env's autoreset rows),
-            #    with the normalised action and `terminated` only: a time-limit
+            #    with the action as stepped and `terminated` only: a time-limit
             #    truncation keeps the bootstrap.
             valid = step.valid
             n = int(np.count_nonzero(valid))
@@ -540,15 +552,6 @@ class MFPO:
 
     # ----------------------------------------------------------- checkpoints
 
-    def _spaces(self) -> dict[str, Any]:
-        """The spaces a checkpoint records: the observation's shape (a Box's
-        own shape, else the flattened size) and the action box."""
-        space = self._obs.space
-        shape = list(space.shape) if isinstance(space, gym.spaces.Box) and space.shape else [self._obs.dim]
-        low = np.asarray(self._act.space.low, np.float32).reshape(-1)
-        high = np.asarray(self._act.space.high, np.float32).reshape(-1)
-        return {"obs_shape": shape, "act_low": low.tolist(), "act_high": high.tolist()}
-
     def save(self, path: str | os.PathLike[str], *, replay_buffer: bool = False, policy_only: bool = False) -> Path:
         """Write the model to ``path`` (``.mfpo`` is appended when it has no
         suffix) in mfpo's checkpoint format (docs/checkpoint.md; no pickle),
@@ -569,7 +572,7 @@ class MFPO:
             raise ConfigError("save: a policy-only checkpoint holds no replay buffer; choose one of the two")
         p = with_suffix(path)
         kind: _core.CheckpointKind = "policy" if policy_only else "replay" if replay_buffer else "full"
-        self._agent.save(p, kind, self._spaces())
+        self._agent.save(p, kind)
         return p
 
     @classmethod
@@ -607,7 +610,7 @@ class MFPO:
                 np.asarray(info["act_low"], np.float32), np.asarray(info["act_high"], np.float32), dtype=np.float32
             )
             model = cls.__new__(cls)
-            model._setup(agent, ObsFlattener(obs_space), ActionScaler(act_space), None, None, False, verbose, tensorboard_log)
+            model._setup(agent, ObsFlattener(obs_space), ActionBox(act_space), None, None, False, verbose, tensorboard_log)
             model.preset = None
             model.num_timesteps = int(info["stored"])
             if env is not None:
@@ -621,9 +624,8 @@ class MFPO:
         """A :class:`mfpo.Policy` with a copy of the current policy and target
         critics (the model may go on training): the deployment path, acting
         with explicit seeds exactly as ``libmfpo.so`` does."""
-        spaces = self._spaces()
-        handle = _core.Policy.from_agent(self._agent, spaces)
-        return Policy._wrap(handle, spaces, self._act.space)
+        handle = _core.Policy.from_agent(self._agent)
+        return Policy._wrap(handle, _spaces(self._obs, self._act), self._act.space)
 
     # ------------------------------------------------------------- lifetime
 
@@ -675,3 +677,12 @@ def _progress_bar(enabled: bool, total: int, initial: int) -> Any:
     except ImportError as err:
         raise ImportError("progress_bar=True needs tqdm: pip install tqdm") from err
     return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True)
+
+
+def _spaces(obs: ObsFlattener, act: ActionBox) -> dict[str, Any]:
+    """The spaces the Go agent is made with (and its checkpoints record):
+    the observation's shape (a Box's own shape, else the flattened size)
+    and the action box."""
+    space = obs.space
+    shape = list(space.shape) if isinstance(space, gym.spaces.Box) and space.shape else [obs.dim]
+    return {"obs_shape": shape, **act.bounds()}

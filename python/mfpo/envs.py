@@ -9,7 +9,7 @@ actions, and stepping single and vector environments for the training loop.
 * :class:`ObsFlattener` turns observations (Box, Dict, Tuple, Discrete, …)
   into float32 rows as ``gymnasium.spaces.utils.flatten`` does, with
   messages that say what was expected.
-* :class:`ActionScaler` maps the agent's [−1, 1] actions onto a Box.
+* :class:`ActionBox` is the action Box MFPO acts in.
 * :class:`EnvDriver` steps a single or a vector env for
   :meth:`mfpo.MFPO.learn` and hands back the transitions to store, whatever
   the vector env's autoreset mode.
@@ -31,7 +31,7 @@ from gymnasium import spaces
 from mfpo.exceptions import ConfigError, NonFiniteError, ShapeError
 
 __all__ = [
-    "ActionScaler",
+    "ActionBox",
     "check_finite",
     "same_box",
     "EnvDriver",
@@ -249,10 +249,11 @@ def same_box(a: spaces.Space[Any], b: spaces.Space[Any]) -> bool:
     return bool(np.array_equal(f32(a.low), f32(b.low)) and np.array_equal(f32(a.high), f32(b.high)))
 
 
-class ActionScaler:
-    """Maps actions in [−1, 1]^d, the agent's, onto a Box and back:
-    ``low + (a + 1)/2 · (high − low)``. Refuses spaces MFPO cannot act in:
-    anything but a Box, or a Box with an infinite bound."""
+class ActionBox:
+    """The environment's action space as MFPO acts in it: a Box with finite
+    bounds. It refuses anything else; the mapping of the agent's [−1, 1]
+    onto the box is the Go core's (the agent's spaces), so this only gives
+    the Go core's float32 rows the space's shape and dtype."""
 
     def __init__(self, space: spaces.Space[Any]) -> None:
         if not isinstance(space, spaces.Box):
@@ -273,25 +274,15 @@ class ActionScaler:
         self.dim = int(low.size)
         self.shape = tuple(space.shape)
         self.dtype = space.dtype
-        self._low, self._half = low, (high - low) / 2
-        self._high = low + 2 * self._half
 
-    def to_env(self, a: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        """[n, d] actions in [−1, 1] -> [n, *shape] actions in the Box:
-        low + (a + 1)·(high − low)/2 in float64, clipped against rounding."""
-        x = np.add(a, 1, dtype=np.float64)
-        x *= self._half
-        x += self._low
-        np.clip(x, self._low, self._high, out=x)
+    def bounds(self) -> dict[str, list[float]]:
+        """The box as the Go core's spaces take it: act_low, act_high."""
+        f32 = lambda x: np.asarray(x, np.float32).reshape(-1).tolist()  # noqa: E731
+        return {"act_low": f32(self.space.low), "act_high": f32(self.space.high)}
+
+    def shaped(self, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """[n, d] actions in the box -> [n, *shape] of the space's dtype."""
         return x.astype(self.dtype, copy=False).reshape((len(x),) + self.shape)
-
-    def to_unit(self, x: npt.NDArray[Any]) -> F32:
-        """[n, *shape] actions in the Box -> [n, d] in [−1, 1] (zero-width
-        dimensions map to 0)."""
-        x = np.asarray(x, dtype=np.float64).reshape(-1, self.dim)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = np.where(self._half > 0, (x - self._low) / self._half - 1, 0.0)
-        return np.clip(u, -1, 1).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------
@@ -349,7 +340,7 @@ class EnvDriver:
             obs_space, act_space = env.observation_space, env.action_space
             self.autoreset = None
         self.obs = ObsFlattener(obs_space)
-        self.act = ActionScaler(act_space)
+        self.act = ActionBox(act_space)
         self._returns = np.zeros(self.n_envs)
         self._lengths = np.zeros(self.n_envs, dtype=np.int64)
         self._pending = np.zeros(self.n_envs, dtype=bool)  # next step is a NEXT_STEP autoreset
@@ -366,11 +357,11 @@ class EnvDriver:
             return self.obs.batch(obs, self.n_envs, what)
         return self.obs.batch(obs, 1, what)
 
-    def step(self, unit_actions: F32, reset_seed: Callable[[], int] | None = None) -> Step:
-        """Step every sub-env with unit_actions ([n_envs, d] in [−1, 1]). A
+    def step(self, actions: F32, reset_seed: Callable[[], int] | None = None) -> Step:
+        """Step every sub-env with actions ([n_envs, d] in the action box). A
         single env whose episode ends is reset with ``reset_seed()`` when
         given (vector envs reset themselves)."""
-        env_act = self.act.to_env(unit_actions)
+        env_act = self.act.shaped(actions)
         n = self.n_envs
         if not self.vector:
             o, r, term, trunc, info = self.env.step(env_act[0])

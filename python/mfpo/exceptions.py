@@ -9,10 +9,12 @@ what was expected and what came.
 exception              Go code               raised for
 =====================  ====================  ==========================================
 ``ConfigError``        ``config``            an unknown keyword argument or config key,
-                                             an invalid value, an unknown preset or mode,
+                                             an invalid value, an unknown preset,
                                              an environment MFPO cannot drive (a
                                              Discrete action space, infinite action
                                              bounds, a vector env started with fork)
+``ArgumentError``      ``inval``             an invalid argument: rows < 1, an unknown
+                                             mode or checkpoint kind (a ConfigError)
 ``ShapeError``         ``shape``             an observation of the wrong shape or dtype
 ``NonFiniteError``     ``nonfinite``         a NaN or an infinity in an observation or
                                              a transition (nothing was stored)
@@ -38,6 +40,7 @@ working; ``CheckpointIOError`` is an ``OSError``.
 from __future__ import annotations
 
 __all__ = [
+    "ArgumentError",
     "CheckpointError",
     "CheckpointIOError",
     "CheckpointVersionError",
@@ -63,6 +66,14 @@ class ConfigError(MFPOError, ValueError):
     out of range, or an environment MFPO cannot drive."""
 
     code = "config"
+
+
+class ArgumentError(ConfigError):
+    """An invalid argument to a call: ``rows`` below 1, an unknown acting
+    mode or checkpoint kind, an empty path, invalid action bounds. A
+    :class:`ConfigError`, so code catching that keeps working."""
+
+    code = "inval"
 
 
 class ShapeError(MFPOError, ValueError):
@@ -121,6 +132,7 @@ BY_CODE: dict[str, type[MFPOError]] = {
     for cls in (
         MFPOError,
         ConfigError,
+        ArgumentError,
         ShapeError,
         NonFiniteError,
         NotEnoughDataError,

@@ -33,7 +33,7 @@ PolicyMode = Literal["sample", "best_of_n", "deterministic"]
 paper's evaluation rule); ``"deterministic"``: the sampler from ε = 0
 (ignores the seed)."""
 
-_MODES: tuple[str, ...] = ("sample", "best_of_n", "deterministic")
+_MODES: tuple[str, ...] = _core.POLICY_MODES
 
 
 def with_suffix(path: str | os.PathLike[str]) -> Path:

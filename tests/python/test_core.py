@@ -15,6 +15,7 @@ from mfpo.exceptions import BY_CODE
 
 CFG = '{"preset": "small", "hidden": [8], "time_features": 2, "time_width": 4, "batch_size": 4, "buffer_size": 64, ' \
       '"policy_samples": 2, "posterior_samples": 2, "learning_starts": 0, "shards": 1}'
+SPACES = {"obs_shape": [3]}  # the box [-1, 1]^2
 
 
 @pytest.mark.parametrize("code, cls", sorted(BY_CODE.items()))
@@ -32,12 +33,12 @@ def test_unknown_codes_and_foreign_errors() -> None:
 
 
 def test_act_store_update_and_errors_from_go() -> None:
-    a = _core.Agent(CFG, 3, 2)
+    a = _core.Agent(CFG, SPACES)
     obs = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
     for mode in _core.ACT_MODES:
         act = a.act(obs, mode)  # type: ignore[arg-type]
         assert act.shape == (5, 2) and act.dtype == np.float32 and np.all(np.abs(act) <= 1)
-    with pytest.raises(mfpo.ConfigError, match="unknown acting mode"):
+    with pytest.raises(mfpo.ArgumentError, match='mode "greedy", want'):
         a.act(obs, "greedy")  # type: ignore[arg-type]
     with pytest.raises(mfpo.NotEnoughDataError):
         a.update()
@@ -58,14 +59,14 @@ def test_act_store_update_and_errors_from_go() -> None:
     assert all(np.isfinite(stats[k]) for k in ("critic_loss", "actor_loss", "adn_loss", "alpha", "entropy"))
     assert a.config()["batch_size"] == 4
     a.close()
-    with pytest.raises(mfpo.HandleError, match="not live"):
+    with pytest.raises(mfpo.HandleError, match="was freed"):
         a.act(obs, "sample")
 
 
 def test_update_error_restores_the_agent() -> None:
     # An absurd critic learning rate makes the losses overflow; every
     # update is then abandoned with UpdateError and the agent restored.
-    a = _core.Agent(CFG.replace('"shards": 1', '"shards": 1, "critic_lr": 1e38, "actor_lr": 1e38, "adn_lr": 1e38'), 3, 2)
+    a = _core.Agent(CFG.replace('"shards": 1', '"shards": 1, "critic_lr": 1e38, "actor_lr": 1e38, "adn_lr": 1e38'), SPACES)
     rng = np.random.default_rng(0)
     obs = rng.normal(size=(32, 3)).astype(np.float32) * 1e3
     a.store(obs, rng.uniform(-1, 1, (32, 2)), rng.normal(size=32) * 1e3, obs, np.zeros(32))
@@ -83,7 +84,7 @@ def test_update_error_restores_the_agent() -> None:
 
 def test_handles_are_freed_by_garbage_collection_and_threads() -> None:
     before = _core.live_handles()
-    agents = [_core.Agent(CFG, 3, 2) for _ in range(4)]
+    agents = [_core.Agent(CFG, SPACES) for _ in range(4)]
     assert _core.live_handles() == before + 4
     obs = np.zeros((2, 3), np.float32)
 
