@@ -146,8 +146,16 @@ func AsError(err error) *Error {
 	c := codeOf(err)
 	msg := err.Error()
 	var ce *mfpo.ConfigError
-	if errors.As(err, &ce) { // named by the key a JSON or Python user writes
+	var nf *replay.NonFiniteError
+	switch {
+	case errors.As(err, &ce): // named by the key a JSON or Python user writes
 		msg = fmt.Sprintf("invalid config: %s = %v: %s", configKey(ce.Field), ce.Value, ce.Reason)
+	case errors.As(err, &nf):
+		field := nf.Field
+		if field == "nextObs" {
+			field = "next_obs"
+		}
+		msg = fmt.Sprintf("%s row %d element %d is %v; nothing was stored", field, nf.Row, nf.Index, nf.Value)
 	}
 	for _, p := range []string{"mfpo: ", "nn: ", "replay: ", "policy: ", "checkpoint: "} {
 		msg = strings.TrimPrefix(msg, p)

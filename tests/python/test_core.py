@@ -15,7 +15,7 @@ from mfpo.exceptions import BY_CODE
 
 CFG = '{"preset": "small", "hidden": [8], "time_features": 2, "time_width": 4, "batch_size": 4, "buffer_size": 64, ' \
       '"policy_samples": 2, "posterior_samples": 2, "learning_starts": 0, "shards": 1}'
-SPACES = {"obs_shape": [3]}  # the box [-1, 1]^2
+SPACES = {"obs_shape": [3], "act_dim": 2}  # the box [-1, 1]^2
 
 
 @pytest.mark.parametrize("code, cls", sorted(BY_CODE.items()))
