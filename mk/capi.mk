@@ -71,7 +71,7 @@ $(CTEST_DIR)/asan/%: tests/c/%.cpp capi/mfpo.h capi/mfpo.hpp $(LIBMFPO)
 	@mkdir -p $(@D)
 	g++ -std=c++17 $(CFLAGS_TEST) $(SANITIZE) -pthread -o $@ $< $(LDFLAGS_ASAN)
 
-C_TEST_NAMES := $(patsubst tests/c/%.c,%,$(wildcard tests/c/*.c)) \
+C_TEST_NAMES := $(patsubst tests/c/%.c,%,$(filter-out tests/c/face_tool.c,$(wildcard tests/c/*.c))) \
 	$(patsubst tests/c/%.cpp,%,$(filter-out tests/c/bench_% tests/c/act_tool.cpp,$(wildcard tests/c/*.cpp)))
 C_TESTS      := $(addprefix $(CTEST_DIR)/,$(C_TEST_NAMES))
 C_TESTS_ASAN := $(addprefix $(CTEST_DIR)/asan/,$(C_TEST_NAMES))
@@ -134,3 +134,9 @@ $(BUILD)/bench/bench_act: tests/c/bench_act.cpp capi/mfpo.h capi/mfpo.hpp $(LIBM
 
 bench-capi: $(BUILD)/bench/bench_act ## C++ single-observation act latency through libmfpo.so (HalfCheetah sizes, paper networks) and the ABI crossing cost
 	$(BUILD)/bench/bench_act | tee $(BUILD)/bench-capi.txt
+
+# face_tool: the C half of tests/python/test_conformance.py (reads C ABI
+# calls from stdin); like act_tool, a tool, not a test program.
+FACE_TOOL := $(CTEST_DIR)/face_tool
+.PHONY: face-tool
+face-tool: $(FACE_TOOL) ## build build/tests/c/face_tool (the C half of the face conformance test)

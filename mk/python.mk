@@ -48,7 +48,7 @@ $(PY_STAMP): $(PY_SRCS) $(BUILD)/python.id
 # learning test and the notebook are most of it); `-k 'not learning'`
 # skips the learning test when iterating.
 # The Python ↔ C++ parity test runs build/tests/c/act_tool (mk/capi.mk).
-test-python: $(ACT_TOOL)
+test-python: $(ACT_TOOL) $(FACE_TOOL)
 test-python: python ## pytest tests/python against the installed package
 	@bash scripts/setup.d/python.sh
 	@mkdir -p $(BUILD)/pytest-cwd

@@ -18,9 +18,7 @@ var modeNumbers = [...]policy.Mode{
 // number is EInval.
 func ModeOfNumber(n int) (policy.Mode, error) {
 	if n < 0 || n >= len(modeNumbers) {
-		return 0, errorf(EInval, "mode %d, want %s", n, modeList(func(i int, m policy.Mode) string {
-			return fmt.Sprintf("%d (%s)", i, m)
-		}))
+		return 0, errorf(EInval, "mode %d, want %s", n, modeList())
 	}
 	return modeNumbers[n], nil
 }
@@ -30,14 +28,13 @@ func ModeOfNumber(n int) (policy.Mode, error) {
 func ModeOfName(name string) (policy.Mode, error) {
 	m, err := policy.ParseMode(name)
 	if err != nil {
-		return 0, errorf(EInval, "mode %q, want %s", name, modeList(func(_ int, m policy.Mode) string {
-			return fmt.Sprintf("%q", m.String())
-		}))
+		return 0, errorf(EInval, "mode %q, want %s", name, modeList())
 	}
 	return m, nil
 }
 
-func modeList(f func(int, policy.Mode) string) string {
+// modeList names every mode with its C ABI number: `"sample" (0), …`.
+func modeList() string {
 	s := ""
 	for i, m := range modeNumbers {
 		switch {
@@ -46,7 +43,7 @@ func modeList(f func(int, policy.Mode) string) string {
 		case i > 0:
 			s += ", "
 		}
-		s += f(i, m)
+		s += fmt.Sprintf("%q (%d)", m.String(), i)
 	}
 	return s
 }
