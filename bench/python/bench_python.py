@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Python-side benchmark of mfpo (issue 5, item 9).
+"""Python-side benchmark of mfpo.
 
 Two measurements, each compared with the Go core measured in the same run:
 

@@ -60,7 +60,7 @@ func typed(err error) bool {
 	return errors.As(err, &fe) || errors.As(err, &ve) || errors.As(err, &le)
 }
 
-// Issue #4, 4: truncated, corrupted and foreign files are errors that
+// Safe loading: truncated, corrupted and foreign files are errors that
 // say what was expected and what came, never a panic.
 func TestCheckpointCorruption(t *testing.T) {
 	a := trained(t, tinyConfig(), 3, 2, 60, 3)

@@ -1,7 +1,7 @@
 // Package dist holds the probability distributions mfpo samples from
 // beyond what math/rand/v2 offers. Today that is one: the standard normal
 // truncated to an interval, the per-dimension proposal of the Gaussian
-// posterior in the policy-improvement step (docs/ALGORITHM.md §4,
+// posterior in the policy-improvement step (docs/algorithm.md §4,
 // "Proposal 2"):
 //
 //	ε′ ~ N(0, 1) conditioned on lo ≤ ε′ ≤ hi,

@@ -17,7 +17,7 @@ const (
 )
 
 // TruncNormal draws x ~ N(0, 1) conditioned on lo ≤ x ≤ hi
-// (docs/ALGORITHM.md §4, Proposal 2). lo and hi may be infinite; lo == hi
+// (docs/algorithm.md §4, Proposal 2). lo and hi may be infinite; lo == hi
 // returns lo. The result is always finite and inside [lo, hi]. It panics
 // when a bound is NaN, when lo > hi, or when lo == hi is infinite. It
 // allocates nothing.

@@ -7,7 +7,7 @@ import (
 	"github.com/mfpo/mfpo/gocore/flow"
 )
 
-// Config holds every hyperparameter of docs/ALGORITHM.md. DefaultConfig
+// Config holds every hyperparameter of docs/algorithm.md. DefaultConfig
 // returns the authors' published defaults; each field's comment gives its
 // default and the section that uses it.
 type Config struct {

@@ -1,5 +1,5 @@
 // Package nn is mfpo's neural-network engine: the layers of
-// docs/ALGORITHM.md §7 with batched forward passes, reverse-mode
+// docs/algorithm.md §7 with batched forward passes, reverse-mode
 // derivatives (parameter and input gradients) and forward-mode derivatives
 // (Jacobian-vector products with respect to the inputs), plus Adam and
 // Polyak averaging over one contiguous parameter vector per network.

@@ -82,7 +82,7 @@ class MFPO:
     out (None) keeps the preset's value. ``preset="paper"`` (default) is the
     paper's defaults, ``preset="small"`` the preset for small tasks such as
     Pendulum. The paper's defaults are given below; see docs/python.md and
-    the shared ALGORITHM.md for what each does.
+    docs/algorithm.md for what each does.
 
     Args:
         env: the environment, or an env id.

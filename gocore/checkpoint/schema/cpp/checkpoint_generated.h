@@ -99,7 +99,7 @@ FLATBUFFERS_MANUALLY_ALIGNED_STRUCT(8) Pcg FLATBUFFERS_FINAL_CLASS {
 };
 FLATBUFFERS_STRUCT_END(Pcg, 16);
 
-/// The (t, r) sampler of the training losses (ALGORITHM.md §1).
+/// The (t, r) sampler of the training losses (docs/algorithm.md §1).
 struct TimeSampler FLATBUFFERS_FINAL_CLASS : private flatbuffers::Table {
   typedef TimeSamplerBuilder Builder;
   enum FlatBuffersVTableOffset FLATBUFFERS_VTABLE_UNDERLYING_TYPE {
