@@ -55,3 +55,4 @@ include mk/capi.mk
 include mk/python.mk
 include mk/checkpoint.mk
 include mk/bench-python.mk
+include mk/docs.mk
