@@ -48,7 +48,7 @@ GOPY_PY_FILES = ("bindings.py", "go.py")
 GOPY_INIT = '''"""gopy's output for the Go package bindings/; generated at build time.
 
 Do not import this package directly: mfpo._core is the only module that
-touches it (see docs/design.md, "Conventions").
+touches it (see docs/design.md §4).
 """
 '''
 

@@ -26,10 +26,11 @@ What it checks:
    the document it points to has a heading numbered n (or n.m), such as
    "## 3. Soft policy evaluation" or "### 1.1 The (t, r) sampler". The
    document is docs/algorithm.md, unless a markdown file name stands right
-   before the sign — "docs/design.md §2", "[design.md](design.md) §2",
-   "`design.md`, §2" — in which case it is that file, looked up relative to
-   the referring file, then to the root; a named file that does not exist
-   is itself an error. "§1–§2" is two references.
+   before the sign — "docs/design.md §2", "`docs/design.md`, §2", or a link
+   such as "[design.md](../docs/design.md) §2" — in which case it is that
+   file, looked up relative to the referring file, then to the root; a
+   named file that does not exist is itself an error. "§1–§2" is two
+   references.
 
 3. Bare mentions of markdown files: a path such as docs/nn.md or
    bench/RESULTS.md, in any file, must be a tracked file, relative to the
