@@ -7,6 +7,7 @@ runs on small trees written to a temporary folder.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,11 @@ from pathlib import Path
 import pytest
 
 CHECKER = Path(__file__).resolve().parents[2] / "scripts" / "check_docs.py"
-S = "\u00a7"  # the section sign, escaped so that the checker skips this file's own text
+# The section sign and the ".md" of file names are escaped (\u00a7, \x2e) in
+# this file, so that the checker, which scans it too, sees no reference in it.
+S = "\u00a7"
 
-ALGORITHM = f"""# The algorithm
+ALGORITHM = """# The algorithm
 
 ## 1. First
 ### 1.1 A detail
@@ -40,18 +43,18 @@ def write(root: Path, files: dict[str, str]) -> None:
 
 def good_tree() -> dict[str, str]:
     return {
-        "docs/algorithm.md": ALGORITHM,
-        "docs/design.md": DESIGN,
-        "README.md": (
-            "See [the algorithm](docs/algorithm.md#2-second-the-t-r-sampler), "
-            "[deviations](docs/algorithm.md#where-the-code-deviates-and-why), "
-            f"[design](docs/design.md) {S}2, the folder [docs](docs/) and "
-            "[a site](https://example.org/x.md#nowhere).\n"
+        "docs/algorithm\x2emd": ALGORITHM,
+        "docs/design\x2emd": DESIGN,
+        "README\x2emd": (
+            "See [the algorithm](docs/algorithm\x2emd#2-second-the-t-r-sampler), "
+            "[deviations](docs/algorithm\x2emd#where-the-code-deviates-and-why), "
+            f"[design](docs/design\x2emd) {S}2, the folder [docs](docs/) and "
+            "[a site](https://example.org/x\x2emd#nowhere).\n"
             "```\n[not a link](nowhere.txt)\n```\n"
         ),
         "gocore/x/doc.go": (
-            f"// Package x implements {S}1 and {S}1.1 (docs/algorithm.md {S}2),\n"
-            f"// {S}1–{S}2, and the faces of docs/design.md {S}2. See README.md.\n"
+            f"// Package x implements {S}1 and {S}1.1 (docs/algorithm\x2emd {S}2),\n"
+            f"// {S}1–{S}2, and the faces of docs/design\x2emd {S}2. See README\x2emd.\n"
         ),
     }
 
@@ -77,45 +80,49 @@ def test_good_tree_passes(tmp_path: Path, git: bool) -> None:
 
 def test_each_broken_reference_is_reported(tmp_path: Path) -> None:
     files = good_tree()
-    files["docs/guide.md"] = (
+    files["docs/guide\x2emd"] = (
         "# Guide\n\n"
-        "A [missing file](gone.md) and a [bad anchor](algorithm.md#no-such-heading),\n"
-        "a [link outside](../../outside.md), [a bad self anchor](#nope).\n"
-        f"A bad section {S}7, a bad subsection {S}1.2, a bad one in another doc: design.md {S}5,\n"
-        f"a doc that does not exist: ALGORITHM.md {S}1, and a mention of docs/nothere.md.\n"
+        "A [missing file](gone\x2emd) and a [bad anchor](algorithm\x2emd#no-such-heading),\n"
+        "a [link outside](../../outside\x2emd), [a bad self anchor](#nope).\n"
+        f"A bad section {S}7, a bad subsection {S}1.2, a bad one in another doc: design\x2emd {S}5,\n"
+        f"a doc that does not exist: ALGORITHM\x2emd {S}1, and a mention of docs/nothere\x2emd.\n"
     )
+    cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Notebook\n", "[data](data/missing.csv)\n"]}]
+    files["examples/nb.ipynb"] = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
     write(tmp_path, files)
     r = run(tmp_path)
     assert r.returncode == 1, r.stdout
     out = r.stdout
     expected = [
-        "docs/guide.md:3: link 'gone.md': docs/gone.md is not a file of the repository",
-        "docs/guide.md:3: link 'algorithm.md#no-such-heading': docs/algorithm.md has no heading with the anchor #no-such-heading",
-        "docs/guide.md:4: link '../../outside.md' points outside the repository",
-        "docs/guide.md:4: link '#nope': docs/guide.md has no heading with the anchor #nope",
-        f"docs/guide.md:5: {S}7: docs/algorithm.md has no section 7",
-        f"docs/guide.md:5: {S}1.2: docs/algorithm.md has no section 1.2",
-        f"docs/guide.md:5: {S}5: docs/design.md has no section 5",
-        f"docs/guide.md:6: {S}1 refers to ALGORITHM.md, which is not a file of the repository",
-        "docs/guide.md:6: mentions docs/nothere.md, which is not a file of the repository",
+        "docs/guide\x2emd:3: link 'gone\x2emd': docs/gone\x2emd is not a file of the repository",
+        "docs/guide\x2emd:3: link 'algorithm\x2emd#no-such-heading': docs/algorithm\x2emd has no heading with the anchor #no-such-heading",
+        "docs/guide\x2emd:4: link '../../outside\x2emd' points outside the repository",
+        "docs/guide\x2emd:4: link '#nope': docs/guide\x2emd has no heading with the anchor #nope",
+        f"docs/guide\x2emd:5: {S}7: docs/algorithm\x2emd has no section 7",
+        f"docs/guide\x2emd:5: {S}1.2: docs/algorithm\x2emd has no section 1.2",
+        f"docs/guide\x2emd:5: {S}5: docs/design\x2emd has no section 5",
+        f"docs/guide\x2emd:6: {S}1 refers to ALGORITHM\x2emd, which is not a file of the repository",
+        "docs/guide\x2emd:6: mentions docs/nothere\x2emd, which is not a file of the repository",
+        "link 'data/missing.csv': examples/data/missing.csv is not a file of the repository",
     ]
     for line in expected:
         assert line in out, f"missing {line!r} in:\n{out}"
+    assert "examples/nb.ipynb (cell 0):" in out, out
     # The good references of the same tree are not reported.
-    assert "README.md" not in out and "doc.go" not in out, out
+    assert "README\x2emd" not in out and "doc.go" not in out, out
 
 
 def test_section_reference_in_code_and_untracked_target(tmp_path: Path) -> None:
     files = good_tree()
     files["gocore/x/doc.go"] += f"// A stale reference: {S}9.\n"
-    files["docs/extra.md"] = "# Extra\n\n[scratch](../build/notes.md) and [draft](draft.md).\n"
+    files["docs/extra\x2emd"] = "# Extra\n\n[scratch](../build/notes\x2emd) and [draft](draft\x2emd).\n"
     write(tmp_path, files)
     git_init(tmp_path)
     # draft.md exists on disk but is not tracked: a clone would not have it.
-    (tmp_path / "docs" / "draft.md").write_text("# Draft\n", encoding="utf-8")
+    (tmp_path / "docs" / "draft\x2emd").write_text("# Draft\n", encoding="utf-8")
     r = run(tmp_path)
     assert r.returncode == 1, r.stdout
-    assert f"gocore/x/doc.go:3: {S}9: docs/algorithm.md has no section 9" in r.stdout, r.stdout
-    assert "docs/extra.md:3: link 'draft.md': docs/draft.md is not a file of the repository" in r.stdout, r.stdout
-    assert "docs/extra.md:3: link '../build/notes.md': build/notes.md is not a file of the repository" in r.stdout, r.stdout
+    assert f"gocore/x/doc.go:3: {S}9: docs/algorithm\x2emd has no section 9" in r.stdout, r.stdout
+    assert "docs/extra\x2emd:3: link 'draft\x2emd': docs/draft\x2emd is not a file of the repository" in r.stdout, r.stdout
+    assert "docs/extra\x2emd:3: link '../build/notes\x2emd': build/notes\x2emd is not a file of the repository" in r.stdout, r.stdout
 
