@@ -300,3 +300,14 @@ class Policy:
             self.close()
         except Exception:
             pass
+
+
+def checkpoint_verify(data: bytes | memoryview, path: str | None, checksum: bool) -> dict[str, Any]:
+    """Go's checks of a checkpoint's bytes before any field is read
+    (bindings.CheckpointVerify: structure, identifier, checksum unless
+    ``checksum`` is false, version, config, spaces, every tensor's length,
+    the memory limit); ``path`` names the file in the errors. Returns
+    ``{"config": …, "obs_shape": […]}``; raises CheckpointError or
+    CheckpointVersionError."""
+    s = _call(_ext.CheckpointVerify, _go.Slice_byte.from_bytes(bytes(data)), path or "", bool(checksum))
+    return cast("dict[str, Any]", json.loads(s))
