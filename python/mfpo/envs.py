@@ -250,7 +250,7 @@ def same_box(a: spaces.Space[Any], b: spaces.Space[Any]) -> bool:
 
 
 class ActionScaler:
-    """Maps actions in [−1, 1]^d, the agent's, onto a Box and back:
+    """Maps actions in [−1, 1]^d, the agent's, onto a Box:
     ``low + (a + 1)/2 · (high − low)``. Refuses spaces MFPO cannot act in:
     anything but a Box, or a Box with an infinite bound."""
 
@@ -284,14 +284,6 @@ class ActionScaler:
         x += self._low
         np.clip(x, self._low, self._high, out=x)
         return x.astype(self.dtype, copy=False).reshape((len(x),) + self.shape)
-
-    def to_unit(self, x: npt.NDArray[Any]) -> F32:
-        """[n, *shape] actions in the Box -> [n, d] in [−1, 1] (zero-width
-        dimensions map to 0)."""
-        x = np.asarray(x, dtype=np.float64).reshape(-1, self.dim)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = np.where(self._half > 0, (x - self._low) / self._half - 1, 0.0)
-        return np.clip(u, -1, 1).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------
