@@ -49,8 +49,9 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +120,7 @@ class GoBench:
             if len(f) < 4 or not f[0].startswith("Benchmark"):
                 continue
             name = re.sub(r"-\d+$", "", f[0][len("Benchmark"):])
-            for v, unit in zip(f[2::2], f[3::2]):
+            for v, unit in zip(f[2::2], f[3::2], strict=False):
                 try:
                     out[name][unit].append(float(v))
                 except ValueError:
@@ -193,7 +194,7 @@ def bench_predict(args: argparse.Namespace, gob: GoBench) -> tuple[dict[str, Any
     n_fast, n_slow = (2_000, 300) if args.quick else (10_000, 1_000)
     samples: dict[str, list[np.ndarray]] = defaultdict(list)
     go_us: dict[str, list[float]] = defaultdict(list)
-    for name, (mode, fn) in cases.items():  # warm-up
+    for mode, fn in cases.values():  # warm-up
         time_calls(fn, 50 if mode == "best_of_n" else 500)
     for rep in range(args.repeats):
         log(f"predict: repeat {rep + 1}/{args.repeats} (load {loadavg()})")

@@ -23,7 +23,8 @@ import json
 import os
 import re
 import threading
-from typing import Any, Callable, Literal, NoReturn, TypedDict, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, Literal, NoReturn, TypedDict, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt

@@ -12,10 +12,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import TINY, BoxEnv, DictObsEnv
 
 import mfpo
 from mfpo import MFPO
+
+from conftest import TINY, BoxEnv, DictObsEnv
 
 
 def test_construct_from_id_and_from_env(tiny: dict[str, Any]) -> None:

@@ -9,10 +9,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import BoxEnv, DictObsEnv
 
 import mfpo
 from mfpo import _core
+
+from conftest import BoxEnv, DictObsEnv
 
 
 def trained(tiny: dict[str, Any], env: Any = None, steps: int = 200) -> mfpo.MFPO:

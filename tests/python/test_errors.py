@@ -9,10 +9,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import BoxEnv, DictObsEnv
 
 import mfpo
 from mfpo import MFPO, ConfigError, NonFiniteError, ShapeError
+
+from conftest import BoxEnv, DictObsEnv
 
 
 def test_exception_hierarchy() -> None:

@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 import mfpo
+
 from conftest import BoxEnv
 
 REPO = Path(__file__).resolve().parents[2]
