@@ -207,7 +207,9 @@ class EvalCallback(BaseCallback):
     ) -> None:
         super().__init__(verbose)
         if eval_freq < 1 or n_eval_episodes < 1:
-            raise ConfigError(f"EvalCallback: eval_freq = {eval_freq}, n_eval_episodes = {n_eval_episodes}: expected ≥ 1")
+            raise ConfigError(
+                f"EvalCallback: eval_freq = {eval_freq}, n_eval_episodes = {n_eval_episodes}: expected ≥ 1"
+            )
         if isinstance(eval_env, str):
             eval_env = make_env(eval_env)
         self.eval_env = eval_env

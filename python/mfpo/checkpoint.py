@@ -178,7 +178,9 @@ class _Verifier:
             fpath = f"{path}.{f.name}"
             size, align = _INLINE.get(f.type, (4, 4))
             if fo < 4 or fo + size > tsize:
-                raise _Invalid(f"{fpath}: field at table offset {fo} with {size} bytes lies outside its {tsize}-byte table")
+                raise _Invalid(
+                    f"{fpath}: field at table offset {fo} with {size} bytes lies outside its {tsize}-byte table"
+                )
             at = pos + fo
             if at % align:
                 raise _Invalid(f"{fpath}: field at byte {at} is not {align}-aligned")
@@ -488,7 +490,9 @@ def read(source: str | os.PathLike[str] | bytes | bytearray | memoryview, *, ver
         try:
             mv = memoryview(source)
         except TypeError:
-            raise TypeError(f"read() takes a path, bytes, bytearray or memoryview, not {type(source).__name__}") from None
+            raise TypeError(
+                f"read() takes a path, bytes, bytearray or memoryview, not {type(source).__name__}"
+            ) from None
         if not mv.c_contiguous:
             raise TypeError("read() needs a contiguous buffer")
         buf = mv.cast("B").toreadonly()

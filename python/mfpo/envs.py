@@ -104,7 +104,8 @@ def check_start_method(env: gym.vector.VectorEnv) -> None:
             raise ConfigError(
                 f"this AsyncVectorEnv's workers were started with {method!r}; a forked copy of a process that "
                 f"runs mfpo's Go runtime hangs. Create it with context=\"spawn\" (or \"forkserver\"), e.g. "
-                f"gymnasium.vector.AsyncVectorEnv(env_fns, context=\"spawn\") or mfpo.make_vec_env(env_id, n, asynchronous=True)"
+                f"gymnasium.vector.AsyncVectorEnv(env_fns, context=\"spawn\") or "
+                "mfpo.make_vec_env(env_id, n, asynchronous=True)"
             )
 
 

@@ -408,7 +408,9 @@ def corruptions(go: Fixture) -> dict[str, tuple[bytes, type[Exception], str]]:
         "truncated in half": (full[:mid], CheckpointError, "not a valid checkpoint"),
         "one byte short": (full[:-1], CheckpointError, "not a valid checkpoint"),
         "flipped byte (checksum)": (bytes(flipped), CheckpointError, "checksum mismatch: stored 0x"),
-        "wrong identifier": (bytes(foreign_id), CheckpointError, r"file identifier b'XXXX' \(bytes 4-7\), want b'MFPO'"),
+        "wrong identifier": (
+            bytes(foreign_id), CheckpointError, r"file identifier b'XXXX' \(bytes 4-7\), want b'MFPO'"
+        ),
         "format version 2": (patched(full, version_at, "<I", 2), CheckpointVersionError,
                              "format version 2 is newer than this reader's 1"),
         "format version 0": (patched(full, version_at, "<I", 0), CheckpointError, "format_version is missing or 0"),
