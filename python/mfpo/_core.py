@@ -30,8 +30,8 @@ import numpy as np
 import numpy.typing as npt
 
 # gopy's wrapper, generated at build time and untyped.
-from mfpo._gopy import bindings as _ext  # type: ignore
-from mfpo._gopy import go as _go  # type: ignore
+from mfpo._gopy import bindings as _ext
+from mfpo._gopy import go as _go
 from mfpo.exceptions import BY_CODE, ConfigError, MFPOError, ShapeError
 
 ActMode = Literal["sample", "best_of_n", "deterministic", "explore"]

@@ -280,7 +280,7 @@ class ActionScaler:
     def to_env(self, a: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """[n, d] actions in [−1, 1] -> [n, *shape] actions in the Box:
         low + (a + 1)·(high − low)/2 in float64, clipped against rounding."""
-        x = np.add(a, 1, dtype=np.float64)
+        x: npt.NDArray[np.float64] = np.add(a, 1, dtype=np.float64)
         x *= self._half
         x += self._low
         np.clip(x, self._low, self._high, out=x)

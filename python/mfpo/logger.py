@@ -114,7 +114,7 @@ def _summary_writer(folder: str) -> Any | None:
         from tensorboardX import SummaryWriter
     except ImportError:
         try:
-            from torch.utils.tensorboard import SummaryWriter  # type: ignore[no-redef]
+            from torch.utils.tensorboard import SummaryWriter  # type: ignore[no-redef, unused-ignore]
         except ImportError:
             if not _TB_WARNED:
                 _TB_WARNED = True

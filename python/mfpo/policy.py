@@ -67,6 +67,13 @@ class Policy:
             updates, stored, …), or None for :meth:`mfpo.MFPO.policy`.
     """
 
+    _handle: _core.Policy
+    obs_shape: tuple[int, ...]
+    obs_dim: int
+    act_dim: int
+    action_space: gym.spaces.Box
+    info: dict[str, Any] | None
+
     def __init__(self) -> None:
         raise TypeError("make a Policy with Policy.load(path) or MFPO.policy()")
 
@@ -133,7 +140,8 @@ class Policy:
             )
         check_finite(rows)
         out = self._handle.act(rows, mode, seed)
-        return out if batched else out[0]
+        one: npt.NDArray[np.float32] = out[0]
+        return out if batched else one
 
     def close(self) -> None:
         """Free the Go policy; later calls raise :class:`mfpo.HandleError`."""
