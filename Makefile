@@ -28,8 +28,8 @@ build: ## build every Go package
 vet: ## go vet every package
 	$(GO) vet $(GOFLAGS_TAGS) ./...
 
-test: setup ## run the whole test suite: Go, C and Python
-	@$(MAKE) --no-print-directory test-go test-c test-python
+test: setup ## run the whole test suite: lint, then Go, C and Python
+	@$(MAKE) --no-print-directory lint test-go test-c test-python
 
 test-go: check-generate ## Go unit tests (both BLAS backends when OpenBLAS is present)
 	$(GO) vet $(GOFLAGS_TAGS) ./...
@@ -55,3 +55,4 @@ include mk/capi.mk
 include mk/python.mk
 include mk/checkpoint.mk
 include mk/bench-python.mk
+include mk/lint.mk
