@@ -179,7 +179,8 @@ class gopy_build_ext(build_ext):
             run(cmd, ROOT, env)
             built = out / target.name
             if not built.exists():
-                raise RuntimeError(f"mfpo-build: gopy did not produce {built.name}; got {sorted(p.name for p in out.iterdir())}")
+                got = sorted(p.name for p in out.iterdir())
+                raise RuntimeError(f"mfpo-build: gopy did not produce {built.name}; got {got}")
             pkgdir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(built, target)
             for name in GOPY_PY_FILES:

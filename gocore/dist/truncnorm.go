@@ -11,8 +11,8 @@ const (
 	// proposals; wider ones use plain normal rejection.
 	uniformWidth = 1.5
 	// narrowDrop is the largest density drop Δ = (b² − a²)/2 on an
-	// interval right of 0 that is sampled by uniform proposals and whose
-	// moments are computed by quadrature.
+	// interval right of 0 that is sampled by uniform proposals (and whose
+	// moments the tests compute by quadrature).
 	narrowDrop = 1.0
 )
 

@@ -23,14 +23,15 @@ import json
 import os
 import re
 import threading
-from typing import Any, Callable, Literal, NoReturn, TypedDict, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, Literal, NoReturn, TypedDict, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
 
 # gopy's wrapper, generated at build time and untyped.
-from mfpo._gopy import bindings as _ext  # type: ignore
-from mfpo._gopy import go as _go  # type: ignore
+from mfpo._gopy import bindings as _ext
+from mfpo._gopy import go as _go
 from mfpo.exceptions import BY_CODE, ConfigError, MFPOError, ShapeError
 
 ActMode = Literal["sample", "best_of_n", "deterministic", "explore"]
@@ -191,7 +192,8 @@ class Agent:
         n = self._rows("next_obs", np.asarray(next_obs), self.obs_dim)
         r = np.ascontiguousarray(reward, dtype=_F32).reshape(-1)
         t = np.ascontiguousarray(terminated, dtype=bool).reshape(-1).astype(np.uint8)
-        for name, rows_of in (("act", a.shape[0]), ("next_obs", n.shape[0]), ("reward", r.shape[0]), ("terminated", t.shape[0])):
+        others = (("act", a.shape[0]), ("next_obs", n.shape[0]), ("reward", r.shape[0]), ("terminated", t.shape[0]))
+        for name, rows_of in others:
             if rows_of != rows:
                 raise ShapeError(f"store: {name} has {rows_of} rows, obs has {rows}")
         return int(_call(_ext.Store, self._handle, _bytes(o), _bytes(a), _bytes(r), _bytes(n), _bytes(t), rows))
@@ -283,7 +285,9 @@ class Policy:
         ``"deterministic"``; ``seed`` an integer in [0, 2**64)."""
         o = np.ascontiguousarray(obs, dtype=_F32)
         if o.ndim != 2 or o.shape[1] != self.obs_dim or o.shape[0] < 1:
-            raise ShapeError(f"obs: expected a float32 array of shape (rows ≥ 1, {self.obs_dim}); got shape {np.shape(obs)}")
+            raise ShapeError(
+                f"obs: expected a float32 array of shape (rows ≥ 1, {self.obs_dim}); got shape {np.shape(obs)}"
+            )
         if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= int(seed) < 2**64:
             raise ConfigError(f"seed: expected an integer in [0, 2**64); got {seed!r}")
         out = _call(_ext.PolicyAct, self._handle, _bytes(o), o.shape[0], mode, int(seed))

@@ -284,7 +284,8 @@ class MFPO:
 
     def __repr__(self) -> str:
         return (
-            f"MFPO(env={self.env_id or (None if self.env is None else type(self.env).__name__)!r}, preset={self.preset!r}, "
+            f"MFPO(env={self.env_id or (None if self.env is None else type(self.env).__name__)!r}, "
+            f"preset={self.preset!r}, "
             f"obs_dim={self._obs.dim}, act_dim={self._act.dim}, n_envs={self.n_envs}, "
             f"num_timesteps={self.num_timesteps})"
         )
@@ -531,7 +532,9 @@ class MFPO:
         formats = ["stdout"] if self.verbose >= 1 else []
         folder = None
         if self.tensorboard_log is not None:
-            folder = _run_dir(Path(self.tensorboard_log), tb_log_name, new=reset_num_timesteps or not self._logger.folder)
+            folder = _run_dir(
+                Path(self.tensorboard_log), tb_log_name, new=reset_num_timesteps or not self._logger.folder
+            )
             formats += ["csv", "tensorboard"]
         if folder is None or folder != self._logger.folder:
             self._logger.close()
@@ -607,7 +610,9 @@ class MFPO:
                 np.asarray(info["act_low"], np.float32), np.asarray(info["act_high"], np.float32), dtype=np.float32
             )
             model = cls.__new__(cls)
-            model._setup(agent, ObsFlattener(obs_space), ActionScaler(act_space), None, None, False, verbose, tensorboard_log)
+            model._setup(
+                agent, ObsFlattener(obs_space), ActionScaler(act_space), None, None, False, verbose, tensorboard_log
+            )
             model.preset = None
             model.num_timesteps = int(info["stored"])
             if env is not None:
@@ -657,12 +662,14 @@ def _resolve_env(env: Any, env_kwargs: Mapping[str, Any] | None) -> tuple[AnyEnv
     return env, None if spec is None else spec.id, False
 
 
-
-
 def _run_dir(root: Path, name: str, new: bool) -> str:
     """root/name_i: the next free i for a new run, else the latest."""
     pat = re.compile(re.escape(name) + r"_(\d+)$")
-    ids = [int(m.group(1)) for p in root.glob(f"{name}_*") if (m := pat.match(p.name)) and p.is_dir()] if root.is_dir() else []
+    ids = (
+        [int(m.group(1)) for p in root.glob(f"{name}_*") if (m := pat.match(p.name)) and p.is_dir()]
+        if root.is_dir()
+        else []
+    )
     last = max(ids, default=0)
     return str(root / f"{name}_{last + 1 if new or last == 0 else last}")
 

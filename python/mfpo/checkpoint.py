@@ -241,7 +241,9 @@ def read(source: str | os.PathLike[str] | bytes | bytearray | memoryview, *, ver
         try:
             mv = memoryview(source)
         except TypeError:
-            raise TypeError(f"read() takes a path, bytes, bytearray or memoryview, not {type(source).__name__}") from None
+            raise TypeError(
+                f"read() takes a path, bytes, bytearray or memoryview, not {type(source).__name__}"
+            ) from None
         if not mv.c_contiguous:
             raise TypeError("read() needs a contiguous buffer")
         buf = mv.cast("B").toreadonly()

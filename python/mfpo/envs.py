@@ -21,7 +21,7 @@ import functools
 import multiprocessing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -42,7 +42,7 @@ __all__ = [
     "make_vec_env",
 ]
 
-AnyEnv = Union[gym.Env, gym.vector.VectorEnv]
+AnyEnv = gym.Env | gym.vector.VectorEnv
 F32 = npt.NDArray[np.float32]
 
 SAFE_START_METHODS = ("spawn", "forkserver")
@@ -104,7 +104,8 @@ def check_start_method(env: gym.vector.VectorEnv) -> None:
             raise ConfigError(
                 f"this AsyncVectorEnv's workers were started with {method!r}; a forked copy of a process that "
                 f"runs mfpo's Go runtime hangs. Create it with context=\"spawn\" (or \"forkserver\"), e.g. "
-                f"gymnasium.vector.AsyncVectorEnv(env_fns, context=\"spawn\") or mfpo.make_vec_env(env_id, n, asynchronous=True)"
+                f"gymnasium.vector.AsyncVectorEnv(env_fns, context=\"spawn\") or "
+                "mfpo.make_vec_env(env_id, n, asynchronous=True)"
             )
 
 
@@ -181,7 +182,7 @@ def _batch_size(space: spaces.Space[Any], obs: Any, what: str) -> int | None:
     if isinstance(space, spaces.Tuple):
         if not isinstance(obs, (tuple, list)) or len(obs) != len(space.spaces):
             raise ShapeError(f"{what}: expected a tuple of {len(space.spaces)} entries; got {type(obs).__name__}")
-        sizes = {_batch_size(sub, o, f"{what}[{i}]") for i, (sub, o) in enumerate(zip(space.spaces, obs))}
+        sizes = {_batch_size(sub, o, f"{what}[{i}]") for i, (sub, o) in enumerate(zip(space.spaces, obs, strict=True))}
         if len(sizes) != 1:
             raise ShapeError(f"{what}: some entries are batched and some are not, or batch sizes differ: {sizes}")
         return sizes.pop()
@@ -202,7 +203,7 @@ def _flatten(space: spaces.Space[Any], obs: Any, n: int, what: str) -> npt.NDArr
     if isinstance(space, spaces.Dict):
         return np.concatenate([_flatten(sub, obs[k], n, what) for k, sub in space.spaces.items()], axis=1)
     if isinstance(space, spaces.Tuple):
-        return np.concatenate([_flatten(sub, o, n, what) for sub, o in zip(space.spaces, obs)], axis=1)
+        return np.concatenate([_flatten(sub, o, n, what) for sub, o in zip(space.spaces, obs, strict=True)], axis=1)
     arr = np.asarray(obs)
     if arr.dtype.kind not in "biuf":
         raise ShapeError(f"{what}: expected real numbers; got dtype {arr.dtype}")
@@ -250,7 +251,7 @@ def same_box(a: spaces.Space[Any], b: spaces.Space[Any]) -> bool:
 
 
 class ActionScaler:
-    """Maps actions in [−1, 1]^d, the agent's, onto a Box and back:
+    """Maps actions in [−1, 1]^d, the agent's, onto a Box:
     ``low + (a + 1)/2 · (high − low)``. Refuses spaces MFPO cannot act in:
     anything but a Box, or a Box with an infinite bound."""
 
@@ -279,19 +280,11 @@ class ActionScaler:
     def to_env(self, a: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """[n, d] actions in [−1, 1] -> [n, *shape] actions in the Box:
         low + (a + 1)·(high − low)/2 in float64, clipped against rounding."""
-        x = np.add(a, 1, dtype=np.float64)
+        x: npt.NDArray[np.float64] = np.add(a, 1, dtype=np.float64)
         x *= self._half
         x += self._low
         np.clip(x, self._low, self._high, out=x)
         return x.astype(self.dtype, copy=False).reshape((len(x),) + self.shape)
-
-    def to_unit(self, x: npt.NDArray[Any]) -> F32:
-        """[n, *shape] actions in the Box -> [n, d] in [−1, 1] (zero-width
-        dimensions map to 0)."""
-        x = np.asarray(x, dtype=np.float64).reshape(-1, self.dim)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = np.where(self._half > 0, (x - self._low) / self._half - 1, 0.0)
-        return np.clip(u, -1, 1).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------

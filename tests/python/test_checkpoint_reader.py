@@ -390,11 +390,11 @@ def test_corrupted_files_raise_checkpoint_error(go: Fixture) -> None:
         assert "not a valid checkpoint" in str(err) or cls is CheckpointVersionError, (name, err)
     # Go's reader refuses every one of them too, with the matching type.
     paths = []
-    for i, (name, (data, _, _)) in enumerate(cases.items()):
+    for i, (data, _, _) in enumerate(cases.values()):
         p = go.dir / f"corrupt-{i}.mfpo"
         p.write_bytes(data)
         paths.append(p)
-    for (name, (_, cls, _)), out in zip(cases.items(), go.go_inspect(paths)):
+    for (name, (_, cls, _)), out in zip(cases.items(), go.go_inspect(paths), strict=True):
         want = "*checkpoint.VersionError" if cls is CheckpointVersionError else "*checkpoint.FormatError"
         assert not out["ok"] and out["error"] == want, (name, out)
     # And accepts the originals.
@@ -437,7 +437,7 @@ def test_resealed_random_flips_never_escape_and_go_agrees(go: Fixture) -> None:
             paths.append(p)
             refused.append(str(e))
     assert accepted > 0 and paths, (accepted, len(paths))  # most flips land in float data
-    for out, msg in zip(go.go_inspect(paths), refused):
+    for out, msg in zip(go.go_inspect(paths), refused, strict=True):
         assert not out["ok"], (out["path"], msg)
 
 

@@ -23,7 +23,9 @@ BAR = -400.0  # the confirmed evaluation must reach this
 
 def test_pendulum_swing_up() -> None:
     model = mfpo.MFPO("Pendulum-v1", preset="small", seed=1, verbose=0)
-    cb = mfpo.EvalCallback("Pendulum-v1", eval_freq=2_000, n_eval_episodes=10, reward_threshold=STOP_AT, seed=100, verbose=0)
+    cb = mfpo.EvalCallback(
+        "Pendulum-v1", eval_freq=2_000, n_eval_episodes=10, reward_threshold=STOP_AT, seed=100, verbose=0
+    )
     start = time.perf_counter()
     model.learn(BUDGET, callback=cb)
     seconds = time.perf_counter() - start
