@@ -18,9 +18,9 @@ enum { OBS = 3, ACT = 2, ROWS = 4 };
  * sum each float32 dot product in another order, with or without fused
  * multiply-adds: a length-k sum moves by at most about k·u·Σ|terms|, u =
  * 2⁻²⁴ ≈ 6e-8, so about 2e-6 for this network's k ≤ 32, compounded over its
- * few layers. Measured on this fixture with OpenBLAS 0.3.21, any two of
- * its cores SkylakeX, Cooperlake, Haswell, Zen, Sandybridge, Nehalem and
- * Prescott differ by at most 5.3e-7 (SkylakeX and Cooperlake not at all).
+ * few layers. Measured with OpenBLAS 0.3.21, the fixture made with its
+ * Haswell, Zen, Sandybridge, Nehalem or Prescott core and the library on
+ * SkylakeX, or the reverse under valgrind: at most 5.3e-7.
  * A fault this test exists to catch (units, component or row order,
  * the seed, the mode) moves an action by 1e-2 or more. Best-of-N picks an
  * argmax, which no tolerance covers: the fixture's candidates' values are
