@@ -53,6 +53,12 @@ class BuildInfo(TypedDict):
     """The Go toolchain that built the extension, e.g. ``"go1.26.8"``."""
     blas: str
     """The BLAS backend: ``"openblas"`` or ``"gonum"`` (pure Go)."""
+    blas_core: str
+    """The BLAS kernels this process runs: OpenBLAS's core for this CPU,
+    e.g. ``"SkylakeX"``, or ``"gonum"``. Two processes give bit-identical
+    results only when they run the same kernels (docs/reproducibility.md)."""
+    blas_config: str
+    """The BLAS library's build description, e.g. ``"OpenBLAS 0.3.21 ..."``."""
     os: str
     """Go's GOOS, e.g. ``"linux"``."""
     arch: str

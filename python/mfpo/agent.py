@@ -117,8 +117,9 @@ class MFPO:
             many transitions are stored: 10 000.
         eval_candidates: N of best-of-N acting: 10.
         seed: seeds the Go core's every draw and the env's first reset: 1.
-        shards: batch slices computed in parallel: 2 (results depend on
-            seed and shards, not on the machine).
+        shards: batch slices computed in parallel: 2 (with the seed, they
+            fix the run bit for bit wherever the same BLAS kernels run:
+            ``build_info()["blas_core"]``, docs/reproducibility.md).
 
     Raises:
         ConfigError: an unknown keyword argument (the message suggests the

@@ -96,6 +96,9 @@ def buffer_root(arr: np.ndarray) -> Any:
 
 @pytest.mark.parametrize("name", FILES)
 def test_every_tensor_matches_go(go: Fixture, name: str) -> None:
+    # Exact although Go ran in another process: these are the values Go
+    # stored, read back, not computed again here, so which BLAS kernels
+    # either side runs cannot change them (docs/reproducibility.md).
     exp = go.expected["files"][name]
     c = ckpt.read(go.dir / name)
     tensors = c.tensors()
@@ -248,7 +251,8 @@ def test_layers_are_views_in_the_documented_layout(go: Fixture) -> None:
         if name in ("policy", "adn"):
             assert layers["time1/in/weight"].shape == (2 * f, w)
     # The layout is right if a forward pass from the layers gives Go's
-    # outputs (nn.MLP.Forward, float32) for the same inputs.
+    # outputs (nn.MLP.Forward, float32) for the same inputs. Computed again
+    # here (numpy, float64), so compared within float32 rounding, not bits.
     for name, net_name in (("policy", "policy"), ("critic1", "critic1")):
         fw = go.expected["forward"][name]
         net = c.networks[net_name]

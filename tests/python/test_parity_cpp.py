@@ -3,6 +3,13 @@ the same float32 actions, bit for bit, in Python (``mfpo.Policy.load``,
 ``MFPO.policy()``) and in a C++ program linked against ``libmfpo.so``
 (``tests/c/act_tool.cpp``, through ``mfpo.hpp``).
 
+Bits are compared because both sides run the same BLAS kernels: the child
+runs on the same CPU with the same OpenBLAS, which detects the CPU the same
+way in both processes (the tests set none of OpenBLAS's variables). The
+fixture checks that premise through both sides' build info ("blas_core");
+across kernels, actions agree only to float32 rounding
+(docs/reproducibility.md, tests/c/test_parity.c).
+
 The C++ side runs in a child process: this process already holds the Go
 runtime of the Python extension, and loading ``libmfpo.so`` here would start
 a second one (test_skeleton checks that it never is). ``make test-python``
@@ -12,6 +19,7 @@ builds ``build/tests/c/act_tool`` first; run alone, the test builds it with
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -45,6 +53,13 @@ def act_tool() -> Path:
         )
         assert res.returncode == 0, f"make build/tests/c/act_tool failed:\n{res.stdout}\n{res.stderr}"
     assert os.access(ACT_TOOL, os.X_OK), f"{ACT_TOOL} is not an executable"
+    res = subprocess.run([str(ACT_TOOL), "--build-info"], capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    cpp, py = json.loads(res.stdout), mfpo.build_info()
+    assert (cpp["blas"], cpp["blas_core"]) == (py["blas"], py["blas_core"]), (
+        f"the C++ child runs other BLAS kernels ({cpp['blas']} {cpp['blas_core']}) than this process "
+        f"({py['blas']} {py['blas_core']}): its actions can differ in the last bits, and this test compares bits"
+    )
     return ACT_TOOL
 
 
