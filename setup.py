@@ -48,7 +48,7 @@ GOPY_PY_FILES = ("bindings.py", "go.py")
 GOPY_INIT = '''"""gopy's output for the Go package bindings/; generated at build time.
 
 Do not import this package directly: mfpo._core is the only module that
-touches it (see DESIGN.md, "Python").
+touches it (see docs/design.md §4).
 """
 '''
 
@@ -179,7 +179,8 @@ class gopy_build_ext(build_ext):
             run(cmd, ROOT, env)
             built = out / target.name
             if not built.exists():
-                raise RuntimeError(f"mfpo-build: gopy did not produce {built.name}; got {sorted(p.name for p in out.iterdir())}")
+                got = sorted(p.name for p in out.iterdir())
+                raise RuntimeError(f"mfpo-build: gopy did not produce {built.name}; got {got}")
             pkgdir.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(built, target)
             for name in GOPY_PY_FILES:

@@ -1,4 +1,4 @@
-# The Python-side benchmark (issue 5): predict latency for one observation
+# The Python-side benchmark: predict latency for one observation
 # against Go's Agent.Act, and learn() env-steps/s on HalfCheetah-v5 (paper
 # and small presets) against the Go-only update rate, measured in the same
 # run. Included by the Makefile. Results: build/bench-python.md (and .json);

@@ -4,7 +4,7 @@
 # setup.py runs gopy (build/bin/gopy, built by scripts/setup.d/python.sh from
 # the pinned tools module tools/gopy) on bindings/ and installs the extension
 # as the private module mfpo._gopy. Build isolation is off: make setup has
-# installed setuptools, wheel and pybindgen, so no network is needed here.
+# installed pyproject.toml's build requirements, so no network is needed here.
 
 .PHONY: python test-python
 
@@ -41,8 +41,8 @@ $(PY_STAMP): $(PY_SRCS) $(BUILD)/python.id
 # pytest runs from an empty directory under build/ with PYTHONPATH unset, so
 # `import mfpo` finds the installed package, never python/ in the checkout.
 # Exit status 5 (no tests collected) is a failure. The test-time packages
-# (gymnasium, MuJoCo, dm_control, nbclient, …) come from
-# scripts/setup.d/python.sh, which costs one Python start-up when they are
+# (gymnasium, MuJoCo, dm_control, nbclient, …: pyproject's `test` extra)
+# come from scripts/setup.d/python.sh, which costs one Python start-up when they are
 # all present. The suite takes about 1.5 minutes on an idle 2-core machine
 # (3 when the cores are shared; the Pendulum
 # learning test and the notebook are most of it); `-k 'not learning'`

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Python-side benchmark of mfpo (issue 5, item 9).
+"""Python-side benchmark of mfpo.
 
 Two measurements, each compared with the Go core measured in the same run:
 
@@ -49,8 +49,9 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +120,7 @@ class GoBench:
             if len(f) < 4 or not f[0].startswith("Benchmark"):
                 continue
             name = re.sub(r"-\d+$", "", f[0][len("Benchmark"):])
-            for v, unit in zip(f[2::2], f[3::2]):
+            for v, unit in zip(f[2::2], f[3::2], strict=False):
                 try:
                     out[name][unit].append(float(v))
                 except ValueError:
@@ -174,8 +175,10 @@ def bench_predict(args: argparse.Namespace, gob: GoBench) -> tuple[dict[str, Any
     cases: dict[str, tuple[str | None, Callable[[], Any]]] = {
         "MFPO.predict(obs float64), sample": ("sample", lambda: model.predict(obs64)),
         "MFPO.predict(obs float32), sample": ("sample", lambda: model.predict(obs32)),
-        "MFPO.predict(obs float64), mode=deterministic": ("deterministic", lambda: model.predict(obs64, mode="deterministic")),
-        "MFPO.predict(obs float64), deterministic=True (best-of-N)": ("best_of_n", lambda: model.predict(obs64, deterministic=True)),
+        "MFPO.predict(obs float64), mode=deterministic": (
+            "deterministic", lambda: model.predict(obs64, mode="deterministic")),
+        "MFPO.predict(obs float64), deterministic=True (best-of-N)": (
+            "best_of_n", lambda: model.predict(obs64, deterministic=True)),
     }
     for m in MODES:
         cases[f"_core.Agent.act, {m}"] = (m, lambda m=m: agent.act(rows32, m))
@@ -193,7 +196,7 @@ def bench_predict(args: argparse.Namespace, gob: GoBench) -> tuple[dict[str, Any
     n_fast, n_slow = (2_000, 300) if args.quick else (10_000, 1_000)
     samples: dict[str, list[np.ndarray]] = defaultdict(list)
     go_us: dict[str, list[float]] = defaultdict(list)
-    for name, (mode, fn) in cases.items():  # warm-up
+    for mode, fn in cases.values():  # warm-up
         time_calls(fn, 50 if mode == "best_of_n" else 500)
     for rep in range(args.repeats):
         log(f"predict: repeat {rep + 1}/{args.repeats} (load {loadavg()})")
@@ -379,7 +382,8 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
         L.append("")
         L.append(f"Python: each call timed with `perf_counter_ns`, {meta['repeats']} repeats pooled, "
                  f"interleaved with {go_act['runs']} runs of Go's `Agent.Act` benchmark "
-                 f"(`{go_act['cmd']}`, median and range over the runs). Rows starting with – are the pieces of the layers.")
+                 f"(`{go_act['cmd']}`, median and range over the runs). "
+                 "Rows starting with – are the pieces of the layers.")
         L.append("")
         L.append("| call | median µs | p99 µs | Go `Agent.Act` µs (same run) | Python / Go | above Go, µs |")
         L.append("|---|---|---|---|---|---|")
@@ -394,7 +398,8 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
             else:
                 L.append(f"| {name[:2]}`{name[2:]}` | {fmt_us(r['median_us'])} | {fmt_us(r['p99_us'])} | – | – | – |")
         L.append("")
-        L.append("Where the time of one `predict` (float64 observation) goes, medians in µs, each layer minus the one below:")
+        L.append("Where the time of one `predict` (float64 observation) goes, medians in µs, "
+                 "each layer minus the one below:")
         L.append("")
         L.append("| mode | Go `Agent.Act` | gopy crossing (`bindings.Act` − Go) | `_core.Agent.act` − `bindings.Act` | "
                  "`MFPO.predict` − `_core.Agent.act` | `predict` total | Python overhead share |")
@@ -415,9 +420,11 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
         L.append("")
         L.append(f"Median over {meta['learn_repeats']} runs per preset (range in brackets). Go-only: "
                  f"`{go_upd['cmd']}` (`UpdatePaper` or `UpdateSmall`), run before and after each learn() run: "
-                 "the median of all, and each run's steps/s over the mean of its own two. Per-step times (ms) from timing wrappers on `model._agent.update/act/store` and the env's "
+                 "the median of all, and each run's steps/s over the mean of its own two. Per-step times (ms) "
+                 "from timing wrappers on `model._agent.update/act/store` and the env's "
                  "`step`/`reset`; *env* is the whole Gymnasium stack, of which *MuJoCo* is `HalfCheetahEnv.step`; "
-                 "*rest* is the loop itself (flattening, rescaling, bookkeeping, the callback). Shares of the step time.")
+                 "*rest* is the loop itself (flattening, rescaling, bookkeeping, the callback). "
+                 "Shares of the step time.")
         L.append("")
         L.append("| preset | phase | steps timed | env-steps/s | Go-only updates/s (same run) | steps/s ÷ Go-only "
                  "| ms/step | update | act + store | env (MuJoCo) | rest | update | Go act + store | env | rest |")
@@ -469,10 +476,13 @@ def _dec(x: float) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="fewer calls, shorter learn() windows, one run of each")
-    ap.add_argument("--repeats", type=int, default=None, help="predict repeats, each with one Go act run (default 5; quick 1)")
+    ap.add_argument("--repeats", type=int, default=None,
+                    help="predict repeats, each with one Go act run (default 5; quick 1)")
     ap.add_argument("--learn-repeats", type=int, default=None, help="learn() runs per preset (default 3; quick 1)")
     ap.add_argument("--only", choices=("predict", "learn"), default=None, help="run one part only")
-    ap.add_argument("--out", default=str(ROOT / "build" / "bench-python.md"), help="the Markdown report (JSON beside it)")
+    ap.add_argument(
+        "--out", default=str(ROOT / "build" / "bench-python.md"), help="the Markdown report (JSON beside it)"
+    )
     args = ap.parse_args()
     if args.repeats is None:
         args.repeats = 1 if args.quick else 5
@@ -529,8 +539,10 @@ def main() -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(md + "\n")
-    out.with_suffix(".json").write_text(json.dumps(
-        {"meta": meta, "predict": pred, "go_act": go_act, "learn": learn, "go_update": go_upd}, indent=1) + "\n")
+    out.with_suffix(".json").write_text(
+        json.dumps({"meta": meta, "predict": pred, "go_act": go_act, "learn": learn, "go_update": go_upd}, indent=1)
+        + "\n"
+    )
     log(f"wrote {out} and {out.with_suffix('.json')} in {meta['seconds']:.0f} s")
 
 

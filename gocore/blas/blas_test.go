@@ -97,3 +97,16 @@ func to32(x []float64) []float32 {
 	}
 	return y
 }
+
+func TestCoreIsNamed(t *testing.T) {
+	core, config := Core(), Config()
+	t.Logf("backend %s, core %q, config %q", Backend(), core, config)
+	// The build description names its library ("OpenBLAS 0.3.21 ...",
+	// "gonum.org/v1/gonum v0.17.0"); gonum has one kernel set, and OpenBLAS's
+	// description names the core it chose.
+	if !strings.Contains(strings.ToLower(config), Backend()) ||
+		(Backend() == "gonum") != (core == "gonum") ||
+		Backend() == "openblas" && (core == "" || !strings.Contains(config, core)) {
+		t.Fatalf("backend %q: Core() = %q, Config() = %q", Backend(), core, config)
+	}
+}

@@ -3,12 +3,31 @@
 package blas
 
 import (
+	"runtime/debug"
+
 	gblas "gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // Backend names the BLAS library in use.
 func Backend() string { return "gonum" }
+
+// Core names the kernel set: gonum has one, the same on every CPU of an
+// architecture (plain Go and SSE2 assembly, chosen at build time).
+func Core() string { return "gonum" }
+
+// Config is the gonum module's path and version as built in, or "gonum"
+// when the binary carries no module information.
+func Config() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range bi.Deps {
+			if m.Path == "gonum.org/v1/gonum" {
+				return m.Path + " " + m.Version
+			}
+		}
+	}
+	return "gonum"
+}
 
 var impl gonum.Implementation
 

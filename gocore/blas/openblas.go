@@ -13,11 +13,25 @@ import "unsafe"
 // Backend names the BLAS library in use.
 func Backend() string { return "openblas" }
 
+// core and config are read once: OpenBLAS picks its kernels when it is
+// loaded, from the CPU it sees then.
+var core, config string
+
 func init() {
 	// One OpenBLAS thread: callers parallelise across batch slices themselves,
 	// and OpenBLAS threads would compete with them for the cores.
 	C.openblas_set_num_threads(1)
+	core = C.GoString(C.openblas_get_corename())
+	config = C.GoString(C.openblas_get_config())
 }
+
+// Core names the kernel set OpenBLAS chose for this CPU at load time
+// (openblas_get_corename: "SkylakeX", "Haswell", "Zen", ...).
+func Core() string { return core }
+
+// Config is OpenBLAS's build description (openblas_get_config: version,
+// build options, core).
+func Config() string { return config }
 
 func trans(t bool) uint32 {
 	if t {

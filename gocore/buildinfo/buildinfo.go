@@ -1,6 +1,8 @@
 // Package buildinfo reports what a build of mfpo is: its version, the Go
-// toolchain that built it and the BLAS backend it computes with. The C ABI
-// and the Python extension both serve it, so the three faces agree.
+// toolchain that built it, the BLAS backend it computes with and the BLAS
+// kernels this process runs (docs/reproducibility.md: two processes give
+// bit-identical results only when they run the same kernels). The C ABI and
+// the Python extension both serve it, so the three faces agree.
 package buildinfo
 
 import (
@@ -19,18 +21,25 @@ type Info struct {
 	Version   string `json:"version"`
 	GoVersion string `json:"go_version"`
 	BLAS      string `json:"blas"`
-	OS        string `json:"os"`
-	Arch      string `json:"arch"`
+	// BLASCore is the kernel set chosen for this CPU (blas.Core): OpenBLAS's
+	// core name, e.g. "SkylakeX", or "gonum".
+	BLASCore string `json:"blas_core"`
+	// BLASConfig is the BLAS library's own build description (blas.Config).
+	BLASConfig string `json:"blas_config"`
+	OS         string `json:"os"`
+	Arch       string `json:"arch"`
 }
 
 // Get returns the running build's Info.
 func Get() Info {
 	return Info{
-		Version:   Version,
-		GoVersion: runtime.Version(),
-		BLAS:      blas.Backend(),
-		OS:        runtime.GOOS,
-		Arch:      runtime.GOARCH,
+		Version:    Version,
+		GoVersion:  runtime.Version(),
+		BLAS:       blas.Backend(),
+		BLASCore:   blas.Core(),
+		BLASConfig: blas.Config(),
+		OS:         runtime.GOOS,
+		Arch:       runtime.GOARCH,
 	}
 }
 

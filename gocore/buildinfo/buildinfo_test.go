@@ -13,7 +13,8 @@ func TestJSONDescribesThisBuild(t *testing.T) {
 	if err := json.Unmarshal([]byte(JSON()), &info); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"version": Version, "go_version": runtime.Version(), "blas": blas.Backend(), "os": runtime.GOOS, "arch": runtime.GOARCH}
+	want := map[string]string{"version": Version, "go_version": runtime.Version(), "blas": blas.Backend(),
+		"blas_core": blas.Core(), "blas_config": blas.Config(), "os": runtime.GOOS, "arch": runtime.GOARCH}
 	for k, v := range want {
 		if info[k] != v {
 			t.Fatalf("build info %q = %q, want %q (all: %v)", k, info[k], v, info)

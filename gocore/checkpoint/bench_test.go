@@ -103,7 +103,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 }
 
 // The bulk path for float vectors against prepending element by element
-// (DESIGN.md: 73k floats, the paper policy's size).
+// (docs/design.md: 73k floats, the paper policy's size).
 func BenchmarkCheckpointFloats(b *testing.B) {
 	x := make([]float32, 73_000)
 	for i := range x {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mfpo/mfpo/gocore/checkpoint/internal/fb"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/policy"
 )
@@ -15,19 +16,15 @@ import (
 // reads.
 const Version = 1
 
-// Identifier is the flatbuffers file identifier: bytes 4…7 of every
-// checkpoint.
-const Identifier = "MFPO"
-
 // Kind says what a checkpoint holds.
 type Kind uint8
 
 const (
 	// Full: everything training needs to resume exactly.
-	Full Kind = 0
+	Full = Kind(fb.KindFull)
 	// PolicyOnly: the config, the spaces, the policy and the target
 	// critics; what inference needs.
-	PolicyOnly Kind = 1
+	PolicyOnly = Kind(fb.KindPolicy)
 )
 
 func (k Kind) String() string {
@@ -184,7 +181,7 @@ func Load(path string) (*mfpo.Agent, *Info, error) {
 // does not keep data.
 func Unmarshal(data []byte, lim Limits) (a *mfpo.Agent, info *Info, err error) {
 	defer recoverInto(&err)
-	d, err := open(data)
+	d, err := open(data, true)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -196,7 +193,47 @@ func Unmarshal(data []byte, lim Limits) (a *mfpo.Agent, info *Info, err error) {
 // not the tensors' lengths (Unmarshal and UnmarshalPolicy do).
 func Inspect(data []byte) (info *Info, err error) {
 	defer recoverInto(&err)
-	d, err := open(data)
+	d, err := open(data, true)
+	if err != nil {
+		return nil, err
+	}
+	return d.info, nil
+}
+
+// VerifyOptions choose what Verify checks and how its errors read.
+type VerifyOptions struct {
+	// Limits bound the memory of the agent (or policy) the checkpoint
+	// describes, as for Unmarshal; zero means DefaultLimits.
+	Limits Limits
+	// NoChecksum skips the comparison of the stored CRC-32 with the
+	// bytes', to look into a damaged file; everything else is checked.
+	NoChecksum bool
+	// Path, when not empty, names the file in the errors.
+	Path string
+}
+
+// Verify runs on a checkpoint's bytes every check that Unmarshal (for a
+// Full checkpoint) or UnmarshalPolicy (for a Policy one) makes before it
+// allocates: the structure against the schema, the identifier, the
+// checksum, the version and kind, the config and spaces, each network's
+// shape and every tensor's length against the config, the replay ring,
+// and the memory limit. It returns the Info and builds nothing: the bytes
+// are then safe to read with the generated accessors. It does not look
+// at the float values, which the loaders check as they copy them
+// (finite, Adam second moments ≥ 0, replay rows), so a file Verify
+// accepts may still be one Unmarshal refuses.
+func Verify(data []byte, opts VerifyOptions) (info *Info, err error) {
+	defer func() { err = withPath(err, opts.Path) }()
+	defer recoverInto(&err)
+	d, err := open(data, !opts.NoChecksum)
+	if err != nil {
+		return nil, err
+	}
+	if d.info.Kind == Full {
+		_, err = d.full(opts.Limits)
+	} else {
+		_, _, err = d.policyTensors(opts.Limits)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -77,7 +77,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	}
 }
 
-// Issue #4, 5: train N updates, save with the replay buffer, load into a
+// Exact resume: train N updates, save with the replay buffer, load into a
 // fresh agent, train M more: the same as N + M updates without the
 // interruption, bit for bit, actions and every parameter.
 func TestCheckpointResume(t *testing.T) {
@@ -226,7 +226,7 @@ func TestCheckpointPolicy(t *testing.T) {
 
 func nanF() float64 { z := 0.0; return z / z }
 
-// Issue #4, 3: a failure after the temporary file is written (a crash
+// Atomic saves: a failure after the temporary file is written (a crash
 // before the rename) leaves the old checkpoint intact and no temporary
 // file; a successful save replaces it.
 func TestCheckpointAtomicSave(t *testing.T) {

@@ -60,7 +60,7 @@ func typed(err error) bool {
 	return errors.As(err, &fe) || errors.As(err, &ve) || errors.As(err, &le)
 }
 
-// Issue #4, 4: truncated, corrupted and foreign files are errors that
+// Safe loading: truncated, corrupted and foreign files are errors that
 // say what was expected and what came, never a panic.
 func TestCheckpointCorruption(t *testing.T) {
 	a := trained(t, tinyConfig(), 3, 2, 60, 3)
@@ -99,6 +99,7 @@ func TestCheckpointCorruption(t *testing.T) {
 		data     []byte
 		policyOK bool // the policy loads: the damage is outside it
 		inspect  bool // Inspect succeeds: the damage is in a tensor
+		verify   bool // Verify succeeds: a policy checkpoint, or damage only the copy's value checks see
 		check    func(error) bool
 	}{
 		{name: "empty file", data: nil},
@@ -131,16 +132,16 @@ func TestCheckpointCorruption(t *testing.T) {
 		})},
 		{name: "tensor of the wrong length (policy Adam m, built with the builder)",
 			data: damaged(func(b *mfpo.Agent) { b.PolicyOpt.M = b.PolicyOpt.M[:len(b.PolicyOpt.M)-1] }, Options{}), policyOK: true, inspect: true},
-		{name: "NaN parameter (policy)", data: damaged(func(b *mfpo.Agent) { b.Policy.Params[5] = float32(math.NaN()) }, Options{}), inspect: true},
-		{name: "negative Adam second moment", data: damaged(func(b *mfpo.Agent) { b.ADNOpt.V[0] = -1 }, Options{}), policyOK: true, inspect: true},
+		{name: "NaN parameter (policy)", data: damaged(func(b *mfpo.Agent) { b.Policy.Params[5] = float32(math.NaN()) }, Options{}), inspect: true, verify: true},
+		{name: "negative Adam second moment", data: damaged(func(b *mfpo.Agent) { b.ADNOpt.V[0] = -1 }, Options{}), policyOK: true, inspect: true, verify: true},
 		{name: "NaN reward in the replay buffer", data: damaged(func(b *mfpo.Agent) { b.Buffer.State().Reward[3] = float32(math.NaN()) }, Options{Replay: true}),
-			policyOK: true, inspect: true},
+			policyOK: true, inspect: true, verify: true},
 		{name: "replay ring state impossible (pos ≠ len)", data: mutated(t, good, func(r *fb.Checkpoint) bool { return r.Replay(nil).MutatePos(3) }), policyOK: false},
 		{name: "huge buffer_size (2^40) without replay", data: mutated(t, policyOnlyFull(t, a), func(r *fb.Checkpoint) bool { return r.Config(nil).MutateBufferSize(1 << 40) }),
 			policyOK: true, inspect: true, check: func(err error) bool { var le *LimitError; return errors.As(err, &le) }},
 		{name: "huge policy_samples (2^24)", data: mutated(t, policyOnlyFull(t, a), func(r *fb.Checkpoint) bool { return r.Config(nil).MutatePolicySamples(1 << 24) }),
 			policyOK: true, inspect: true, check: func(err error) bool { var le *LimitError; return errors.As(err, &le) }},
-		{name: "policy-only checkpoint given to Load", data: policyOnly, policyOK: true, inspect: true},
+		{name: "policy-only checkpoint given to Load", data: policyOnly, policyOK: true, inspect: true, verify: true},
 		{name: "checksum missing", data: func() []byte {
 			b := bytes.Clone(good) // point the checksum's vtable entry at nothing
 			tab := fb.GetRootAsCheckpoint(b, 0).Table()
@@ -179,6 +180,9 @@ func TestCheckpointCorruption(t *testing.T) {
 		}
 		if (inspect == nil) != c.inspect {
 			t.Errorf("%s: Inspect: %v", c.name, inspect)
+		}
+		if _, err := Verify(c.data, VerifyOptions{Limits: fuzzLimits}); (err == nil) != c.verify || (err != nil && !typed(err)) {
+			t.Errorf("%s: Verify: %v, want success %v", c.name, err, c.verify)
 		}
 		fmt.Fprintf(&table, "| %s | `%T` | %s |\n", c.name, full, strings.ReplaceAll(full.Error(), "|", `\|`))
 	}

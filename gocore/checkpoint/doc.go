@@ -22,11 +22,13 @@
 //
 // Loading never trusts the file: before a field is read, every offset,
 // vtable and vector on the way to it is checked against the buffer's
-// bounds (the Go flatbuffers runtime has no verifier), then the file
+// bounds (the Go flatbuffers runtime has no verifier; the verifier's
+// tables are generated from the schema by internal/fbgen), then the file
 // identifier, the format version, the kind, the config and the length of
 // every tensor against the config; a runtime panic that slipped through
 // would still be recovered into an error. A truncated, corrupted or
 // foreign file is a *FormatError (*VersionError for a newer format); a
 // file that describes an agent larger than Limits allow is a *LimitError,
-// checked before anything is allocated.
+// checked before anything is allocated. Verify runs all of these checks
+// and builds nothing (Python's mfpo.checkpoint.read relies on it).
 package checkpoint

@@ -14,7 +14,7 @@ import (
 // end as a *LimitError, not as gigabytes allocated per input.
 var fuzzLimits = Limits{MaxBytes: 64 << 20}
 
-// FuzzLoad feeds arbitrary bytes to every loader: an error or an agent,
+// FuzzLoad feeds arbitrary bytes to every loader and to Verify: an error or an agent,
 // never a panic or a crash. Each input is tried three ways: as it is; with
 // its checksum recomputed, so that mutations reach past the checksum into
 // the decoder; and, when short, as a patch (two bytes of offset, then
@@ -43,6 +43,11 @@ func FuzzLoad(f *testing.F) {
 			}
 			if _, err := Inspect(b); err != nil && !typed(err) {
 				t.Fatalf("Inspect: untyped error %T: %v", err, err)
+			}
+			for _, noChecksum := range []bool{false, true} {
+				if _, err := Verify(b, VerifyOptions{Limits: fuzzLimits, NoChecksum: noChecksum}); err != nil && !typed(err) {
+					t.Fatalf("Verify: untyped error %T: %v", err, err)
+				}
 			}
 		}
 	})

@@ -24,29 +24,38 @@ func LoadPolicy(path string) (*policy.Policy, *Info, error) {
 // (either kind). It does not keep data.
 func UnmarshalPolicy(data []byte, lim Limits) (p *policy.Policy, info *Info, err error) {
 	defer recoverInto(&err)
-	d, err := open(data)
+	d, err := open(data, true)
 	if err != nil {
 		return nil, nil, err
 	}
 	return d.policy(lim)
 }
 
-// policy builds the inference handle of a checkpoint of either kind.
-func (d *decoder) policy(lim Limits) (*policy.Policy, *Info, error) {
+// policyTensors checks the policy and the target critics of a
+// checkpoint of either kind against the config, and the memory the
+// inference handle needs against lim, before anything is allocated.
+func (d *decoder) policyTensors(lim Limits) (actor tensor, targets [2]tensor, err error) {
 	info, root := d.info, d.root
 	cfg, obs, act := info.Config, info.Spaces.ObsDim, info.Spaces.ActDim
 	ps, _, cs := specs(cfg, obs, act)
-	actor, err := network(root.Policy(nil), "Checkpoint.policy", ps)
+	if actor, err = network(root.Policy(nil), "Checkpoint.policy", ps); err != nil {
+		return actor, targets, err
+	}
+	if targets, err = twoNetworks(root.TargetCriticsLength(), root.TargetCritics, "Checkpoint.target_critics", cs); err != nil {
+		return actor, targets, err
+	}
+	return actor, targets, checkLimit(policyBytes(cfg, obs, act), lim)
+}
+
+// policy builds the inference handle of a checkpoint of either kind.
+func (d *decoder) policy(lim Limits) (*policy.Policy, *Info, error) {
+	actor, targets, err := d.policyTensors(lim)
 	if err != nil {
 		return nil, nil, err
 	}
-	targets, err := twoNetworks(root.TargetCriticsLength(), root.TargetCritics, "Checkpoint.target_critics", cs)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkLimit(policyBytes(cfg, obs, act), lim); err != nil {
-		return nil, nil, err
-	}
+	info := d.info
+	cfg, obs, act := info.Config, info.Spaces.ObsDim, info.Spaces.ActDim
+	ps, _, cs := specs(cfg, obs, act)
 
 	spare := rand.New(rand.NewPCG(0, 0)) // initial values, all overwritten
 	build := func(spec nn.Spec, t tensor) (*nn.MLP[float32], error) {

@@ -28,14 +28,20 @@ func formatErr(format string, args ...any) error {
 
 func missing(path string) error { return formatErr("%s is missing", path) }
 
-// open verifies the buffer and reads and checks the header, the config
-// and the spaces.
-func open(data []byte) (*decoder, error) {
+// open verifies the buffer (its checksum too when checksum is true) and
+// reads and checks the header, the config and the spaces.
+func open(data []byte, checksum bool) (*decoder, error) {
 	if err := verifyBuffer(data); err != nil {
 		return nil, err
 	}
-	if err := verifyChecksum(data); err != nil {
-		return nil, err
+	at, ok := checksumAt(data)
+	if !ok {
+		return nil, missing("Checkpoint.checksum")
+	}
+	if checksum {
+		if err := verifyChecksum(data, at); err != nil {
+			return nil, err
+		}
 	}
 	root := fb.GetRootAsCheckpoint(data, 0)
 	switch v := root.FormatVersion(); {
@@ -292,66 +298,68 @@ func twoNetworks(length int, at func(*fb.Network, int) bool, path string, want n
 	return t, nil
 }
 
-// agent builds the agent of a Full checkpoint.
-func (d *decoder) agent(lim Limits) (*mfpo.Agent, *Info, error) {
+// fullState is a Full checkpoint's training state, verified against
+// the config but not yet decoded.
+type fullState struct {
+	policy, adn                 tensor
+	critics, targets            [2]tensor
+	policyOpt, adnOpt, alphaOpt adamState
+	criticOpts                  [2]adamState
+	logAlpha                    float32
+	rng                         *fb.Pcg
+	replay                      [5]tensor
+}
+
+// full checks every tensor of a Full checkpoint against the config, and
+// the memory the agent needs against lim, before anything is allocated.
+func (d *decoder) full(lim Limits) (*fullState, error) {
 	info, root := d.info, d.root
 	if info.Kind != Full {
-		return nil, nil, formatErr("this is a %v checkpoint, without the training state; load it with LoadPolicy", info.Kind)
+		return nil, formatErr("this is a %v checkpoint, without the training state; load it with LoadPolicy", info.Kind)
 	}
 	cfg, obs, act := info.Config, info.Spaces.ObsDim, info.Spaces.ActDim
 	ps, ds, cs := specs(cfg, obs, act)
 	np, nd, nc := numParams(ps), numParams(ds), numParams(cs)
-
-	// Every tensor's length against the config, before anything is
-	// allocated.
-	policy, err := network(root.Policy(nil), "Checkpoint.policy", ps)
-	if err != nil {
-		return nil, nil, err
+	s := &fullState{}
+	var err error
+	if s.policy, err = network(root.Policy(nil), "Checkpoint.policy", ps); err != nil {
+		return nil, err
 	}
-	adn, err := network(root.Adn(nil), "Checkpoint.adn", ds)
-	if err != nil {
-		return nil, nil, err
+	if s.adn, err = network(root.Adn(nil), "Checkpoint.adn", ds); err != nil {
+		return nil, err
 	}
-	critics, err := twoNetworks(root.CriticsLength(), root.Critics, "Checkpoint.critics", cs)
-	if err != nil {
-		return nil, nil, err
+	if s.critics, err = twoNetworks(root.CriticsLength(), root.Critics, "Checkpoint.critics", cs); err != nil {
+		return nil, err
 	}
-	targets, err := twoNetworks(root.TargetCriticsLength(), root.TargetCritics, "Checkpoint.target_critics", cs)
-	if err != nil {
-		return nil, nil, err
+	if s.targets, err = twoNetworks(root.TargetCriticsLength(), root.TargetCritics, "Checkpoint.target_critics", cs); err != nil {
+		return nil, err
 	}
-	policyOpt, err := adam(root.PolicyOpt(nil), "Checkpoint.policy_opt", np, "the policy")
-	if err != nil {
-		return nil, nil, err
+	if s.policyOpt, err = adam(root.PolicyOpt(nil), "Checkpoint.policy_opt", np, "the policy"); err != nil {
+		return nil, err
 	}
-	adnOpt, err := adam(root.AdnOpt(nil), "Checkpoint.adn_opt", nd, "the ADN")
-	if err != nil {
-		return nil, nil, err
+	if s.adnOpt, err = adam(root.AdnOpt(nil), "Checkpoint.adn_opt", nd, "the ADN"); err != nil {
+		return nil, err
 	}
 	if n := root.CriticOptsLength(); n != 2 {
-		return nil, nil, formatErr("Checkpoint.critic_opts has %d optimisers, want 2", n)
+		return nil, formatErr("Checkpoint.critic_opts has %d optimisers, want 2", n)
 	}
-	var criticOpts [2]adamState
-	for k := range criticOpts {
+	for k := range s.criticOpts {
 		var o fb.Adam
 		root.CriticOpts(&o, k)
-		if criticOpts[k], err = adam(&o, fmt.Sprintf("Checkpoint.critic_opts[%d]", k), nc, "a critic"); err != nil {
-			return nil, nil, err
+		if s.criticOpts[k], err = adam(&o, fmt.Sprintf("Checkpoint.critic_opts[%d]", k), nc, "a critic"); err != nil {
+			return nil, err
 		}
 	}
-	alphaOpt, err := adam(root.AlphaOpt(nil), "Checkpoint.alpha_opt", 1, "log α")
-	if err != nil {
-		return nil, nil, err
+	if s.alphaOpt, err = adam(root.AlphaOpt(nil), "Checkpoint.alpha_opt", 1, "log α"); err != nil {
+		return nil, err
 	}
-	logAlpha := root.LogAlpha()
-	if firstNonFinite([]float32{logAlpha}) >= 0 {
-		return nil, nil, formatErr("Checkpoint.log_alpha = %v, want a finite number", logAlpha)
+	s.logAlpha = root.LogAlpha()
+	if firstNonFinite([]float32{s.logAlpha}) >= 0 {
+		return nil, formatErr("Checkpoint.log_alpha = %v, want a finite number", s.logAlpha)
 	}
-	rng := root.Rng(nil)
-	if rng == nil {
-		return nil, nil, missing("Checkpoint.rng")
+	if s.rng = root.Rng(nil); s.rng == nil {
+		return nil, missing("Checkpoint.rng")
 	}
-	var rep [5]tensor
 	if info.Replay {
 		r := root.Replay(nil)
 		n := info.ReplayLen
@@ -359,17 +367,26 @@ func (d *decoder) agent(lim Limits) (*mfpo.Agent, *Info, error) {
 			name  string
 			width int
 		}{{"obs", obs}, {"act", act}, {"reward", 1}, {"next_obs", obs}, {"not_done", 1}} {
-			if rep[i], err = floats(r.Table(), replayDef, f.name, "Checkpoint.replay", n*f.width,
+			if s.replay[i], err = floats(r.Table(), replayDef, f.name, "Checkpoint.replay", n*f.width,
 				fmt.Sprintf("len %d × %d", n, f.width)); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 		}
 	}
 	if err := checkLimit(agentBytes(cfg, obs, act)+replayScratch(info, obs, act), lim); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// agent builds the agent of a Full checkpoint.
+func (d *decoder) agent(lim Limits) (*mfpo.Agent, *Info, error) {
+	s, err := d.full(lim)
+	if err != nil {
 		return nil, nil, err
 	}
-
-	a, err := mfpo.New(cfg, info.Spaces)
+	info := d.info
+	a, err := mfpo.New(info.Config, info.Spaces)
 	if err != nil { // Validate passed, so only an impossible size gets here
 		return nil, nil, &FormatError{Reason: "the agent cannot be built", Err: err}
 	}
@@ -383,9 +400,9 @@ func (d *decoder) agent(lim Limits) (*mfpo.Agent, *Info, error) {
 		t   tensor
 		dst []float32
 	}{
-		{policy, a.Policy.Params}, {adn, a.ADN.Params},
-		{critics[0], a.Critics.Online[0].Params}, {critics[1], a.Critics.Online[1].Params},
-		{targets[0], a.Critics.Target[0].Params}, {targets[1], a.Critics.Target[1].Params},
+		{s.policy, a.Policy.Params}, {s.adn, a.ADN.Params},
+		{s.critics[0], a.Critics.Online[0].Params}, {s.critics[1], a.Critics.Online[1].Params},
+		{s.targets[0], a.Critics.Target[0].Params}, {s.targets[1], a.Critics.Target[1].Params},
 	} {
 		if err := x.t.decode(x.dst); err != nil {
 			return nil, nil, err
@@ -395,18 +412,18 @@ func (d *decoder) agent(lim Limits) (*mfpo.Agent, *Info, error) {
 		s   adamState
 		opt *nn.Adam[float32]
 	}{
-		{policyOpt, a.PolicyOpt}, {adnOpt, a.ADNOpt}, {criticOpts[0], a.Critics.Opt[0]}, {criticOpts[1], a.Critics.Opt[1]},
-		{alphaOpt, a.AlphaOpt},
+		{s.policyOpt, a.PolicyOpt}, {s.adnOpt, a.ADNOpt}, {s.criticOpts[0], a.Critics.Opt[0]}, {s.criticOpts[1], a.Critics.Opt[1]},
+		{s.alphaOpt, a.AlphaOpt},
 	} {
 		if err := x.s.restore(x.opt); err != nil {
 			return nil, nil, err
 		}
 	}
-	a.LogAlpha[0] = logAlpha
-	a.PCG.Seed(rng.Hi(), rng.Lo()) // Seed sets the state words as they are
+	a.LogAlpha[0] = s.logAlpha
+	a.PCG.Seed(s.rng.Hi(), s.rng.Lo()) // Seed sets the state words as they are
 	a.Updates, a.Stored = info.Updates, info.Stored
 	if info.Replay {
-		if err := restoreReplay(a.Buffer, rep, d.replayPos, info.ReplayLen); err != nil {
+		if err := restoreReplay(a.Buffer, s.replay, d.replayPos, info.ReplayLen); err != nil {
 			return nil, nil, err
 		}
 	}

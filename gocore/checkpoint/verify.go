@@ -10,48 +10,29 @@ import (
 	"github.com/mfpo/mfpo/gocore/checkpoint/internal/fb"
 )
 
-// The schema as the verifier sees it: every table's fields in id order
-// (field i lives at vtable offset 4 + 2i), with their wire types. A test
-// parses schema/checkpoint.fbs and compares.
+// The verifier's view of the schema: verify_tables_generated.go, which
+// gocore/checkpoint/internal/fbgen writes from schema/checkpoint.fbs
+// (`make generate`; `make check-generate` keeps it current), declares
+// every table as a tableDef, rootDef and Identifier.
 
+// wireType is how a field's bytes are laid out.
 type wireType uint8
 
 const (
-	tBool wireType = iota
-	tU8
-	tI32
-	tU32
-	tF32
-	tI64
-	tU64
-	tF64
-	tPcg // struct Pcg: 16 bytes, 8-aligned
-	tString
-	tVecI32
-	tVecF32
-	tTable
-	tVecTable
+	tInline   wireType = iota // a scalar, enum or struct inside the table
+	tString                   // an offset to a string
+	tVector                   // an offset to a vector of scalars
+	tTable                    // an offset to a table
+	tVecTable                 // an offset to a vector of offsets to tables
 )
-
-// inline returns the size and alignment of the field inside its table.
-func (t wireType) inline() (size, align uint64) {
-	switch t {
-	case tBool, tU8:
-		return 1, 1
-	case tI32, tU32, tF32:
-		return 4, 4
-	case tI64, tU64, tF64:
-		return 8, 8
-	case tPcg:
-		return 16, 8
-	}
-	return 4, 4 // an offset
-}
 
 type fieldDef struct {
 	name string
 	t    wireType
-	sub  *tableDef // for tTable and tVecTable
+	// size and align: an inline field's bytes in its table and their
+	// alignment; size alone: a vector's bytes per element.
+	size, align uint64
+	sub         *tableDef // for tTable and tVecTable
 }
 
 type tableDef struct {
@@ -69,49 +50,6 @@ func (d *tableDef) slot(name string) flatbuffers.VOffsetT {
 	}
 	panic("checkpoint: table " + d.name + " has no field " + name)
 }
-
-var (
-	timeSamplerDef = &tableDef{"TimeSampler", []fieldDef{
-		{"mean", tF64, nil}, {"std", tF64, nil}, {"flow_matching_ratio", tF64, nil}, {"uniform", tBool, nil},
-	}}
-	configDef = &tableDef{"Config", []fieldDef{
-		{"hidden", tVecI32, nil}, {"time_features", tI32, nil}, {"time_width", tI32, nil}, {"steps", tI32, nil},
-		{"atoms", tI32, nil}, {"v_min", tF64, nil}, {"v_max", tF64, nil}, {"gamma", tF64, nil}, {"tau", tF64, nil},
-		{"clipped_double_q", tBool, nil}, {"policy_samples", tI32, nil}, {"posterior_samples", tI32, nil},
-		{"time_guard", tF64, nil}, {"time_sampler", tTable, timeSamplerDef}, {"probes", tI32, nil},
-		{"exact_trace", tBool, nil}, {"init_alpha", tF64, nil}, {"target_entropy_per_dim", tF64, nil},
-		{"actor_lr", tF64, nil}, {"adn_lr", tF64, nil}, {"critic_lr", tF64, nil}, {"alpha_lr", tF64, nil},
-		{"batch_size", tI32, nil}, {"buffer_size", tI64, nil}, {"learning_starts", tI64, nil},
-		{"eval_candidates", tI32, nil}, {"seed", tU64, nil}, {"shards", tI32, nil},
-	}}
-	spacesDef = &tableDef{"Spaces", []fieldDef{
-		{"obs_dim", tI32, nil}, {"act_dim", tI32, nil}, {"obs_shape", tVecI32, nil},
-		{"act_low", tVecF32, nil}, {"act_high", tVecF32, nil},
-	}}
-	netSpecDef = &tableDef{"NetSpec", []fieldDef{
-		{"inputs", tVecI32, nil}, {"times", tI32, nil}, {"hidden", tVecI32, nil}, {"out", tI32, nil},
-		{"layer_norm", tBool, nil}, {"time_features", tI32, nil}, {"time_width", tI32, nil},
-	}}
-	networkDef = &tableDef{"Network", []fieldDef{
-		{"spec", tTable, netSpecDef}, {"params", tVecF32, nil},
-	}}
-	adamDef = &tableDef{"Adam", []fieldDef{
-		{"lr", tF64, nil}, {"beta1", tF64, nil}, {"beta2", tF64, nil}, {"eps", tF64, nil},
-		{"steps", tI64, nil}, {"m", tVecF32, nil}, {"v", tVecF32, nil},
-	}}
-	replayDef = &tableDef{"Replay", []fieldDef{
-		{"capacity", tI64, nil}, {"pos", tI64, nil}, {"len", tI64, nil}, {"obs", tVecF32, nil},
-		{"act", tVecF32, nil}, {"reward", tVecF32, nil}, {"next_obs", tVecF32, nil}, {"not_done", tVecF32, nil},
-	}}
-	checkpointDef = &tableDef{"Checkpoint", []fieldDef{
-		{"format_version", tU32, nil}, {"kind", tU8, nil}, {"producer", tString, nil},
-		{"config", tTable, configDef}, {"spaces", tTable, spacesDef}, {"policy", tTable, networkDef},
-		{"target_critics", tVecTable, networkDef}, {"adn", tTable, networkDef}, {"critics", tVecTable, networkDef},
-		{"policy_opt", tTable, adamDef}, {"adn_opt", tTable, adamDef}, {"critic_opts", tVecTable, adamDef},
-		{"log_alpha", tF32, nil}, {"alpha_opt", tTable, adamDef}, {"rng", tPcg, nil},
-		{"updates", tI64, nil}, {"stored", tI64, nil}, {"replay", tTable, replayDef}, {"checksum", tU32, nil},
-	}}
-)
 
 // verifier checks a buffer's structure against the schema: every table's
 // soffset, vtable and field extents, every offset's target, every
@@ -169,7 +107,10 @@ func (v *verifier) table(pos uint64, d *tableDef, path string, depth int) error 
 			continue
 		}
 		fpath := path + "." + f.name
-		size, align := f.t.inline()
+		size, align := uint64(4), uint64(4) // an offset
+		if f.t == tInline {
+			size, align = f.size, f.align
+		}
 		if fo < 4 || fo+size > tsize {
 			return verifyErr(fpath, "field at table offset %d with %d bytes lies outside its %d-byte table", fo, size, tsize)
 		}
@@ -177,8 +118,8 @@ func (v *verifier) table(pos uint64, d *tableDef, path string, depth int) error 
 		if at%align != 0 {
 			return verifyErr(fpath, "field at byte %d is not %d-aligned", at, align)
 		}
-		if f.t < tString {
-			continue // an inline scalar or struct
+		if f.t == tInline {
+			continue
 		}
 		target := at + v.u32(at)
 		if target >= v.n {
@@ -188,8 +129,8 @@ func (v *verifier) table(pos uint64, d *tableDef, path string, depth int) error 
 		switch f.t {
 		case tString:
 			err = v.str(target, fpath)
-		case tVecI32, tVecF32:
-			_, err = v.vector(target, 4, fpath)
+		case tVector:
+			_, err = v.vector(target, f.size, fpath)
 		case tTable:
 			err = v.table(target, f.sub, fpath, depth+1)
 		case tVecTable:
@@ -250,7 +191,7 @@ func verifyBuffer(buf []byte) error {
 		return &FormatError{Reason: fmt.Sprintf("%d bytes, more than a flatbuffer can address (%d)", n, uint64(maxFile))}
 	}
 	v := verifier{buf: buf, n: n}
-	return v.table(v.u32(0), checkpointDef, "Checkpoint", 0)
+	return v.table(v.u32(0), rootDef, rootDef.name, 0)
 }
 
 // foreignHint names common file types, for the identifier error.
@@ -299,12 +240,9 @@ func checksum(buf []byte, hole uint64) uint32 {
 	return crc32.Update(c, crc32.IEEETable, buf[hole+4:])
 }
 
-// verifyChecksum compares the stored checksum with the buffer's.
-func verifyChecksum(buf []byte) error {
-	at, ok := checksumAt(buf)
-	if !ok {
-		return missing("Checkpoint.checksum")
-	}
+// verifyChecksum compares the checksum stored at at (checksumAt) with
+// the buffer's.
+func verifyChecksum(buf []byte, at uint64) error {
 	stored, have := binary.LittleEndian.Uint32(buf[at:]), checksum(buf, at)
 	if stored != have {
 		return &FormatError{Reason: fmt.Sprintf("checksum mismatch: stored %#08x, the %d bytes give %#08x; the file is truncated or corrupted", stored, len(buf), have)}

@@ -8,7 +8,7 @@ import (
 	"github.com/mfpo/mfpo/gocore/par"
 )
 
-// Paper sizes (ALGORITHM.md §8, HalfCheetah): obs 17, act 6, 101 atoms,
+// Paper sizes (docs/algorithm.md §8, HalfCheetah): obs 17, act 6, 101 atoms,
 // 3×256, batch 256; the actor scores 256 states × 48 candidates. Run with
 // go test -tags openblas -run '^$' -bench . ./gocore/critic.
 //

@@ -1,5 +1,5 @@
 // Package critic holds MFPO's twin C51 distributional critics
-// (docs/ALGORITHM.md §3): two online critics φ1, φ2, their Polyak-averaged
+// (docs/algorithm.md §3): two online critics φ1, φ2, their Polyak-averaged
 // targets φ̄1, φ̄2, an Adam per critic, the target distribution and the
 // expected values the actor (§4) and best-of-N acting (§6) score with.
 //
@@ -65,7 +65,7 @@
 // with ChunkRows.)
 // Steady-state calls allocate nothing.
 //
-// # Choices where ALGORITHM.md is silent
+// # Choices where the paper is silent (all in docs/algorithm.md)
 //
 //   - Ties in clipped double Q pick critic 0; a NaN expected value wins,
 //     so a diverged target critic shows up as a non-finite ρ.

@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// Support is the fixed C51 support of ALGORITHM.md §3: Atoms values
+// Support is the fixed C51 support of docs/algorithm.md §3: Atoms values
 // z_j = Min + j·Delta, j = 0 … Atoms−1, with Delta = (Max − Min)/(Atoms − 1)
 // (paper: 101 atoms on [−1600, 1600], Δz = 32).
 type Support struct {
@@ -45,7 +45,7 @@ func NewSupport(atoms int, vmin, vmax float64) (Support, error) {
 }
 
 // Project sets rho to the C51 projection onto the support of the
-// probabilities p placed at the values tz (ALGORITHM.md §3). rho is
+// probabilities p placed at the values tz (docs/algorithm.md §3). rho is
 // zeroed first; then for each j, with Tz = clip(tz[j], Min, Max),
 //
 //	b = (Tz − Min)/Delta,  l = floor(b),  u = ceil(b), both clipped to [0, Atoms−1]
@@ -110,7 +110,7 @@ func mean64(p, z []float32) float64 {
 }
 
 // SoftmaxMean returns the expected value of a C51 critic's output row
-// (docs/ALGORITHM.md §3),
+// (docs/algorithm.md §3),
 //
 //	E[Z] = Σ_j softmax(logits)_j·z_j = Σ_j e^(l_j − m)·z_j / Σ_j e^(l_j − m),  m = max_j l_j,
 //

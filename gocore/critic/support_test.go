@@ -50,7 +50,7 @@ func TestNewSupport(t *testing.T) {
 }
 
 // project64 is an independent float64 C51 projection, written from the
-// formula of ALGORITHM.md §3 with math.Floor and math.Ceil.
+// formula of docs/algorithm.md §3 with math.Floor and math.Ceil.
 func project64(atoms int, lo, hi float64, p, tz []float64) []float64 {
 	dz := (hi - lo) / float64(atoms-1)
 	rho := make([]float64, atoms)

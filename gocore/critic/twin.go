@@ -18,7 +18,7 @@ type ConfigError struct {
 func (e *ConfigError) Error() string { return "critic: Config." + e.Field + " = " + e.Reason }
 
 // Config sizes and tunes the twin critics. Every default is the paper's
-// (ALGORITHM.md §3, §7); DefaultConfig fills them in.
+// (docs/algorithm.md §3, §7); DefaultConfig fills them in.
 type Config struct {
 	ObsDim, ActDim int     // observation and action widths (no default)
 	Atoms          int     // support size; default 101
@@ -87,7 +87,7 @@ func (c Config) Validate() error {
 }
 
 // Twin is MFPO's pair of C51 critics with their target copies and Adam
-// optimisers (ALGORITHM.md §3). Its methods are not safe for concurrent
+// optimisers (docs/algorithm.md §3). Its methods are not safe for concurrent
 // use; each runs its rows in parallel on the pool's shards.
 //
 // Config is fixed at New: Gamma, Tau and ClippedDoubleQ may be changed
@@ -219,7 +219,7 @@ func (c *Twin) checkBatch(op string, rows int) {
 }
 
 // TargetDistribution writes the target distributions ρ ([rows×Atoms]) of
-// ALGORITHM.md §3 for a batch of transitions with next observations
+// docs/algorithm.md §3 for a batch of transitions with next observations
 // nextObs [rows×ObsDim], next actions a′ ~ π(·|s′) nextAct
 // [rows×ActDim], their log-likelihoods nextLogp [rows], rewards reward
 // [rows] and notDone [rows] (m: 0 for a true termination, else 1). For
@@ -293,7 +293,7 @@ func (c *Twin) targetShard(s int) {
 // Step takes one gradient step on both online critics for the batch
 // (obs [rows×ObsDim], act [rows×ActDim]) with fixed targets rho
 // [rows×Atoms] (from TargetDistribution), then the soft target update,
-// ALGORITHM.md §3:
+// docs/algorithm.md §3:
 //
 //	loss_k = (1/rows) Σ_i −Σ_j ρ_ij·log_softmax(logits_φk(s_i, a_i))_j
 //	φk ← Adam(φk, ∂loss_k/∂φk),  φ̄k ← τ·φk + (1−τ)·φ̄k

@@ -110,7 +110,7 @@ func mean64z(p []float64, s Support) float64 {
 	return m
 }
 
-// refTarget computes, in float64 from the formulas of ALGORITHM.md §3,
+// refTarget computes, in float64 from the formulas of docs/algorithm.md §3,
 // both projected target distributions of every row.
 func refTarget(t testing.TB, c *Twin, b batch, alpha float64) (rho [2][][]float64) {
 	cfg := c.Config

@@ -1,7 +1,7 @@
 // Package dist holds the probability distributions mfpo samples from
 // beyond what math/rand/v2 offers. Today that is one: the standard normal
 // truncated to an interval, the per-dimension proposal of the Gaussian
-// posterior in the policy-improvement step (docs/ALGORITHM.md §4,
+// posterior in the policy-improvement step (docs/algorithm.md §4,
 // "Proposal 2"):
 //
 //	ε′ ~ N(0, 1) conditioned on lo ≤ ε′ ≤ hi,
@@ -62,35 +62,4 @@
 // log-space branch where Φ underflows (a ≳ 37). The rejection samplers are
 // exact in all three regimes and draw a variable number of uniforms; the
 // same seed still gives the same draws.
-//
-// # Moments
-//
-// TruncNormalMoments gives the mean and variance, with the same mirroring
-// (the mean changes sign) and in three regimes:
-//
-//   - Δ ≤ 1 (narrow, the drop defined as b²/2 when the interval straddles
-//     0): 20-point Gauss–Legendre quadrature of the moments of the offset
-//     y = x − a under the weight exp(−y(a + y/2)) on [0, w], the variance
-//     formed as a centred second moment. The weight varies by at most a
-//     factor e² on the interval, so the rule is exact to rounding, and
-//     nothing cancels for any width (down to w = 0).
-//   - a < 0, Δ > 1 (a wide interval around 0): Z = 1 − Φ(a) − Q(b), with
-//     Q(x) = Φ(−x) = erfc(x/√2)/2, mean = (φ(a) − φ(b))/Z, variance =
-//     1 + (aφ(a) − bφ(b))/Z − mean². Z > 0.42 and the variance > 0.1 here.
-//   - a ≥ 0, Δ > 1 (a tail): from one-sided tails. With the Mills ratio
-//     R(x) = Q(x)/φ(x), the one-sided tail [x, ∞) has mean x + t and
-//     variance t(s − t), where R(x) = 1/(x + t), t = 1/(x + s) and
-//     s = 2/(x + 3/(x + 4/(x + …))) (Laplace's continued fraction; for
-//     x < 2, R comes from math.Erfc and t, s from it). These forms never
-//     subtract numbers of the size of x. The interval [a, b] is the tail
-//     [a, ∞) less the tail [b, ∞), which has relative weight
-//     π = e^−Δ·R(b)/R(a) < e^−1, and the law of total variance gives
-//     mean − a = (t_a − π(w + t_b))/(1 − π) and
-//     variance = (V_a − π V_b − π(1 − π)(w + t_b − (mean − a))²)/(1 − π).
-//     Because π < e^−1 the subtractions lose at most about a decimal
-//     digit, whatever a is.
-//
-// Far out, the one-sided tail [a, ∞) has mean a + 1/a − 2/a³ + … and
-// variance 1/a² − 6/a⁴ + …; the tests check this and, for moderate
-// intervals, compare with numerical integration.
 package dist

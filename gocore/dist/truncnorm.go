@@ -11,13 +11,13 @@ const (
 	// proposals; wider ones use plain normal rejection.
 	uniformWidth = 1.5
 	// narrowDrop is the largest density drop Δ = (b² − a²)/2 on an
-	// interval right of 0 that is sampled by uniform proposals and whose
-	// moments are computed by quadrature.
+	// interval right of 0 that is sampled by uniform proposals (and whose
+	// moments the tests compute by quadrature).
 	narrowDrop = 1.0
 )
 
 // TruncNormal draws x ~ N(0, 1) conditioned on lo ≤ x ≤ hi
-// (docs/ALGORITHM.md §4, Proposal 2). lo and hi may be infinite; lo == hi
+// (docs/algorithm.md §4, Proposal 2). lo and hi may be infinite; lo == hi
 // returns lo. The result is always finite and inside [lo, hi]. It panics
 // when a bound is NaN, when lo > hi, or when lo == hi is infinite. It
 // allocates nothing.

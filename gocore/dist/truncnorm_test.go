@@ -25,7 +25,7 @@ var momentIntervals = [][2]float64{
 }
 
 // TestSampleMomentsMatchTheAnalyticOnes draws 200 000 values per interval
-// and compares the sample mean and variance with TruncNormalMoments in
+// and compares the sample mean and variance with truncNormalMoments in
 // standard errors (the variance's from the sample fourth moment).
 func TestSampleMomentsMatchTheAnalyticOnes(t *testing.T) {
 	const n = 200_000
@@ -34,7 +34,7 @@ func TestSampleMomentsMatchTheAnalyticOnes(t *testing.T) {
 	for k, iv := range momentIntervals {
 		lo, hi := iv[0], iv[1]
 		rng := rand.New(rand.NewPCG(1, uint64(k)))
-		m, v := TruncNormalMoments(lo, hi)
+		m, v := truncNormalMoments(lo, hi)
 		for i := range xs {
 			x := TruncNormal(rng, lo, hi)
 			if math.IsNaN(x) || math.IsInf(x, 0) || x < lo || x > hi {
@@ -116,7 +116,7 @@ func TestMomentsAgainstQuadrature(t *testing.T) {
 	worstM, worstV := 0.0, 0.0
 	for _, iv := range ivs {
 		lo, hi := iv[0], iv[1]
-		m, v := TruncNormalMoments(lo, hi)
+		m, v := truncNormalMoments(lo, hi)
 		qm, qv := quadMoments(lo, hi)
 		// Mean error in units of the standard deviation (plus the
 		// rounding of the mean itself), variance error relative.
@@ -140,7 +140,7 @@ func ulp(x float64) float64 { return math.Abs(math.Nextafter(x, math.Inf(1)) - x
 // the first omitted term plus rounding.
 func TestMomentsFarTailAsymptotics(t *testing.T) {
 	for _, a := range []float64{40, 100, 1e3, 1e6, 1e20, 1e100, 1e300} {
-		m, v := TruncNormalMoments(a, inf)
+		m, v := truncNormalMoments(a, inf)
 		nu := 1/a - 2/(a*a*a) + 10/math.Pow(a, 5)
 		wv := 1/(a*a) - 6/math.Pow(a, 4) + 50/math.Pow(a, 6)
 		em, ev := math.Abs(m-(a+nu)), math.Abs(v-wv)
@@ -149,20 +149,20 @@ func TestMomentsFarTailAsymptotics(t *testing.T) {
 			t.Errorf("[%v, ∞): mean %.17g variance %.17g, asymptotics %.17g %.17g", a, m, v, a+nu, wv)
 		}
 		// Mirror image.
-		m2, v2 := TruncNormalMoments(-inf, -a)
+		m2, v2 := truncNormalMoments(-inf, -a)
 		if m2 != -m || v2 != v {
 			t.Errorf("(−∞, %v]: moments %v %v, want %v %v", -a, m2, v2, -m, v)
 		}
 	}
 	// Half-normal: mean √(2/π), variance 1 − 2/π.
-	if m, v := TruncNormalMoments(0, inf); math.Abs(m-math.Sqrt(2/math.Pi)) > 1e-15 || math.Abs(v-(1-2/math.Pi)) > 1e-15 {
+	if m, v := truncNormalMoments(0, inf); math.Abs(m-math.Sqrt(2/math.Pi)) > 1e-15 || math.Abs(v-(1-2/math.Pi)) > 1e-15 {
 		t.Errorf("[0, ∞): %v %v", m, v)
 	}
 	// A point and the whole line.
-	if m, v := TruncNormalMoments(3, 3); m != 3 || v != 0 {
+	if m, v := truncNormalMoments(3, 3); m != 3 || v != 0 {
 		t.Errorf("[3, 3]: %v %v", m, v)
 	}
-	if m, v := TruncNormalMoments(-inf, inf); m != 0 || v != 1 {
+	if m, v := truncNormalMoments(-inf, inf); m != 0 || v != 1 {
 		t.Errorf("(−∞, ∞): %v %v", m, v)
 	}
 }
@@ -214,9 +214,9 @@ func TestExtremeIntervalsStayInside(t *testing.T) {
 				t.Fatalf("TruncNormal(%v, %v) = %v", lo, hi, x)
 			}
 		}
-		m, v := TruncNormalMoments(lo, hi)
+		m, v := truncNormalMoments(lo, hi)
 		if math.IsNaN(m) || math.IsInf(m, 0) || m < lo || m > hi || math.IsNaN(v) || v < 0 || v > 1 {
-			t.Fatalf("TruncNormalMoments(%v, %v) = %v, %v", lo, hi, m, v)
+			t.Fatalf("truncNormalMoments(%v, %v) = %v, %v", lo, hi, m, v)
 		}
 	}
 }
@@ -236,8 +236,8 @@ func FuzzTruncNormal(f *testing.F) {
 				t.Fatalf("TruncNormal(%v, %v) = %v", lo, hi, x)
 			}
 		}
-		if m, v := TruncNormalMoments(lo, hi); math.IsNaN(m) || m < lo || m > hi || !(v >= 0 && v <= 1) {
-			t.Fatalf("TruncNormalMoments(%v, %v) = %v, %v", lo, hi, m, v)
+		if m, v := truncNormalMoments(lo, hi); math.IsNaN(m) || m < lo || m > hi || !(v >= 0 && v <= 1) {
+			t.Fatalf("truncNormalMoments(%v, %v) = %v, %v", lo, hi, m, v)
 		}
 	})
 }
@@ -354,7 +354,7 @@ func TestBadIntervalsPanic(t *testing.T) {
 	for _, iv := range [][2]float64{{1, 0}, {nan, 1}, {0, nan}, {nan, nan}, {inf, inf}, {-inf, -inf}, {inf, -inf}} {
 		for name, f := range map[string]func(){
 			"TruncNormal":        func() { TruncNormal(rand.New(rand.NewPCG(1, 1)), iv[0], iv[1]) },
-			"TruncNormalMoments": func() { TruncNormalMoments(iv[0], iv[1]) },
+			"truncNormalMoments": func() { truncNormalMoments(iv[0], iv[1]) },
 		} {
 			func() {
 				defer func() {
@@ -420,7 +420,7 @@ func BenchmarkTruncNormalMoments(b *testing.B) {
 			b.ReportAllocs()
 			var s float64
 			for b.Loop() {
-				m, v := TruncNormalMoments(iv[0], iv[1])
+				m, v := truncNormalMoments(iv[0], iv[1])
 				s += m + v
 			}
 			sink = s

@@ -1,4 +1,4 @@
-// Package flow is MFPO's generative policy (docs/ALGORITHM.md §1–§2): the
+// Package flow is MFPO's generative policy (docs/algorithm.md §1–§2): the
 // MeanFlow network u_θ(s, a_t, t, h) that predicts the average velocity
 // over [t − h, t], the average-divergence network δ_ω(s, a_t, t, h), and
 // what is computed from them:

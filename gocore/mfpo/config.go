@@ -8,7 +8,7 @@ import (
 	"github.com/mfpo/mfpo/gocore/policy"
 )
 
-// Config holds every hyperparameter of docs/ALGORITHM.md. DefaultConfig
+// Config holds every hyperparameter of docs/algorithm.md. DefaultConfig
 // returns the authors' published defaults; each field's comment gives its
 // default and the section that uses it.
 type Config struct {
@@ -55,8 +55,15 @@ type Config struct {
 	EvalCandidates int `json:"eval_candidates"` // N of best-of-N evaluation acting (1 = plain sampling): 10
 
 	// Execution.
-	Seed   uint64 `json:"seed"`   // seeds every random draw
-	Shards int    `json:"shards"` // batch slices computed in parallel: 2. Results depend on Seed and Shards, not on the machine.
+	// Seed seeds every random draw. Shards is the number of batch slices
+	// computed in parallel (2); it is part of the computation, not the
+	// core count. The same Config, inputs and build give bit-identical
+	// results wherever the same BLAS and vector kernels run (the
+	// "blas_core" of the build info); on other kernels (another CPU's
+	// OpenBLAS core) results agree to float32 rounding and a training run
+	// drifts onto another trajectory. See docs/reproducibility.md.
+	Seed   uint64 `json:"seed"`
+	Shards int    `json:"shards"`
 }
 
 // DefaultConfig returns the paper's defaults.

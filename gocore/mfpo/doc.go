@@ -1,4 +1,4 @@
-// Package mfpo is the MFPO agent (docs/ALGORITHM.md): a MeanFlow policy
+// Package mfpo is the MFPO agent (docs/algorithm.md): a MeanFlow policy
 // and its average-divergence network (gocore/flow), twin C51 critics
 // (gocore/critic), a replay buffer (gocore/replay) and a learned
 // temperature, with Update reading top to bottom like §6:
@@ -18,7 +18,7 @@
 // for a given Config (Seed and Shards included) every action, loss and
 // parameter is bit-identical from run to run.
 //
-// Choices where ALGORITHM.md is silent:
+// Choices where the paper is silent (all in docs/algorithm.md):
 //   - t is clamped to [TimeGuard, 1 − TimeGuard] (default 1e-4) for the
 //     actor's a_t, where §4 divides by t and 1 − t; h is then clamped to
 //     [0, t] so that r = t − h stays in [0, 1]. The ADN step uses the

@@ -9,7 +9,7 @@ import (
 	"github.com/mfpo/mfpo/gocore/blas"
 )
 
-// The benchmarks of the issue "Foundation" (a)–(d). Each reports, beside
+// The engine benchmarks (a)–(d) of bench/RESULTS.md. Each reports, beside
 // ns/op and allocs/op:
 //
 //	GFLOP/s        matrix-product FLOPs of the operation (counted from the
@@ -21,7 +21,7 @@ import (
 //
 // Run with: make bench (or go test -tags openblas -run '^$' -bench . ./gocore/nn).
 
-// HalfCheetah sizes (ALGORITHM.md §8).
+// HalfCheetah sizes (docs/algorithm.md §8).
 const benchObs, benchAct = 17, 6
 
 type gemmShape struct {

@@ -6,7 +6,7 @@ import (
 	"github.com/mfpo/mfpo/gocore/blas"
 )
 
-// Dense is an affine layer y = x·W + b (ALGORITHM.md §7 writes Wx + b for
+// Dense is an affine layer y = x·W + b (docs/algorithm.md §7 writes Wx + b for
 // a column x; rows here are samples). W is [In×Out] row-major and B is
 // [Out]; both are views into a network's parameter vector.
 type Dense[T Float] struct {

@@ -1,5 +1,5 @@
 // Package nn is mfpo's neural-network engine: the layers of
-// docs/ALGORITHM.md §7 with batched forward passes, reverse-mode
+// docs/algorithm.md §7 with batched forward passes, reverse-mode
 // derivatives (parameter and input gradients) and forward-mode derivatives
 // (Jacobian-vector products with respect to the inputs), plus Adam and
 // Polyak averaging over one contiguous parameter vector per network.
@@ -28,7 +28,7 @@
 // accumulated (+=) so that several losses can share one gradient vector;
 // input gradients and outputs are overwritten. Shape mismatches are
 // programmer errors and panic with a message that names the package and
-// the shapes; data errors (a non-finite loss) are returned as
+// the shapes; data errors (a non-finite gradient or input) are returned as
 // *NonFiniteError.
 //
 // T is float32 in production and float64 in the derivative checks. The

@@ -6,7 +6,7 @@ import (
 )
 
 // Fourier is the learnable Fourier feature map of a scalar time t
-// (ALGORITHM.md §7): f = 2π·t·W with W ∈ R^F (init N(0, 0.2²)), out =
+// (docs/algorithm.md §7): f = 2π·t·W with W ∈ R^F (init N(0, 0.2²)), out =
 // [cos f, sin f] ∈ R^{2F}, the F cosines first.
 type Fourier[T Float] struct {
 	F    int

@@ -1,7 +1,7 @@
 package nn_test
 
 // An independent first-order oracle for the hand-written MLP derivatives
-// (docs/DESIGN.md): the same network is rebuilt as a gorgonia expression
+// (docs/design.md): the same network is rebuilt as a gorgonia expression
 // graph from the MLP's exported parameter vector, and gorgonia's symbolic
 // gradients of L = Σ w⊙out with respect to every parameter tensor and every
 // input are compared with MLP.Backward.

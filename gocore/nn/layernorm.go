@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// LayerNormEps is the ε of ALGORITHM.md §7.
+// LayerNormEps is the ε of docs/algorithm.md §7.
 const LayerNormEps = 1e-6
 
 // LayerNorm normalises each row: c = x − mean x, σ = √(mean c² + ε),

@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 )
 
-// TimeEmbedding maps a scalar time to a vector (ALGORITHM.md §7):
+// TimeEmbedding maps a scalar time to a vector (docs/algorithm.md §7):
 // Fourier(F) → Dense(2F→W) → GELU → Dense(W→W).
 type TimeEmbedding[T Float] struct {
 	Fourier Fourier[T]

@@ -6,7 +6,7 @@ import (
 )
 
 // Adam is the Adam optimiser over one contiguous parameter vector
-// (ALGORITHM.md §7: β1 0.9, β2 0.999, ε 1e-8, no weight decay, no
+// (docs/algorithm.md §7: β1 0.9, β2 0.999, ε 1e-8, no weight decay, no
 // clipping). With g the gradient and k the step count after increment:
 //
 //	m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²
@@ -52,7 +52,7 @@ func (a *Adam[T]) Step(params, grad []T) error {
 }
 
 // Polyak sets target ← τ·online + (1−τ)·target elementwise (the soft
-// target update of ALGORITHM.md §3, τ = 0.005).
+// target update of docs/algorithm.md §3, τ = 0.005).
 func Polyak[T Float](target, online []T, tau float64) {
 	if len(target) != len(online) {
 		panic(fmt.Sprintf("nn: Polyak: target has %d parameters, online %d", len(target), len(online)))

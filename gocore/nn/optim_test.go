@@ -63,19 +63,3 @@ func TestPolyak(t *testing.T) {
 		}
 	}
 }
-
-func TestMSE(t *testing.T) {
-	pred, target := []float64{1, 2, 4}, []float64{0, 2, 1}
-	grad := make([]float64, 3)
-	loss, err := MSE(grad, pred, target)
-	if err != nil || loss != 10.0/3 {
-		t.Fatalf("MSE = %v, %v; want 10/3", loss, err)
-	}
-	checkClose(t, "grad", grad, numGrad(pred, func() float64 { l, _ := MSE(make([]float64, 3), pred, target); return l }))
-	grad = []float64{7, 7, 7}
-	_, err = MSE(grad, []float64{1, math.Inf(1), 0}, target)
-	var nf *NonFiniteError
-	if !errors.As(err, &nf) || grad[0] != 7 {
-		t.Fatalf("MSE of an infinite prediction: %v, grad %v; want a *NonFiniteError and grad unchanged", err, grad)
-	}
-}

@@ -2,7 +2,7 @@ package nn
 
 import "fmt"
 
-// Spec is the shape of an MLP (ALGORITHM.md §7):
+// Spec is the shape of an MLP (docs/algorithm.md §7):
 //
 //	cond  = Σ_j emb_j(time_j)                       (when Times > 0)
 //	x0    = concat(inputs…, cond)

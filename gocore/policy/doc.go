@@ -23,7 +23,7 @@
 //
 // # Modes and randomness
 //
-// Sample runs the T-step sampler (ALGORITHM.md §1) from noise ε; BestOfN
+// Sample runs the T-step sampler (docs/algorithm.md §1) from noise ε; BestOfN
 // draws Config.EvalCandidates samples per observation and keeps the one
 // the target critics value most, min(Q_φ̄1, Q_φ̄2) (§6); Deterministic runs
 // the sampler from ε = 0. Explore is a training behaviour: Act refuses

@@ -1,6 +1,6 @@
 // Package replay is mfpo's experience replay: a FIFO ring buffer of
 // transitions (s, a, r, s′, terminated) with uniform sampling with
-// replacement (docs/ALGORITHM.md §7, "Replay").
+// replacement (docs/algorithm.md §7, "Replay").
 //
 // # Storage
 //

@@ -23,14 +23,15 @@ import json
 import os
 import re
 import threading
-from typing import Any, Callable, Literal, NoReturn, TypedDict, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, Literal, NoReturn, TypedDict, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
 
 # gopy's wrapper, generated at build time and untyped.
-from mfpo._gopy import bindings as _ext  # type: ignore
-from mfpo._gopy import go as _go  # type: ignore
+from mfpo._gopy import bindings as _ext
+from mfpo._gopy import go as _go
 from mfpo.exceptions import BY_CODE, ConfigError, MFPOError, ShapeError
 
 ActMode = Literal["sample", "best_of_n", "deterministic", "explore"]
@@ -60,6 +61,12 @@ class BuildInfo(TypedDict):
     """The Go toolchain that built the extension, e.g. ``"go1.26.8"``."""
     blas: str
     """The BLAS backend: ``"openblas"`` or ``"gonum"`` (pure Go)."""
+    blas_core: str
+    """The BLAS kernels this process runs: OpenBLAS's core for this CPU,
+    e.g. ``"SkylakeX"``, or ``"gonum"``. Two processes give bit-identical
+    results only when they run the same kernels (docs/reproducibility.md)."""
+    blas_config: str
+    """The BLAS library's build description, e.g. ``"OpenBLAS 0.3.21 ..."``."""
     os: str
     """Go's GOOS, e.g. ``"linux"``."""
     arch: str
@@ -207,7 +214,8 @@ class Agent:
         n = self._rows("next_obs", np.asarray(next_obs), self.obs_dim)
         r = np.ascontiguousarray(reward, dtype=_F32).reshape(-1)
         t = np.ascontiguousarray(terminated, dtype=bool).reshape(-1).astype(np.uint8)
-        for name, rows_of in (("act", a.shape[0]), ("next_obs", n.shape[0]), ("reward", r.shape[0]), ("terminated", t.shape[0])):
+        others = (("act", a.shape[0]), ("next_obs", n.shape[0]), ("reward", r.shape[0]), ("terminated", t.shape[0]))
+        for name, rows_of in others:
             if rows_of != rows:
                 raise ShapeError(f"store: {name} has {rows_of} rows, obs has {rows}")
         return int(_call(_ext.Store, self._handle, _bytes(o), _bytes(a), _bytes(r), _bytes(n), _bytes(t), rows))
@@ -319,3 +327,14 @@ class Policy:
             self.close()
         except Exception:
             pass
+
+
+def checkpoint_verify(data: bytes | memoryview, path: str | None, checksum: bool) -> dict[str, Any]:
+    """Go's checks of a checkpoint's bytes before any field is read
+    (bindings.CheckpointVerify: structure, identifier, checksum unless
+    ``checksum`` is false, version, config, spaces, every tensor's length,
+    the memory limit); ``path`` names the file in the errors. Returns
+    ``{"config": …, "obs_shape": […]}``; raises CheckpointError or
+    CheckpointVersionError."""
+    s = _call(_ext.CheckpointVerify, _go.Slice_byte.from_bytes(bytes(data)), path or "", bool(checksum))
+    return cast("dict[str, Any]", json.loads(s))

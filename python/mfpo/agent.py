@@ -89,7 +89,7 @@ class MFPO:
     out (None) keeps the preset's value. ``preset="paper"`` (default) is the
     paper's defaults, ``preset="small"`` the preset for small tasks such as
     Pendulum. The paper's defaults are given below; see docs/python.md and
-    the shared ALGORITHM.md for what each does.
+    docs/algorithm.md for what each does.
 
     Args:
         env: the environment, or an env id.
@@ -124,8 +124,9 @@ class MFPO:
             many transitions are stored: 10 000.
         eval_candidates: N of best-of-N acting: 10.
         seed: seeds the Go core's every draw and the env's first reset: 1.
-        shards: batch slices computed in parallel: 2 (results depend on
-            seed and shards, not on the machine).
+        shards: batch slices computed in parallel: 2 (with the seed, they
+            fix the run bit for bit wherever the same BLAS kernels run:
+            ``build_info()["blas_core"]``, docs/reproducibility.md).
 
     Raises:
         ConfigError: an unknown keyword argument (the message suggests the
@@ -294,7 +295,8 @@ class MFPO:
 
     def __repr__(self) -> str:
         return (
-            f"MFPO(env={self.env_id or (None if self.env is None else type(self.env).__name__)!r}, preset={self.preset!r}, "
+            f"MFPO(env={self.env_id or (None if self.env is None else type(self.env).__name__)!r}, "
+            f"preset={self.preset!r}, "
             f"obs_dim={self._obs.dim}, act_dim={self._act.dim}, n_envs={self.n_envs}, "
             f"num_timesteps={self.num_timesteps})"
         )
@@ -543,7 +545,9 @@ class MFPO:
         formats = ["stdout"] if self.verbose >= 1 else []
         folder = None
         if self.tensorboard_log is not None:
-            folder = _run_dir(Path(self.tensorboard_log), tb_log_name, new=reset_num_timesteps or not self._logger.folder)
+            folder = _run_dir(
+                Path(self.tensorboard_log), tb_log_name, new=reset_num_timesteps or not self._logger.folder
+            )
             formats += ["csv", "tensorboard"]
         if folder is None or folder != self._logger.folder:
             self._logger.close()
@@ -659,12 +663,14 @@ def _resolve_env(env: Any, env_kwargs: Mapping[str, Any] | None) -> tuple[AnyEnv
     return env, None if spec is None else spec.id, False
 
 
-
-
 def _run_dir(root: Path, name: str, new: bool) -> str:
     """root/name_i: the next free i for a new run, else the latest."""
     pat = re.compile(re.escape(name) + r"_(\d+)$")
-    ids = [int(m.group(1)) for p in root.glob(f"{name}_*") if (m := pat.match(p.name)) and p.is_dir()] if root.is_dir() else []
+    ids = (
+        [int(m.group(1)) for p in root.glob(f"{name}_*") if (m := pat.match(p.name)) and p.is_dir()]
+        if root.is_dir()
+        else []
+    )
     last = max(ids, default=0)
     return str(root / f"{name}_{last + 1 if new or last == 0 else last}")
 

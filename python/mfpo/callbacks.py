@@ -28,7 +28,7 @@ import csv
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
@@ -162,7 +162,7 @@ class ConvertCallback(BaseCallback):
         return self.fn(self.locals, self.globals) is not False
 
 
-MaybeCallback = Union[None, BaseCallback, Sequence[BaseCallback], Callable[[dict[str, Any], dict[str, Any]], Any]]
+MaybeCallback = None | BaseCallback | Sequence[BaseCallback] | Callable[[dict[str, Any], dict[str, Any]], Any]
 
 
 def as_callback(callback: MaybeCallback) -> BaseCallback:
@@ -207,7 +207,9 @@ class EvalCallback(BaseCallback):
     ) -> None:
         super().__init__(verbose)
         if eval_freq < 1 or n_eval_episodes < 1:
-            raise ConfigError(f"EvalCallback: eval_freq = {eval_freq}, n_eval_episodes = {n_eval_episodes}: expected ≥ 1")
+            raise ConfigError(
+                f"EvalCallback: eval_freq = {eval_freq}, n_eval_episodes = {n_eval_episodes}: expected ≥ 1"
+            )
         if isinstance(eval_env, str):
             eval_env = make_env(eval_env)
         self.eval_env = eval_env

@@ -52,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="store_true", help="print the version and build, then exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    t = sub.add_parser("train", help="train an agent on an environment", description="Train MFPO on a Gymnasium env id.")
+    t = sub.add_parser("train", help="train an agent on an environment",
+                       description="Train MFPO on a Gymnasium env id.")
     t.add_argument("env", help='env id, e.g. Pendulum-v1, HalfCheetah-v5, "dm_control/cheetah-run-v0"')
     t.add_argument("--steps", type=int, default=100_000, help="environment steps (default 100000)")
     t.add_argument("--seed", type=int, default=1, help="seed of the agent and the env (default 1)")
@@ -70,7 +71,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
     t.add_argument("--quiet", action="store_true", help="no log tables on stdout")
     t.add_argument("--save-replay", action="store_true", help="include the replay buffer in model.mfpo (exact resume)")
-    t.add_argument("--checkpoint-freq", type=int, default=0, help="also save DIR/checkpoints/mfpo_<steps>_steps.mfpo every N steps")
+    t.add_argument("--checkpoint-freq", type=int, default=0,
+                   help="also save DIR/checkpoints/mfpo_<steps>_steps.mfpo every N steps")
     t.add_argument("--resume", type=Path, default=None, metavar="CKPT",
                    help="continue training a full checkpoint (--steps more steps; its config wins over --preset/--set)")
     t.add_argument("--plot", action="store_true", help="write DIR/learning_curve.png at the end (needs matplotlib)")
@@ -110,7 +112,8 @@ def _train(args: argparse.Namespace) -> int:
         else:
             model = mfpo.MFPO(env, preset=args.preset, verbose=0 if args.quiet else 1, **overrides)
         model.env_id = args.env
-        model.set_logger(mfpo.configure_logger(out, (["csv", "tensorboard"] if args.quiet else ["stdout", "csv", "tensorboard"])))
+        formats = ["csv", "tensorboard"] if args.quiet else ["stdout", "csv", "tensorboard"]
+        model.set_logger(mfpo.configure_logger(out, formats))
         (out / "config.json").write_text(json.dumps({
             "env": args.env,
             "steps": args.steps,
@@ -125,7 +128,9 @@ def _train(args: argparse.Namespace) -> int:
             callbacks.append(EvalCallback(args.env, eval_freq=args.eval_freq, n_eval_episodes=args.eval_episodes,
                                           log_path=out, seed=args.seed + 10_000, verbose=0))
         if args.checkpoint_freq > 0:
-            callbacks.append(CheckpointCallback(args.checkpoint_freq, out / "checkpoints", save_replay_buffer=args.save_replay))
+            callbacks.append(
+                CheckpointCallback(args.checkpoint_freq, out / "checkpoints", save_replay_buffer=args.save_replay)
+            )
         start = time.perf_counter()
         try:
             with _sigterm_interrupts() as received:
@@ -148,7 +153,9 @@ def _train(args: argparse.Namespace) -> int:
         }
         if args.eval_episodes > 0:
             mean, std = model.evaluate(args.env, args.eval_episodes, seed=args.seed + 20_000)
-            summary["eval"] = {"mode": "best_of_n", "episodes": args.eval_episodes, "mean_reward": mean, "std_reward": std}
+            summary["eval"] = {
+                "mode": "best_of_n", "episodes": args.eval_episodes, "mean_reward": mean, "std_reward": std,
+            }
             print(f"mfpo: {args.env}: {model.num_timesteps} steps in {elapsed:.0f} s; "
                   f"evaluation (best-of-N, {args.eval_episodes} episodes): {mean:.1f} ± {std:.1f}")
         summary["checkpoint"] = ckpt.name

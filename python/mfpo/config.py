@@ -80,7 +80,9 @@ def config_json(preset: str, overrides: Mapping[str, Any]) -> str:
         return json.dumps(doc, allow_nan=False)
     except (TypeError, ValueError) as err:
         bad = next((k for k, v in doc.items() if not _json_ok(v)), "?")
-        raise ConfigError(f"config value {bad} = {doc.get(bad)!r} is not a finite number, bool, list or dict: {err}") from None
+        raise ConfigError(
+            f"config value {bad} = {doc.get(bad)!r} is not a finite number, bool, list or dict: {err}"
+        ) from None
 
 
 def _json_ok(value: Any) -> bool:

@@ -21,7 +21,7 @@ import functools
 import multiprocessing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -42,7 +42,7 @@ __all__ = [
     "make_vec_env",
 ]
 
-AnyEnv = Union[gym.Env, gym.vector.VectorEnv]
+AnyEnv = gym.Env | gym.vector.VectorEnv
 F32 = npt.NDArray[np.float32]
 
 SAFE_START_METHODS = ("spawn", "forkserver")
@@ -104,7 +104,8 @@ def check_start_method(env: gym.vector.VectorEnv) -> None:
             raise ConfigError(
                 f"this AsyncVectorEnv's workers were started with {method!r}; a forked copy of a process that "
                 f"runs mfpo's Go runtime hangs. Create it with context=\"spawn\" (or \"forkserver\"), e.g. "
-                f"gymnasium.vector.AsyncVectorEnv(env_fns, context=\"spawn\") or mfpo.make_vec_env(env_id, n, asynchronous=True)"
+                f"gymnasium.vector.AsyncVectorEnv(env_fns, context=\"spawn\") or "
+                "mfpo.make_vec_env(env_id, n, asynchronous=True)"
             )
 
 
@@ -181,7 +182,7 @@ def _batch_size(space: spaces.Space[Any], obs: Any, what: str) -> int | None:
     if isinstance(space, spaces.Tuple):
         if not isinstance(obs, (tuple, list)) or len(obs) != len(space.spaces):
             raise ShapeError(f"{what}: expected a tuple of {len(space.spaces)} entries; got {type(obs).__name__}")
-        sizes = {_batch_size(sub, o, f"{what}[{i}]") for i, (sub, o) in enumerate(zip(space.spaces, obs))}
+        sizes = {_batch_size(sub, o, f"{what}[{i}]") for i, (sub, o) in enumerate(zip(space.spaces, obs, strict=True))}
         if len(sizes) != 1:
             raise ShapeError(f"{what}: some entries are batched and some are not, or batch sizes differ: {sizes}")
         return sizes.pop()
@@ -202,7 +203,7 @@ def _flatten(space: spaces.Space[Any], obs: Any, n: int, what: str) -> npt.NDArr
     if isinstance(space, spaces.Dict):
         return np.concatenate([_flatten(sub, obs[k], n, what) for k, sub in space.spaces.items()], axis=1)
     if isinstance(space, spaces.Tuple):
-        return np.concatenate([_flatten(sub, o, n, what) for sub, o in zip(space.spaces, obs)], axis=1)
+        return np.concatenate([_flatten(sub, o, n, what) for sub, o in zip(space.spaces, obs, strict=True)], axis=1)
     arr = np.asarray(obs)
     if arr.dtype.kind not in "biuf":
         raise ShapeError(f"{what}: expected real numbers; got dtype {arr.dtype}")

@@ -25,13 +25,13 @@ import sys
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TextIO, Union
+from typing import Any, Protocol, TextIO
 
 from mfpo.exceptions import ConfigError
 
 __all__ = ["CSVOutput", "HumanOutput", "Logger", "TensorBoardOutput", "configure"]
 
-Value = Union[int, float, str, None]
+Value = int | float | str | None
 FORMATS = ("stdout", "csv", "tensorboard")
 
 
@@ -114,7 +114,7 @@ def _summary_writer(folder: str) -> Any | None:
         from tensorboardX import SummaryWriter
     except ImportError:
         try:
-            from torch.utils.tensorboard import SummaryWriter  # type: ignore[no-redef]
+            from torch.utils.tensorboard import SummaryWriter  # type: ignore[no-redef, unused-ignore]
         except ImportError:
             if not _TB_WARNED:
                 _TB_WARNED = True

@@ -57,9 +57,9 @@ def plot_learning_curve(run_dir: str | os.PathLike[str], ax: Any = None, label: 
         ("rollout/ep_rew_mean", "training episodes (mean of last 100)", "-"),
         ("eval/mean_reward", "evaluation (best-of-N)", "o--"),
     ):
-        pts = [(s, v) for s, v in zip(steps, cols.get(key, [])) if v == v and s == s]
+        pts = [(s, v) for s, v in zip(steps, cols.get(key, []), strict=False) if v == v and s == s]
         if pts:
-            xs, ys = zip(*pts)
+            xs, ys = zip(*pts, strict=True)
             ax.plot(xs, ys, style, label=f"{label}: {name}" if label else name)
             plotted = True
     ax.set_xlabel("environment steps")

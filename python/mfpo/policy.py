@@ -67,11 +67,24 @@ class Policy:
             updates, stored, …), or None for :meth:`mfpo.MFPO.policy`.
     """
 
+    _handle: _core.Policy
+    obs_shape: tuple[int, ...]
+    obs_dim: int
+    act_dim: int
+    action_space: gym.spaces.Box
+    info: dict[str, Any] | None
+
     def __init__(self) -> None:
         raise TypeError("make a Policy with Policy.load(path) or MFPO.policy()")
 
     @classmethod
-    def _wrap(cls, handle: _core.Policy, spaces: dict[str, Any], action_space: gym.spaces.Box, info: dict[str, Any] | None = None) -> Policy:
+    def _wrap(
+        cls,
+        handle: _core.Policy,
+        spaces: dict[str, Any],
+        action_space: gym.spaces.Box,
+        info: dict[str, Any] | None = None,
+    ) -> Policy:
         self = object.__new__(cls)
         self._handle = handle
         self.obs_shape = tuple(int(n) for n in spaces["obs_shape"])
@@ -94,7 +107,9 @@ class Policy:
         if not isinstance(source, (bytes, bytearray, memoryview)):
             source = existing_checkpoint(source)
         handle, info = _core.Policy.load(source)
-        space = gym.spaces.Box(np.asarray(info["act_low"], np.float32), np.asarray(info["act_high"], np.float32), dtype=np.float32)
+        space = gym.spaces.Box(
+            np.asarray(info["act_low"], np.float32), np.asarray(info["act_high"], np.float32), dtype=np.float32
+        )
         return cls._wrap(handle, info, space, info)
 
     def act(self, observation: npt.ArrayLike, mode: PolicyMode = "sample", seed: int = 0) -> npt.NDArray[np.float32]:
@@ -119,12 +134,14 @@ class Policy:
             rows, batched = arr.reshape(arr.shape[0], self.obs_dim), True
         else:
             raise ShapeError(
-                f"observation: expected shape {self.obs_shape} for one observation or (n, {', '.join(map(str, self.obs_shape))}) "
+                f"observation: expected shape {self.obs_shape} for one observation or "
+                f"(n, {', '.join(map(str, self.obs_shape))}) "
                 f"for a batch; got {arr.shape}"
             )
         check_finite(rows)
         out = self._handle.act(rows, mode, seed)
-        return out if batched else out[0]
+        one: npt.NDArray[np.float32] = out[0]
+        return out if batched else one
 
     def close(self) -> None:
         """Free the Go policy; later calls raise :class:`mfpo.HandleError`."""

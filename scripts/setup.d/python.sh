@@ -3,71 +3,93 @@
 # on its own): the pip packages the Python build and tests need, and gopy +
 # goimports built into build/bin from the pinned tools module tools/gopy.
 # Idempotent and fast when everything is present: one Python start-up to
-# check the pins, no pip and no go build.
+# check the requirements, no pip and no go build.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PYTHON=${PYTHON:-python3}
 GO=${GO:-go}
 BIN=build/bin
+# The extras of pyproject.toml installed besides the build's and the
+# package's requirements.
+EXTRAS=${MFPO_SETUP_EXTRAS:-test}
 
-# Build-time: setuptools, wheel, pybindgen (gopy's C generator).
-# Run-time (pyproject's dependencies): numpy, gymnasium, tqdm, and
-# flatbuffers (mfpo.checkpoint reads checkpoints with it; the same version
-# as the Go runtime, github.com/google/flatbuffers v25.12.19).
-# Test-time: pytest; MuJoCo for HalfCheetah-v5; shimmy + dm_control for
-# "dm_control/…" tasks (the [dm_control] extra; dm_control 1.0.50 fails
-# with mujoco 4.0.0, hence the pin); matplotlib and tensorboardX (the
-# [extra] extra: plots, TensorBoard events); nbclient, nbformat and
-# ipykernel to run the notebook. Pendulum needs no extra (no pygame: the
-# tests never render). Every one is a wheel on PyPI for CPython 3.11 on
-# x86-64 Linux.
-PIP_REQS=(
-	"setuptools>=70,<85"
-	"wheel>=0.43,<1"
-	"pybindgen==0.22.1"
-	"pytest>=8,<10"
-	"numpy>=1.26,<3"
-	"gymnasium==1.4.0"
-	"tqdm==4.70.1"
-	"flatbuffers==25.12.19"
-	"mujoco==3.17.0"
-	"imageio>=2.14,<3"
-	"dm_control==1.0.50"
-	"shimmy==2.0.1"
-	"h5py>=3.7,<4"
-	"matplotlib==3.11.2"
-	"tensorboardX==2.6.5"
-	"nbclient==0.11.0"
-	"nbformat==5.11.1"
-	"ipykernel==7.4.0"
-)
-
-# Print the requirements that are not satisfied by what is installed.
-mapfile -t missing < <("$PYTHON" - "${PIP_REQS[@]}" <<'EOF'
+# The requirements come from pyproject.toml, the one list of them; the
+# script prints them all (line 1: the ones not met, space-separated; then
+# every one, one a line, for pip to resolve together).
+out=$("$PYTHON" - pyproject.toml "$EXTRAS" <<'PY'
 import sys
-from importlib.metadata import PackageNotFoundError, version
+try:
+    import tomllib
+except ImportError:  # Python 3.10: pip vendors tomli
+    from pip._vendor import tomli as tomllib
+from importlib.metadata import PackageNotFoundError, distribution
 try:
     from packaging.requirements import Requirement
-except ImportError:  # pip always vendors it
+    from packaging.utils import canonicalize_name
+except ImportError:  # pip always vendors packaging
     from pip._vendor.packaging.requirements import Requirement
+    from pip._vendor.packaging.utils import canonicalize_name
 
-for spec in sys.argv[1:]:
-    req = Requirement(spec)
+with open(sys.argv[1], "rb") as f:
+    meta = tomllib.load(f)
+name = canonicalize_name(meta["project"]["name"])
+optional = meta["project"].get("optional-dependencies", {})
+
+
+def expand(specs, seen_extras):
+    """The requirements in specs, with mfpo[extra] replaced by its extras'."""
+    for spec in specs:
+        req = Requirement(spec)
+        if canonicalize_name(req.name) != name:
+            yield spec
+            continue
+        for extra in sorted(req.extras - seen_extras):
+            if extra not in optional:
+                sys.exit(f"setup: pyproject.toml has no extra {extra!r}")
+            seen_extras.add(extra)
+            yield from expand(optional[extra], seen_extras)
+
+
+def unmet(req, env, seen):
+    """Whether req (in marker environment env) is not installed, checking
+    the requirements of its extras too, since pip installs those."""
+    if req.marker is not None and not req.marker.evaluate(env):
+        return False
     try:
-        have = version(req.name)
+        dist = distribution(req.name)
     except PackageNotFoundError:
-        print(spec)
-        continue
-    if not req.specifier.contains(have, prereleases=True):
-        print(spec)
-EOF
+        return True
+    if not req.specifier.contains(dist.version, prereleases=True):
+        return True
+    for extra in req.extras:
+        key = (canonicalize_name(req.name), extra)
+        if key in seen:
+            continue
+        seen.add(key)
+        for sub in dist.requires or []:
+            if unmet(Requirement(sub), {"extra": extra}, seen):
+                return True
+    return False
+
+
+extras = {e for arg in sys.argv[2:] for e in arg.split(",") if e}
+specs = list(dict.fromkeys(expand(
+    meta["build-system"]["requires"] + meta["project"]["dependencies"] + [f"{name}[{','.join(sorted(extras))}]"],
+    set(),
+)))
+seen = set()
+print(" ".join(s.replace(" ", "") for s in specs if unmet(Requirement(s), {"extra": ""}, seen)))
+print("\n".join(specs))
+PY
 )
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "setup: pip install ${missing[*]}"
-	# The whole list, so that pip resolves the pins together (dm_control
-	# would otherwise pull the newest mujoco); wheels only.
-	PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --only-binary=:all: "${PIP_REQS[@]}"
+mapfile -t reqs <<<"$out"
+missing=${reqs[0]}
+if [ -n "$missing" ]; then
+	echo "setup: pip install (not met: $missing)"
+	# The whole list, so that pip resolves the constraints together
+	# (dm_control would otherwise pull the newest mujoco); wheels only.
+	PIP_ROOT_USER_ACTION=ignore "$PYTHON" -m pip install -q --only-binary=:all: "${reqs[@]:1}"
 fi
 
 # gopy and goimports, at the versions tools/gopy/go.mod pins. Rebuilt when

@@ -4,6 +4,7 @@
 // comparison with Python is exact.
 //
 //   act_tool CHECKPOINT MODE SEED < rows
+//   act_tool --build-info   # prints mfpo_build_info(): which BLAS kernels it runs
 //
 // MODE is sample, best_of_n or deterministic; SEED a decimal integer in
 // [0, 2^64). Each non-blank line of stdin is one observation: obs_dim numbers
@@ -29,7 +30,9 @@
 
 namespace {
 
-const char *const usage = "usage: act_tool CHECKPOINT sample|best_of_n|deterministic SEED < observation rows";
+const char *const usage =
+    "usage: act_tool CHECKPOINT sample|best_of_n|deterministic SEED < observation rows\n"
+    "       act_tool --build-info";
 
 struct failure : std::runtime_error {
 	using std::runtime_error::runtime_error;
@@ -105,6 +108,10 @@ std::size_t read_rows(std::istream &in, std::size_t width, std::vector<float> &o
 }
 
 int run(int argc, char **argv) {
+	if (argc == 2 && std::string(argv[1]) == "--build-info") {
+		std::printf("%s\n", mfpo::build_info().c_str());
+		return std::fflush(stdout) == 0 ? 0 : 2;
+	}
 	if (argc != 4)
 		throw failure(usage);
 	const std::string path = argv[1];

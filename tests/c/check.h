@@ -50,6 +50,64 @@ static inline int finish(void) {
 	return failed != 0;
 }
 
+/* A JSON string starting at *p (on the opening quote): moves *p past the
+ * closing quote and copies the raw contents (escapes kept) into out, cut to
+ * n-1 bytes. Returns 0 if it is not a well-formed string. */
+static inline int json_string(const char **p, char *out, size_t n) {
+	const char *s = *p;
+	size_t len = 0;
+	if (*s++ != '"')
+		return 0;
+	for (; *s != '"'; s++) {
+		if ((unsigned char)*s < 0x20)
+			return 0;
+		if (*s == '\\' && *++s == '\0')
+			return 0;
+		if (len + 1 < n)
+			out[len++] = *s;
+	}
+	out[len] = '\0';
+	*p = s + 1;
+	return 1;
+}
+
+/* json_get checks that js is a flat JSON object whose values are strings,
+ * numbers or true/false/null, and copies the raw value of key (strings
+ * without their quotes) into out. Returns -1 if js is malformed, 0 if the key
+ * is absent, 1 if found. */
+static inline int json_get(const char *js, const char *key, char *out, size_t n) {
+	char k[64], v[256];
+	int found = 0;
+	const char *p = js;
+	if (*p++ != '{')
+		return -1;
+	if (*p == '}')
+		return p[1] == '\0' ? 0 : -1;
+	for (;;) {
+		if (!json_string(&p, k, sizeof k) || *p++ != ':')
+			return -1;
+		if (*p == '"') {
+			if (!json_string(&p, v, sizeof v))
+				return -1;
+		} else {
+			size_t len = strspn(p, "-+.0123456789eEtruefalsn");
+			if (len == 0 || len >= sizeof v)
+				return -1;
+			memcpy(v, p, len);
+			v[len] = '\0';
+			p += len;
+		}
+		if (strcmp(k, key) == 0) {
+			snprintf(out, n, "%s", v);
+			found = 1;
+		}
+		if (*p == '}')
+			return p[1] == '\0' ? found : -1;
+		if (*p++ != ',')
+			return -1;
+	}
+}
+
 /* A config small enough for tests that run in seconds. */
 #define TINY_CONFIG                                                                                               \
 	"{\"preset\":\"small\",\"hidden\":[16,16],\"time_features\":4,\"time_width\":8,\"atoms\":11,"                   \

@@ -62,7 +62,9 @@ class BoxEnv(gym.Env[np.ndarray, np.ndarray]):
         self._t = 0
         self._x = np.zeros(obs_dim, np.float32)
 
-    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         self._t = 0
         self._x = self.np_random.normal(size=self._x.shape).astype(np.float32)
@@ -90,7 +92,11 @@ class DictObsEnv(BoxEnv):
         })
 
     def _obs(self) -> dict[str, Any]:
-        return {"position": self._x[:2].astype(np.float64), "velocity": self._x[2:].astype(np.float64), "phase": self._t % 4}
+        return {
+            "position": self._x[:2].astype(np.float64),
+            "velocity": self._x[2:].astype(np.float64),
+            "phase": self._t % 4,
+        }
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         super().reset(seed=seed)

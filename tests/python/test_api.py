@@ -12,10 +12,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import TINY, BoxEnv, DictObsEnv
 
 import mfpo
 from mfpo import MFPO
+
+from conftest import TINY, BoxEnv, DictObsEnv
 
 
 def test_construct_from_id_and_from_env(tiny: dict[str, Any]) -> None:
@@ -43,7 +44,8 @@ def test_keyword_arguments_reach_the_effective_config() -> None:
     # time_sampler keys left out keep their defaults.
     assert cfg["time_sampler"] == dict(small["time_sampler"], uniform=True)
     # Everything else is the preset's.
-    for key in set(cfg) - {"gamma", "hidden", "policy_samples", "time_sampler", "clipped_double_q", "learning_starts", "seed"}:
+    checked = {"gamma", "hidden", "policy_samples", "time_sampler", "clipped_double_q", "learning_starts", "seed"}
+    for key in set(cfg) - checked:
         assert cfg[key] == small[key], key
     m.close()
 
@@ -222,7 +224,9 @@ def test_eval_callback(tiny: dict[str, Any], tmp_path: Path) -> None:
     assert cb.best_mean_reward == max(e["mean_reward"] for e in cb.evaluations)
     assert (tmp_path / "evaluations.csv").read_text().count("\n") == 4
     # reward_threshold stops training at the first evaluation that reaches it.
-    stop = mfpo.EvalCallback(gym.make("Pendulum-v1"), eval_freq=100, n_eval_episodes=1, reward_threshold=-1e9, verbose=0)
+    stop = mfpo.EvalCallback(
+        gym.make("Pendulum-v1"), eval_freq=100, n_eval_episodes=1, reward_threshold=-1e9, verbose=0
+    )
     m.learn(1_000, callback=stop)
     assert m.num_timesteps == 100 and len(stop.evaluations) == 1
     m.close()

@@ -1,12 +1,13 @@
-"""mfpo.checkpoint, the pure-Python checkpoint reader, against checkpoints
-written by Go.
+"""mfpo.checkpoint, the NumPy checkpoint reader (Go's checks through the
+extension, then zero-copy views through the generated mfpo._fb), against
+checkpoints written by Go.
 
 The fixtures come from tests/python/ckptgen (built once per session with
 `go build`): full.mfpo (with the replay buffer), noreplay.mfpo and
 policy.mfpo of one small trained agent, and expected.json with what Go
 knows about every tensor and scalar. The same program, with -inspect,
-loads files with the Go reader, so that corrupted files can be judged by
-both readers.
+loads files with the Go loaders (Unmarshal, UnmarshalPolicy), so that the
+test can check that what read() refuses they refuse too.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import os
 import re
 import struct
 import subprocess
-import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -96,6 +96,9 @@ def buffer_root(arr: np.ndarray) -> Any:
 
 @pytest.mark.parametrize("name", FILES)
 def test_every_tensor_matches_go(go: Fixture, name: str) -> None:
+    # Exact although Go ran in another process: these are the values Go
+    # stored, read back, not computed again here, so which BLAS kernels
+    # either side runs cannot change them (docs/reproducibility.md).
     exp = go.expected["files"][name]
     c = ckpt.read(go.dir / name)
     tensors = c.tensors()
@@ -115,7 +118,7 @@ def test_scalars_config_and_spaces_match_go(go: Fixture, name: str) -> None:
     exp, fexp = go.expected, go.expected["files"][name]
     c = ckpt.read(str(go.dir / name))
     assert c.kind == fexp["kind"]
-    assert c.format_version == exp["format_version"] == ckpt.FORMAT_VERSION
+    assert c.format_version == exp["format_version"]
     assert c.producer == exp["producer"]
     assert c.updates == exp["updates"] and c.stored == exp["stored"]
     assert c.path == str(go.dir / name)
@@ -248,7 +251,8 @@ def test_layers_are_views_in_the_documented_layout(go: Fixture) -> None:
         if name in ("policy", "adn"):
             assert layers["time1/in/weight"].shape == (2 * f, w)
     # The layout is right if a forward pass from the layers gives Go's
-    # outputs (nn.MLP.Forward, float32) for the same inputs.
+    # outputs (nn.MLP.Forward, float32) for the same inputs. Computed again
+    # here (numpy, float64), so compared within float32 rounding, not bits.
     for name, net_name in (("policy", "policy"), ("critic1", "critic1")):
         fw = go.expected["forward"][name]
         net = c.networks[net_name]
@@ -298,58 +302,6 @@ def test_repr_and_summary(go: Fixture) -> None:
     assert "policy/params" in s and "replay/obs" in s and "(32, 3)" in s
     assert "Network('policy'" in repr(c.networks["policy"])
     assert "policy" in repr(ckpt.read(go.data["policy.mfpo"]))
-
-
-def test_reader_works_without_the_go_extension(go: Fixture) -> None:
-    # mfpo.checkpoint needs numpy, flatbuffers, mfpo._fb and mfpo.exceptions
-    # only: a process where mfpo._core and mfpo._gopy cannot be imported
-    # (and mfpo/__init__ is not run) reads a checkpoint.
-    pkg = str(Path(mfpo.__file__).resolve().parent)
-    code = f"""
-import sys, types, importlib.abc
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name in ("mfpo._core", "mfpo._gopy") or name.startswith("mfpo._gopy."):
-            raise ImportError("blocked: " + name)
-sys.meta_path.insert(0, Block())
-m = types.ModuleType("mfpo"); m.__path__ = [{pkg!r}]; sys.modules["mfpo"] = m
-from mfpo import checkpoint
-c = checkpoint.read({str(go.dir / "full.mfpo")!r})
-assert "mfpo._core" not in sys.modules and "mfpo._gopy" not in sys.modules
-print(c.kind, c.networks["policy"].params.size)
-"""
-    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
-    assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == ["full", str(go.expected["files"]["full.mfpo"]["tensors"]["policy/params"]["len"])]
-
-
-def test_schema_matches_the_fbs() -> None:
-    # The verifier's view of the schema is schema/checkpoint.fbs: the same
-    # tables, fields in the same order, the same types (as Go's
-    # TestCheckpointSchemaMatchesVerifier checks verify.go's).
-    text = re.sub(r"//[^\n]*", "", (REPO / "gocore" / "checkpoint" / "schema" / "checkpoint.fbs").read_text())
-    scalars = {"bool": "bool", "ubyte": "u8", "Kind": "u8", "int32": "i32", "uint32": "u32", "float": "f32",
-               "int64": "i64", "uint64": "u64", "double": "f64", "Pcg": "pcg", "string": "string",
-               "[int32]": "[int32]", "[float]": "[float]"}
-    tables = re.findall(r"table\s+(\w+)\s*\{([^}]*)\}", text)
-    defs = {t.name: t for t in ckpt._SCHEMA}
-    assert sorted(name for name, _ in tables) == sorted(defs)
-    for name, body in tables:
-        fields = [f.strip() for f in body.split(";") if f.strip()]
-        d = defs[name]
-        assert len(fields) == len(d.fields), name
-        for field, got in zip(fields, d.fields):
-            m = re.fullmatch(r"(\w+)\s*:\s*([\w\[\]]+)\s*(\(.*\))?", field)
-            assert m, field
-            fname, typ = m.group(1), m.group(2)
-            if typ in scalars:
-                want, sub = scalars[typ], None
-            elif typ.startswith("["):
-                want, sub = "[table]", typ.strip("[]")
-            else:
-                want, sub = "table", typ
-            assert (got.name, got.type) == (fname, want), (name, field)
-            assert (got.sub.name if got.sub else None) == sub, (name, field)
 
 
 # ---------------------------------------------------------------------------
@@ -408,7 +360,7 @@ def corruptions(go: Fixture) -> dict[str, tuple[bytes, type[Exception], str]]:
         "truncated in half": (full[:mid], CheckpointError, "not a valid checkpoint"),
         "one byte short": (full[:-1], CheckpointError, "not a valid checkpoint"),
         "flipped byte (checksum)": (bytes(flipped), CheckpointError, "checksum mismatch: stored 0x"),
-        "wrong identifier": (bytes(foreign_id), CheckpointError, r"file identifier b'XXXX' \(bytes 4-7\), want b'MFPO'"),
+        "wrong identifier": (bytes(foreign_id), CheckpointError, r'file identifier "XXXX" \(bytes 4…7\), want "MFPO"'),
         "format version 2": (patched(full, version_at, "<I", 2), CheckpointVersionError,
                              "format version 2 is newer than this reader's 1"),
         "format version 0": (patched(full, version_at, "<I", 0), CheckpointError, "format_version is missing or 0"),
@@ -428,7 +380,7 @@ def corruptions(go: Fixture) -> dict[str, tuple[bytes, type[Exception], str]]:
         "replay len 8 (rows missing)": (patched(full, rep_len_at, "<q", 8), CheckpointError,
                                         r"Checkpoint.replay.obs has 96 floats, want 24"),
         "obs_shape 1 -> 2": (patched(full, obs_shape0_at, "<i", 2), CheckpointError,
-                             r"obs_shape \[2, 3\]: want positive sizes whose product is obs_dim = 3"),
+                             r"obs_shape \[2 3\]: want positive sizes whose product is obs_dim = 3"),
         "unknown kind 7": (patched(policy, policy_kind_at, "<B", 7), CheckpointError, "kind = 7"),
         "policy-only marked full": (patched(policy, policy_kind_at, "<B", 0), CheckpointError,
                                     "Checkpoint.adn is missing"),
@@ -442,11 +394,11 @@ def test_corrupted_files_raise_checkpoint_error(go: Fixture) -> None:
         assert "not a valid checkpoint" in str(err) or cls is CheckpointVersionError, (name, err)
     # Go's reader refuses every one of them too, with the matching type.
     paths = []
-    for i, (name, (data, _, _)) in enumerate(cases.items()):
+    for i, (data, _, _) in enumerate(cases.values()):
         p = go.dir / f"corrupt-{i}.mfpo"
         p.write_bytes(data)
         paths.append(p)
-    for (name, (_, cls, _)), out in zip(cases.items(), go.go_inspect(paths)):
+    for (name, (_, cls, _)), out in zip(cases.items(), go.go_inspect(paths), strict=True):
         want = "*checkpoint.VersionError" if cls is CheckpointVersionError else "*checkpoint.FormatError"
         assert not out["ok"] and out["error"] == want, (name, out)
     # And accepts the originals.
@@ -465,8 +417,8 @@ def test_truncations_at_every_length(go: Fixture) -> None:
 
 def test_resealed_random_flips_never_escape_and_go_agrees(go: Fixture) -> None:
     # Flip 1-3 random bytes and recompute the checksum, so that the flips
-    # reach the decoder: read() returns or raises CheckpointError, never
-    # anything else; whatever Python refuses, Go refuses too.
+    # reach past it: read() returns or raises CheckpointError, never
+    # anything else; whatever read() refuses, Go's loaders refuse too.
     data = go.data["full.mfpo"]
     at = checksum_at(data)
     rng = np.random.default_rng(2024)
@@ -489,8 +441,24 @@ def test_resealed_random_flips_never_escape_and_go_agrees(go: Fixture) -> None:
             paths.append(p)
             refused.append(str(e))
     assert accepted > 0 and paths, (accepted, len(paths))  # most flips land in float data
-    for out, msg in zip(go.go_inspect(paths), refused):
+    for out, msg in zip(go.go_inspect(paths), refused, strict=True):
         assert not out["ok"], (out["path"], msg)
+
+
+def test_float_values_are_not_checked_but_go_loaders_check_them(go: Fixture) -> None:
+    # read() runs Go's checks up to the allocation, not the copy's: a NaN
+    # parameter is there to be seen, and Go's loader refuses the file.
+    data = go.data["full.mfpo"]
+    p = ckpt.read(data).networks["policy"].params
+    start = p.__array_interface__["data"][0] - np.frombuffer(data, np.uint8).__array_interface__["data"][0]
+    b = bytearray(data)
+    b[start:start + 4] = struct.pack("<f", math.nan)
+    sealed = reseal(b, checksum_at(data))
+    assert math.isnan(ckpt.read(sealed).networks["policy"].params[0])
+    path = go.dir / "nan.mfpo"
+    path.write_bytes(sealed)
+    [out] = go.go_inspect([path])
+    assert not out["ok"] and out["error"] == "*checkpoint.FormatError", out
 
 
 def test_verify_false_skips_only_the_checksum(go: Fixture) -> None:

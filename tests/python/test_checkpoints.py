@@ -9,10 +9,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import BoxEnv, DictObsEnv
 
 import mfpo
 from mfpo import _core
+
+from conftest import BoxEnv, DictObsEnv
 
 
 def trained(tiny: dict[str, Any], env: Any = None, steps: int = 200) -> mfpo.MFPO:
@@ -92,7 +93,8 @@ def test_dict_observations_round_trip(tiny: dict[str, Any], tmp_path: Path) -> N
     flat = mfpo.MFPO.load(tmp_path / "d.mfpo")  # no env: a Box of the flattened size
     assert flat.observation_space.shape == (9,)
     np.testing.assert_array_equal(
-        a.predict(obs, mode="deterministic")[0], flat.predict(gym.spaces.utils.flatten(a.observation_space, obs), mode="deterministic")[0]
+        a.predict(obs, mode="deterministic")[0],
+        flat.predict(gym.spaces.utils.flatten(a.observation_space, obs), mode="deterministic")[0],
     )
     for m in (a, b, flat):
         m.close()
@@ -145,7 +147,12 @@ def test_policy(tiny: dict[str, Any], tmp_path: Path) -> None:
     for mode in ("sample", "best_of_n", "deterministic"):
         want = snap.act(OBS, mode, seed=11)
         assert want.shape == (3, 2) and want.dtype == np.float32
-        assert np.all(want[:, 0] >= -2) and np.all(want[:, 0] <= 2) and np.all(want[:, 1] >= 0) and np.all(want[:, 1] <= 0.5)
+        assert (
+            np.all(want[:, 0] >= -2)
+            and np.all(want[:, 0] <= 2)
+            and np.all(want[:, 1] >= 0)
+            and np.all(want[:, 1] <= 0.5)
+        )
         for p in (loaded, from_bytes):
             np.testing.assert_array_equal(p.act(OBS, mode, seed=11), want)
             np.testing.assert_array_equal(p.act(OBS[1], mode, seed=11), p.act(OBS[1:2], mode, seed=11)[0])
@@ -173,7 +180,10 @@ def test_checkpoint_callback(tiny: dict[str, Any], tmp_path: Path) -> None:
     cb = mfpo.CheckpointCallback(save_freq=60, save_path=tmp_path / "ckpts", name_prefix="run", save_replay_buffer=True)
     model = mfpo.MFPO(BoxEnv(), **tiny).learn(200, callback=cb)
     names = sorted(p.name for p in (tmp_path / "ckpts").iterdir())
-    assert names == ["run_120_steps.mfpo", "run_180_steps.mfpo", "run_60_steps.mfpo"] and cb.saved[0].name == "run_60_steps.mfpo"
+    assert (
+        names == ["run_120_steps.mfpo", "run_180_steps.mfpo", "run_60_steps.mfpo"]
+        and cb.saved[0].name == "run_60_steps.mfpo"
+    )
     m = mfpo.MFPO.load(cb.saved[-1])
     assert m.num_timesteps == 180 and m.info()["buffer_len"] == 180
     with pytest.raises(mfpo.ConfigError, match="save_freq"):

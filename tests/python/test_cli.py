@@ -36,7 +36,8 @@ def test_train_and_plot(tmp_path: Path) -> None:
     assert "rollout/" in res.stdout and "evaluation (best-of-N, 1 episodes)" in res.stdout
     cfg = json.loads((out / "config.json").read_text())
     assert cfg["env"] == "Pendulum-v1" and cfg["steps"] == 600 and cfg["preset"] == "small"
-    assert cfg["config"]["seed"] == 3 and cfg["config"]["hidden"] == [16, 16] and cfg["config"]["learning_starts"] == 200
+    c = cfg["config"]
+    assert c["seed"] == 3 and c["hidden"] == [16, 16] and c["learning_starts"] == 200
     assert cfg["build"]["version"] == cfg["mfpo_version"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["timesteps"] == 600 and summary["episodes"] == 3 and summary["updates"] == 401
@@ -57,7 +58,8 @@ def test_train_and_plot(tmp_path: Path) -> None:
 def test_errors_are_one_line(tmp_path: Path) -> None:
     res = run(["train", "CartPole-v1", "--steps", "10", "--out", str(tmp_path / "x")], tmp_path)
     assert res.returncode == 2 and "ConfigError" in res.stderr and "Traceback" not in res.stderr
-    res = run(["train", "Pendulum-v1", "--steps", "10", "--set", "polcy_samples=3", "--out", str(tmp_path / "y")], tmp_path)
+    res = run(["train", "Pendulum-v1", "--steps", "10", "--set", "polcy_samples=3", "--out", str(tmp_path / "y")],
+              tmp_path)
     assert res.returncode == 2 and "did you mean 'policy_samples'" in res.stderr
     res = run(["plot", str(tmp_path / "nothing")], tmp_path)
     assert res.returncode == 2 and "no progress.csv" in res.stderr
@@ -67,7 +69,8 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
 def test_help_and_version(tmp_path: Path, args: list[str]) -> None:
     res = run(args, tmp_path)
     assert res.returncode == 0 and ("mfpo 0." in res.stdout or "--steps" in res.stdout)
-    res = subprocess.run([sys.executable, "-m", "mfpo", "--version"], cwd=tmp_path, capture_output=True, text=True, check=False)
+    res = subprocess.run([sys.executable, "-m", "mfpo", "--version"],
+                         cwd=tmp_path, capture_output=True, text=True, check=False)
     assert res.returncode == 0 and res.stdout.startswith("mfpo ")
 
 
@@ -77,14 +80,16 @@ TINY = ["--preset", "small", "--set", "hidden=[16,16]", "--set", "batch_size=32"
 
 def test_eval_resume_and_checkpoints(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    res = run(["train", "Pendulum-v1", "--steps", "400", "--out", str(out), "--checkpoint-freq", "200", "--save-replay", *TINY], tmp_path)
+    res = run(["train", "Pendulum-v1", "--steps", "400", "--out", str(out),
+               "--checkpoint-freq", "200", "--save-replay", *TINY], tmp_path)
     assert res.returncode == 0, res.stderr
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["mfpo_200_steps.mfpo", "mfpo_400_steps.mfpo"]
     res = run(["eval", str(out / "model.mfpo"), "--episodes", "2", "--json"], tmp_path)  # the env from config.json
     assert res.returncode == 0, res.stderr
     result = json.loads(res.stdout)
     assert result["env"] == "Pendulum-v1" and len(result["returns"]) == 2 and result["mean_ep_length"] == 200
-    again = json.loads(run(["eval", str(out / "checkpoints" / "mfpo_400_steps.mfpo"), "--episodes", "2", "--json"], tmp_path).stdout)
+    ckpt = out / "checkpoints" / "mfpo_400_steps.mfpo"
+    again = json.loads(run(["eval", str(ckpt), "--episodes", "2", "--json"], tmp_path).stdout)
     assert again["returns"] == result["returns"]  # the same policy, env seeds and noise seeds
     res = run(["eval", str(out / "model.mfpo"), "--mode", "deterministic", "--episodes", "1"], tmp_path)
     assert res.returncode == 0 and "1 episodes (deterministic)" in res.stdout
@@ -122,7 +127,11 @@ def test_interrupt_saves_a_checkpoint_to_resume_from(tmp_path: Path, sig: signal
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 240
-        while not (out / "checkpoints" / "mfpo_300_steps.mfpo").exists() and proc.poll() is None and time.monotonic() < deadline:
+        while (
+            not (out / "checkpoints" / "mfpo_300_steps.mfpo").exists()
+            and proc.poll() is None
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
         proc.send_signal(sig)
         stdout, stderr = proc.communicate(timeout=120)

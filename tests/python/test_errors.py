@@ -9,10 +9,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import BoxEnv, DictObsEnv
 
 import mfpo
 from mfpo import MFPO, ConfigError, NonFiniteError, ShapeError
+
+from conftest import BoxEnv, DictObsEnv
 
 
 def test_exception_hierarchy() -> None:
@@ -34,7 +35,8 @@ def test_infinite_action_bounds() -> None:
 
 
 def test_unknown_keyword_argument_suggests_the_key() -> None:
-    with pytest.raises(ConfigError, match=r"unknown keyword argument 'polcy_samples'; did you mean 'policy_samples'") as e:
+    msg = r"unknown keyword argument 'polcy_samples'; did you mean 'policy_samples'"
+    with pytest.raises(ConfigError, match=msg) as e:
         MFPO("Pendulum-v1", polcy_samples=4)
     assert isinstance(e.value, ValueError)
     with pytest.raises(ConfigError, match="unknown keyword argument 'frobnicate'.*expected one of: hidden"):
@@ -83,7 +85,9 @@ def model() -> Any:
 
 
 def test_predict_wrong_shape(model: MFPO) -> None:
-    with pytest.raises(ShapeError, match=r"expected shape \(3,\) for one observation or \(n, 3\) for a batch; got \(4,\)"):
+    with pytest.raises(
+        ShapeError, match=r"expected shape \(3,\) for one observation or \(n, 3\) for a batch; got \(4,\)"
+    ):
         model.predict(np.zeros(4, np.float32))
     with pytest.raises(ShapeError, match=r"got \(2, 4\)"):
         model.predict(np.zeros((2, 4), np.float32))

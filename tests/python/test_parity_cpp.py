@@ -3,6 +3,13 @@ the same float32 actions, bit for bit, in Python (``mfpo.Policy.load``,
 ``MFPO.policy()``) and in a C++ program linked against ``libmfpo.so``
 (``tests/c/act_tool.cpp``, through ``mfpo.hpp``).
 
+Bits are compared because both sides run the same BLAS kernels: the child
+runs on the same CPU with the same OpenBLAS, which detects the CPU the same
+way in both processes (the tests set none of OpenBLAS's variables). The
+fixture checks that premise through both sides' build info ("blas_core");
+across kernels, actions agree only to float32 rounding
+(docs/reproducibility.md, tests/c/test_parity.c).
+
 The C++ side runs in a child process: this process already holds the Go
 runtime of the Python extension, and loading ``libmfpo.so`` here would start
 a second one (test_skeleton checks that it never is). ``make test-python``
@@ -12,6 +19,7 @@ builds ``build/tests/c/act_tool`` first; run alone, the test builds it with
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -21,6 +29,7 @@ import numpy as np
 import pytest
 
 import mfpo
+
 from conftest import BoxEnv
 
 REPO = Path(__file__).resolve().parents[2]
@@ -35,14 +44,29 @@ ROWS = 4
 @pytest.fixture(scope="module")
 def act_tool() -> Path:
     if not ACT_TOOL.exists():
-        res = subprocess.run(["make", "-C", str(REPO), "build/tests/c/act_tool"], capture_output=True, text=True, timeout=900, check=False)
+        res = subprocess.run(
+            ["make", "-C", str(REPO), "build/tests/c/act_tool"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
         assert res.returncode == 0, f"make build/tests/c/act_tool failed:\n{res.stdout}\n{res.stderr}"
     assert os.access(ACT_TOOL, os.X_OK), f"{ACT_TOOL} is not an executable"
+    res = subprocess.run([str(ACT_TOOL), "--build-info"], capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    cpp, py = json.loads(res.stdout), mfpo.build_info()
+    assert (cpp["blas"], cpp["blas_core"]) == (py["blas"], py["blas_core"]), (
+        f"the C++ child runs other BLAS kernels ({cpp['blas']} {cpp['blas_core']}) than this process "
+        f"({py['blas']} {py['blas_core']}): its actions can differ in the last bits, and this test compares bits"
+    )
     return ACT_TOOL
 
 
 def run_tool(tool: Path, ckpt: Path, mode: str, seed: int, stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(tool), str(ckpt), mode, str(seed)], input=stdin, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [str(tool), str(ckpt), mode, str(seed)], input=stdin, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def tool_bits(tool: Path, ckpt: Path, mode: str, seed: int, obs: np.ndarray) -> np.ndarray:
@@ -91,7 +115,9 @@ TASKS: dict[str, Any] = {
 @pytest.fixture(scope="module", params=sorted(TASKS))
 def trained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
     make_env, make_obs = TASKS[request.param]
-    model = mfpo.MFPO(make_env(), preset="small", learning_starts=100, batch_size=32, verbose=0, hidden=[32, 32], seed=7)
+    model = mfpo.MFPO(
+        make_env(), preset="small", learning_starts=100, batch_size=32, verbose=0, hidden=[32, 32], seed=7
+    )
     obs = make_obs(np.random.default_rng(11))
     before = model.policy()
     model.learn(300)
@@ -123,7 +149,9 @@ def test_python_and_cpp_actions_are_bit_identical(trained: Trained, act_tool: Pa
         # Most actions lie strictly inside the box: not bounds that clipping gives whatever the network says.
         space = pythons["Policy.load"].action_space
         a = cpp.view(np.float32)
-        assert np.mean((space.low < a) & (a < space.high)) >= 0.5, f"{mode} seed {seed}: mostly clipped actions {a.tolist()}"
+        assert np.mean((space.low < a) & (a < space.high)) >= 0.5, (
+            f"{mode} seed {seed}: mostly clipped actions {a.tolist()}"
+        )
         for name, p in pythons.items():
             got = bits(p.act(obs, mode, seed=seed))
             assert np.array_equal(got, cpp), f"{name} {mode} seed {seed}: Python {got.tolist()} C++ {cpp.tolist()}"
@@ -145,7 +173,10 @@ def test_python_and_cpp_actions_are_bit_identical(trained: Trained, act_tool: Pa
 
 def corrupted(data: bytes) -> dict[str, bytes]:
     mid = len(data) // 2
-    return {"flipped": data[:mid] + bytes([data[mid] ^ 0x40]) + data[mid + 1 :], "truncated": data[: len(data) * 2 // 3]}
+    return {
+        "flipped": data[:mid] + bytes([data[mid] ^ 0x40]) + data[mid + 1 :],
+        "truncated": data[: len(data) * 2 // 3],
+    }
 
 
 @pytest.mark.parametrize("kind", KINDS)

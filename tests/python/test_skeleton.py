@@ -107,7 +107,7 @@ def extension_path() -> Path:
 def test_build_info_keys_and_types() -> None:
     info = mfpo.build_info()
     assert isinstance(info, dict)
-    assert set(info) == {"version", "go_version", "blas", "os", "arch"}
+    assert set(info) == {"version", "go_version", "blas", "blas_core", "blas_config", "os", "arch"}
     assert all(isinstance(v, str) and v for v in info.values()), info
     assert info["go_version"].startswith("go"), info
     assert info["os"] == sys.platform, info  # "linux", "darwin": same words in Go
@@ -126,6 +126,8 @@ def test_version_agrees_everywhere() -> None:
 def test_blas_backend_matches_build_tag() -> None:
     want = "openblas" if built_with_openblas() else "gonum"
     assert mfpo.build_info()["blas"] == want
+    # gonum has one kernel set; OpenBLAS names the one it chose for this CPU.
+    assert (mfpo.build_info()["blas_core"] == "gonum") == (want == "gonum")
 
 
 def assert_one_go_runtime() -> None:

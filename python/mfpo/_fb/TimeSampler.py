@@ -6,7 +6,7 @@ import flatbuffers
 from flatbuffers.compat import import_numpy
 np = import_numpy()
 
-# The (t, r) sampler of the training losses (ALGORITHM.md §1).
+# The (t, r) sampler of the training losses (docs/algorithm.md §1).
 class TimeSampler(object):
     __slots__ = ['_tab']
 

@@ -6,7 +6,7 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 )
 
-/// The (t, r) sampler of the training losses (ALGORITHM.md §1).
+/// The (t, r) sampler of the training losses (docs/algorithm.md §1).
 type TimeSampler struct {
 	_tab flatbuffers.Table
 }
