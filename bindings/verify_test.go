@@ -7,6 +7,7 @@ import (
 
 	"github.com/mfpo/mfpo/gocore/checkpoint"
 	"github.com/mfpo/mfpo/gocore/mfpo"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // CheckpointVerify returns the stored config and observation shape of a
@@ -14,12 +15,12 @@ import (
 func TestCheckpointVerify(t *testing.T) {
 	cfg := mfpo.DefaultConfig()
 	cfg.Hidden, cfg.BufferSize, cfg.LearningStarts, cfg.BatchSize = []int{16}, 64, 0, 8
-	a, err := mfpo.New(cfg, 6, 2)
+	a, err := mfpo.New(cfg, policy.Spaces{ObsShape: []int{2, 3}, ObsDim: 6, ActDim: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	data, err := checkpoint.Marshal(a, checkpoint.Options{Spaces: checkpoint.Spaces{ObsShape: []int{2, 3}}})
+	data, err := checkpoint.Marshal(a, checkpoint.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +42,7 @@ func TestCheckpointVerify(t *testing.T) {
 	damaged := append([]byte(nil), data...)
 	damaged[len(damaged)/2] ^= 1 // float data: only the checksum sees it
 	if _, err := CheckpointVerify(damaged, "x.mfpo", true); err == nil ||
-		!strings.HasPrefix(err.Error(), "mfpo:checkpoint: checkpoint: x.mfpo: not a valid checkpoint: checksum mismatch") {
+		!strings.HasPrefix(err.Error(), "mfpo:checkpoint: verify: x.mfpo: not a valid checkpoint: checksum mismatch") {
 		t.Fatalf("damaged: %v", err)
 	}
 	if _, err := CheckpointVerify(damaged, "x.mfpo", false); err != nil {
