@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/mfpo/mfpo/gocore/mfpo"
+	"github.com/mfpo/mfpo/gocore/policy"
 	"github.com/mfpo/mfpo/gocore/replay"
 )
 
@@ -24,6 +25,8 @@ import (
 type entry struct {
 	mu    sync.Mutex
 	agent *mfpo.Agent
+	// seed counts the seeded act calls: the seed of the next one.
+	seed uint64
 	// Scratch for decoding payloads, grown on demand and reused.
 	obs, act, reward, next []float32
 }
@@ -81,7 +84,7 @@ func NewAgent(configJSON string, obsDim, actDim int) (h int64, err error) {
 	if err != nil {
 		return 0, coded(err)
 	}
-	a, err := mfpo.New(cfg, obsDim, actDim)
+	a, err := mfpo.New(cfg, policy.Spaces{ObsDim: obsDim, ActDim: actDim})
 	if err != nil {
 		return 0, coded(err)
 	}
@@ -120,7 +123,7 @@ func Info(h int64) (s string, err error) {
 	defer e.mu.Unlock()
 	a := e.agent
 	b, err := json.Marshal(map[string]any{
-		"obs_dim": a.ObsDim, "act_dim": a.ActDim, "stored": a.Stored,
+		"obs_dim": a.Spaces.ObsDim, "act_dim": a.Spaces.ActDim, "stored": a.Stored,
 		"buffer_len": a.Buffer.Len(), "updates": a.Updates, "alpha": finiteOrNil(float64(a.Alpha())),
 	})
 	if err != nil {
@@ -136,7 +139,10 @@ func Info(h int64) (s string, err error) {
 // paper's evaluation rule), "deterministic" (the sampler from ε = 0) or
 // "explore" (uniform in [−1, 1] until learning_starts transitions are
 // stored, then "sample": the training loop's behaviour). A NaN or an
-// infinity in obs is a "nonfinite" error.
+// infinity in obs is a "nonfinite" error. The noise of "sample" and
+// "best_of_n" comes from a per-handle counter of seeds (0, 1, …), never
+// from the training generator, so acting does not change training;
+// "explore" draws from the training generator.
 func Act(h int64, obs []byte, rows int, mode string) (out []byte, err error) {
 	defer recoverInto(&err)
 	m, err := parseMode(mode)
@@ -152,12 +158,16 @@ func Act(h int64, obs []byte, rows int, mode string) (out []byte, err error) {
 	if rows < 1 {
 		return nil, errorf(codeShape, "act: rows = %d, want ≥ 1", rows)
 	}
-	if err := checkSize("act", "obs", obs, rows, a.ObsDim); err != nil {
+	if err := checkSize("act", "obs", obs, rows, a.Spaces.ObsDim); err != nil {
 		return nil, err
 	}
 	e.obs = decode(e.obs, obs)
-	e.act = grow(e.act, rows*a.ActDim)
-	if err := a.Act(e.act, e.obs, rows, m); err != nil {
+	e.act = grow(e.act, rows*a.Spaces.ActDim)
+	seed := e.seed
+	if m != policy.Explore {
+		e.seed++
+	}
+	if err := a.Act(e.act, e.obs, rows, m, seed); err != nil {
 		return nil, coded(err)
 	}
 	return encode(e.act), nil
@@ -187,7 +197,7 @@ func Store(h int64, obs, act, reward, nextObs, terminated []byte, rows int) (sto
 		name string
 		b    []byte
 		dim  int
-	}{{"obs", obs, a.ObsDim}, {"act", act, a.ActDim}, {"reward", reward, 1}, {"next_obs", nextObs, a.ObsDim}} {
+	}{{"obs", obs, a.Spaces.ObsDim}, {"act", act, a.Spaces.ActDim}, {"reward", reward, 1}, {"next_obs", nextObs, a.Spaces.ObsDim}} {
 		if err := checkSize("store", p.name, p.b, rows, p.dim); err != nil {
 			return 0, err
 		}
@@ -286,18 +296,14 @@ func LiveHandles() int {
 	return len(table.entries)
 }
 
-func parseMode(mode string) (mfpo.Mode, error) {
-	switch mode {
-	case "sample":
-		return mfpo.Sample, nil
-	case "best_of_n":
-		return mfpo.BestOfN, nil
-	case "deterministic":
-		return mfpo.Deterministic, nil
-	case "explore":
-		return mfpo.Explore, nil
+// parseMode reads a mode's canonical name (policy.ParseMode); another
+// name is a "config" error.
+func parseMode(mode string) (policy.Mode, error) {
+	m, err := policy.ParseMode(mode)
+	if err != nil {
+		return 0, errorf(codeConfig, "%v", err)
 	}
-	return 0, errorf(codeConfig, `unknown acting mode %q: want "sample", "best_of_n", "deterministic" or "explore"`, mode)
+	return m, nil
 }
 
 // checkSize reports a "shape" error unless b holds rows×dim float32s.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mfpo/mfpo/gocore/checkpoint"
 	"github.com/mfpo/mfpo/gocore/mfpo"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // Checkpoints: gocore/checkpoint's format (docs/checkpoint.md), to files
@@ -19,34 +20,44 @@ import (
 // Bounds are float32 in the file: a JSON number is rounded to the nearest
 // float32, so a float32 bound round-trips exactly.
 
-// spacesJSON is the JSON form of checkpoint.Spaces.
+// spacesJSON is the JSON form of policy.Spaces less the widths.
 type spacesJSON struct {
 	ObsShape []int     `json:"obs_shape"`
 	ActLow   []float32 `json:"act_low"`
 	ActHigh  []float32 `json:"act_high"`
 }
 
-func parseSpaces(s string) (checkpoint.Spaces, error) {
+// parseSpaces reads the spaces JSON for an agent of a's widths.
+func parseSpaces(s string, a *mfpo.Agent) (policy.Spaces, error) {
 	var sj spacesJSON
 	if s != "" {
 		dec := json.NewDecoder(strings.NewReader(s))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&sj); err != nil {
-			return checkpoint.Spaces{}, errorf(codeConfig, "spaces: %v: want a JSON object with keys obs_shape, act_low, act_high", err)
+			return policy.Spaces{}, errorf(codeConfig, "spaces: %v: want a JSON object with keys obs_shape, act_low, act_high", err)
 		}
 	}
-	return checkpoint.Spaces{ObsShape: sj.ObsShape, ActLow: sj.ActLow, ActHigh: sj.ActHigh}, nil
+	return policy.Spaces{ObsShape: sj.ObsShape, ObsDim: a.Spaces.ObsDim, ActDim: a.Spaces.ActDim, Low: sj.ActLow, High: sj.ActHigh}, nil
+}
+
+// savedWith runs save with the agent's spaces set to those of the JSON
+// spaces, and restores them afterwards: the Python agent declares its
+// spaces when it saves. The caller holds e.mu.
+func savedWith(e *entry, spaces string, save func() error) error {
+	sp, err := parseSpaces(spaces, e.agent)
+	if err != nil {
+		return err
+	}
+	defer func(old policy.Spaces) { e.agent.Spaces = old }(e.agent.Spaces)
+	e.agent.Spaces = sp
+	return checkpointErr(save())
 }
 
 // saveOptions reads the kind of checkpoint: "full" (no replay buffer),
 // "replay" (full with the replay buffer: training resumes exactly) or
 // "policy" (what inference needs).
-func saveOptions(kind, spaces string) (checkpoint.Options, error) {
-	sp, err := parseSpaces(spaces)
-	if err != nil {
-		return checkpoint.Options{}, err
-	}
-	opts := checkpoint.Options{Spaces: sp}
+func saveOptions(kind string) (checkpoint.Options, error) {
+	var opts checkpoint.Options
 	switch kind {
 	case "full":
 	case "replay":
@@ -66,7 +77,7 @@ func saveOptions(kind, spaces string) (checkpoint.Options, error) {
 // for spaces that do not fit the agent, "io" for the file system.
 func Save(h int64, path, kind, spaces string) (err error) {
 	defer recoverInto(&err)
-	opts, err := saveOptions(kind, spaces)
+	opts, err := saveOptions(kind)
 	if err != nil {
 		return err
 	}
@@ -75,13 +86,13 @@ func Save(h int64, path, kind, spaces string) (err error) {
 		return err
 	}
 	defer e.mu.Unlock()
-	return checkpointErr(checkpoint.Save(path, e.agent, opts))
+	return savedWith(e, spaces, func() error { return checkpoint.Save(path, e.agent, opts) })
 }
 
 // Marshal returns the checkpoint Save would write, as bytes.
 func Marshal(h int64, kind, spaces string) (b []byte, err error) {
 	defer recoverInto(&err)
-	opts, err := saveOptions(kind, spaces)
+	opts, err := saveOptions(kind)
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +101,11 @@ func Marshal(h int64, kind, spaces string) (b []byte, err error) {
 		return nil, err
 	}
 	defer e.mu.Unlock()
-	b, err = checkpoint.Marshal(e.agent, opts)
-	return b, checkpointErr(err)
+	err = savedWith(e, spaces, func() (err error) {
+		b, err = checkpoint.Marshal(e.agent, opts)
+		return err
+	})
+	return b, err
 }
 
 // Load reads a full checkpoint from path into a new agent and returns the
@@ -141,8 +155,8 @@ func infoJSON(info *checkpoint.Info) map[string]any {
 	}
 	return map[string]any{
 		"format_version": info.Version, "kind": kind, "producer": info.Producer,
-		"config": json.RawMessage(info.Config.JSON()), "obs_dim": info.ObsDim, "act_dim": info.ActDim,
-		"obs_shape": info.Spaces.ObsShape, "act_low": info.Spaces.ActLow, "act_high": info.Spaces.ActHigh,
+		"config": json.RawMessage(info.Config.JSON()), "obs_dim": info.Spaces.ObsDim, "act_dim": info.Spaces.ActDim,
+		"obs_shape": info.Spaces.ObsShape, "act_low": info.Spaces.Low, "act_high": info.Spaces.High,
 		"updates": info.Updates, "stored": info.Stored, "replay": info.Replay, "replay_len": info.ReplayLen,
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 
 	"github.com/mfpo/mfpo/gocore/checkpoint"
-	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/policy"
 )
 
@@ -73,16 +72,21 @@ func loadedPolicy(p *policy.Policy, info *checkpoint.Info) (string, error) {
 // box of spaces (the JSON of Save; obs_shape is ignored).
 func PolicyFromAgent(h int64, spaces string) (p int64, err error) {
 	defer recoverInto(&err)
-	sp, err := parseSpaces(spaces)
-	if err != nil {
-		return 0, err
-	}
 	e, err := lookup(h)
 	if err != nil {
 		return 0, err
 	}
 	defer e.mu.Unlock()
-	pol, err := policy.FromAgent(e.agent, policy.Spaces{ObsDim: e.agent.ObsDim, ActDim: e.agent.ActDim, Low: sp.ActLow, High: sp.ActHigh})
+	sp, err := parseSpaces(spaces, e.agent)
+	if err != nil {
+		return 0, err
+	}
+	sp.ObsShape = nil
+	own, err := e.agent.CopyPolicy()
+	if err != nil {
+		return 0, errorf(codeConfig, "%s", err)
+	}
+	pol, err := policy.New(own.Config, sp, own.Actor, own.Critics)
 	if err != nil {
 		return 0, errorf(codeConfig, "%s", err)
 	}
@@ -100,7 +104,7 @@ func PolicyAct(h int64, obs []byte, rows int, mode string, seed uint64) (out []b
 	if err != nil {
 		return nil, err
 	}
-	if m == mfpo.Explore {
+	if m == policy.Explore {
 		return nil, errorf(codeConfig, `policy act: mode "explore" is for training agents: want "sample", "best_of_n" or "deterministic"`)
 	}
 	p, err := lookupPolicy(h)

@@ -20,12 +20,10 @@ import (
 // calls on one agent; agent is nil once the handle is freed, for calls
 // that looked the handle up before the free and ran after it.
 type agentHandle struct {
-	mu     sync.Mutex
-	agent  *mfpo.Agent
-	spaces policy.Spaces
-	view   *policy.Policy // acts with the agent's own networks (seeded modes)
-	act    []float32      // scratch: actions in [−1, 1]
-	terms  []bool         // scratch: terminated flags
+	mu    sync.Mutex
+	agent *mfpo.Agent
+	act   []float32 // scratch: actions in [−1, 1]
+	terms []bool    // scratch: terminated flags
 
 	// gen counts the calls that changed the agent (store, update, explore);
 	// saved holds the bytes of the last mfpo_agent_save_buffer size query,
@@ -46,14 +44,6 @@ func (ah *agentHandle) changed() {
 	ah.saved = nil
 }
 
-func newAgentHandle(a *mfpo.Agent, sp policy.Spaces) (*agentHandle, error) {
-	view, err := policy.View(a, sp)
-	if err != nil {
-		return nil, err
-	}
-	return &agentHandle{agent: a, spaces: view.Spaces, view: view}, nil
-}
-
 // scratch returns n floats of the handle's scratch.
 func (ah *agentHandle) scratch(n int) []float32 {
 	if len(ah.act) < n {
@@ -69,7 +59,7 @@ func (ah *agentHandle) close() {
 	if ah.agent != nil {
 		ah.agent.Close()
 	}
-	ah.agent, ah.view, ah.act, ah.terms, ah.saved = nil, nil, nil, nil, nil
+	ah.agent, ah.act, ah.terms, ah.saved = nil, nil, nil, nil
 }
 
 // agentOf returns the live agent of token h with its lock held, or records
@@ -131,16 +121,11 @@ func mfpo_agent_create(out **C.mfpo_agent, config *C.mfpo_cchar, obsDim, actDim 
 	if rc != statusOK {
 		return rc
 	}
-	a, err := mfpo.New(cfg, sp.ObsDim, sp.ActDim)
+	a, err := mfpo.New(cfg, sp)
 	if err != nil {
 		return failErr(0, fn, err)
 	}
-	ah, err := newAgentHandle(a, sp)
-	if err != nil {
-		a.Close()
-		return failErr(0, fn, err)
-	}
-	putHandle(unsafe.Pointer(out), register(ah))
+	putHandle(unsafe.Pointer(out), register(&agentHandle{agent: a}))
 	return statusOK
 }
 
@@ -174,10 +159,10 @@ func mfpo_agent_dims(ap *C.mfpo_cagent, obsDim, actDim *C.size_t) (rc C.int) {
 	}
 	defer ah.mu.Unlock()
 	if obsDim != nil {
-		*obsDim = C.size_t(ah.spaces.ObsDim)
+		*obsDim = C.size_t(ah.agent.Spaces.ObsDim)
 	}
 	if actDim != nil {
-		*actDim = C.size_t(ah.spaces.ActDim)
+		*actDim = C.size_t(ah.agent.Spaces.ActDim)
 	}
 	return statusOK
 }
@@ -211,22 +196,19 @@ func mfpo_agent_act(ap *C.mfpo_agent, obs *C.mfpo_cfloat, obsLen, rows C.size_t,
 		return rc
 	}
 	defer ah.mu.Unlock()
-	o, dst, m, rc := actArgs(h, fn, ah.spaces, obs, obsLen, rows, mode, act, actCap, true)
+	sp := ah.agent.Spaces
+	o, dst, m, rc := actArgs(h, fn, sp, obs, obsLen, rows, mode, act, actCap, true)
 	if rc != statusOK {
 		return rc
 	}
-	if m != mfpo.Explore {
-		if err := ah.view.Act(dst, o, int(rows), m, uint64(seed)); err != nil {
-			return failErr(h, fn, err)
-		}
-		return statusOK
+	if m == policy.Explore {
+		ah.changed() // explore advances the agent's generator
 	}
 	a := ah.scratch(len(dst))
-	ah.changed() // explore advances the agent's generator
-	if err := ah.agent.Act(a, o, int(rows), mfpo.Explore); err != nil {
+	if err := ah.agent.Act(a, o, int(rows), m, uint64(seed)); err != nil {
 		return failErr(h, fn, err)
 	}
-	ah.spaces.ToEnv(dst, a)
+	sp.ToEnv(dst, a)
 	return statusOK
 }
 
@@ -241,7 +223,7 @@ func mfpo_agent_store(ap *C.mfpo_agent, rows C.size_t, obs *C.mfpo_cfloat, obsLe
 		return rc
 	}
 	defer ah.mu.Unlock()
-	sp := ah.spaces
+	sp := ah.agent.Spaces
 	switch {
 	case rows == 0:
 		return fail(h, statusInval, fn, "rows is 0, want ≥ 1")
@@ -371,10 +353,10 @@ func mfpo_agent_policy(ap *C.mfpo_cagent, out **C.mfpo_policy) (rc C.int) {
 	if out == nil {
 		return fail(h, statusInval, fn, "out is NULL")
 	}
-	p, err := policy.FromAgent(ah.agent, ah.spaces)
+	p, err := ah.agent.CopyPolicy()
 	if err != nil {
 		return failErr(h, fn, err)
 	}
-	putHandle(unsafe.Pointer(out), register(&policyHandle{p: p}))
+	putHandle(unsafe.Pointer(out), register(&policyHandle{p: p, cfg: ah.agent.Config}))
 	return statusOK
 }

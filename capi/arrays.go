@@ -10,7 +10,6 @@ import (
 	"math/bits"
 	"unsafe"
 
-	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/policy"
 )
 
@@ -46,16 +45,16 @@ func product(a, b uint64) (int, bool) {
 const maxDim = 1 << 20
 
 // modeOf maps an MFPO_ACT_* constant to the core's mode.
-func modeOf(mode C.int) (mfpo.Mode, bool) {
+func modeOf(mode C.int) (policy.Mode, bool) {
 	switch mode {
 	case C.MFPO_ACT_SAMPLE:
-		return mfpo.Sample, true
+		return policy.Sample, true
 	case C.MFPO_ACT_DETERMINISTIC:
-		return mfpo.Deterministic, true
+		return policy.Deterministic, true
 	case C.MFPO_ACT_BEST_OF_N:
-		return mfpo.BestOfN, true
+		return policy.BestOfN, true
 	case C.MFPO_ACT_EXPLORE:
-		return mfpo.Explore, true
+		return policy.Explore, true
 	}
 	return 0, false
 }
@@ -63,14 +62,14 @@ func modeOf(mode C.int) (mfpo.Mode, bool) {
 // actArgs checks the arguments of an act call against the spaces and
 // returns the observations, the output and the mode.
 func actArgs(h uintptr, fn string, sp policy.Spaces, obs *C.mfpo_cfloat, obsLen, rows C.size_t, mode C.int,
-	act *C.float, actCap C.size_t, explore bool) (o, a []float32, m mfpo.Mode, rc C.int) {
+	act *C.float, actCap C.size_t, explore bool) (o, a []float32, m policy.Mode, rc C.int) {
 	m, ok := modeOf(mode)
 	switch {
 	case rows == 0:
 		return nil, nil, 0, fail(h, statusInval, fn, "rows is 0, want ≥ 1")
 	case !ok:
 		return nil, nil, 0, fail(h, statusInval, fn, "unknown mode %d", int(mode))
-	case m == mfpo.Explore && !explore:
+	case m == policy.Explore && !explore:
 		return nil, nil, 0, fail(h, statusInval, fn, "MFPO_ACT_EXPLORE is for agents, not policies")
 	case obs == nil:
 		return nil, nil, 0, fail(h, statusInval, fn, "obs is NULL")

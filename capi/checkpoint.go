@@ -17,8 +17,8 @@ import (
 // to caller buffers, full agents and policy-only.
 
 // saveOptions maps the MFPO_SAVE_* flags to checkpoint options.
-func saveOptions(h uintptr, fn string, flags C.unsigned, sp policy.Spaces) (checkpoint.Options, C.int) {
-	opts := checkpoint.Options{Spaces: checkpoint.Spaces{ActLow: sp.Low, ActHigh: sp.High}}
+func saveOptions(h uintptr, fn string, flags C.unsigned) (checkpoint.Options, C.int) {
+	var opts checkpoint.Options
 	switch flags {
 	case C.MFPO_SAVE_FULL:
 	case C.MFPO_SAVE_REPLAY:
@@ -69,7 +69,7 @@ func mfpo_agent_save(ap *C.mfpo_cagent, path *C.mfpo_cchar, flags C.unsigned) (r
 	if rc != statusOK {
 		return rc
 	}
-	opts, rc := saveOptions(h, fn, flags, ah.spaces)
+	opts, rc := saveOptions(h, fn, flags)
 	if rc != statusOK {
 		return rc
 	}
@@ -89,7 +89,7 @@ func mfpo_agent_save_buffer(ap *C.mfpo_cagent, flags C.unsigned, buf unsafe.Poin
 		return rc
 	}
 	defer ah.mu.Unlock()
-	opts, rc := saveOptions(h, fn, flags, ah.spaces)
+	opts, rc := saveOptions(h, fn, flags)
 	if rc != statusOK {
 		return rc
 	}
@@ -119,16 +119,7 @@ func loadedAgent(fn string, out **C.mfpo_agent, load func() (*checkpointAgent, e
 	if err != nil {
 		return fileErr(0, fn, err)
 	}
-	sp := policy.Spaces{ObsDim: ca.info.ObsDim, ActDim: ca.info.ActDim}
-	if !unitBox(ca.info.Spaces) { // as checkpoint.LoadPolicy does
-		sp.Low, sp.High = ca.info.Spaces.ActLow, ca.info.Spaces.ActHigh
-	}
-	ah, err := newAgentHandle(ca.agent, sp)
-	if err != nil {
-		ca.agent.Close()
-		return fail(0, statusFormat, fn, "the checkpoint's spaces: %v", err)
-	}
-	putHandle(unsafe.Pointer(out), register(ah))
+	putHandle(unsafe.Pointer(out), register(&agentHandle{agent: ca.agent}))
 	return statusOK
 }
 
@@ -181,11 +172,11 @@ func bufferArg(fn string, buf *C.mfpo_cvoid, length C.size_t) ([]byte, C.int) {
 const maxCheckpoint = 1<<31 - 1
 
 // loadedPolicy registers the policy of a checkpoint.
-func loadedPolicy(fn string, out **C.mfpo_policy, p *policy.Policy, err error) C.int {
+func loadedPolicy(fn string, out **C.mfpo_policy, p *policy.Policy, info *checkpoint.Info, err error) C.int {
 	if err != nil {
 		return fileErr(0, fn, err)
 	}
-	putHandle(unsafe.Pointer(out), register(&policyHandle{p: p}))
+	putHandle(unsafe.Pointer(out), register(&policyHandle{p: p, cfg: info.Config}))
 	return statusOK
 }
 
@@ -200,8 +191,8 @@ func mfpo_policy_load(out **C.mfpo_policy, path *C.mfpo_cchar) (rc C.int) {
 	if rc != statusOK {
 		return rc
 	}
-	pol, _, err := checkpoint.LoadPolicy(p)
-	return loadedPolicy(fn, out, pol, err)
+	pol, info, err := checkpoint.LoadPolicy(p)
+	return loadedPolicy(fn, out, pol, info, err)
 }
 
 //export mfpo_policy_load_buffer
@@ -215,17 +206,6 @@ func mfpo_policy_load_buffer(out **C.mfpo_policy, buf *C.mfpo_cvoid, length C.si
 	if rc != statusOK {
 		return rc
 	}
-	pol, _, err := checkpoint.UnmarshalPolicy(data, checkpoint.Limits{})
-	return loadedPolicy(fn, out, pol, err)
-}
-
-// unitBox reports whether the stored action bounds are the agent's own
-// [−1, 1] (an agent created without bounds).
-func unitBox(s checkpoint.Spaces) bool {
-	for i := range s.ActLow {
-		if s.ActLow[i] != -1 || s.ActHigh[i] != 1 {
-			return false
-		}
-	}
-	return true
+	pol, info, err := checkpoint.UnmarshalPolicy(data, checkpoint.Limits{})
+	return loadedPolicy(fn, out, pol, info, err)
 }

@@ -6,24 +6,27 @@ package main
 import "C"
 
 import (
-	"github.com/mfpo/mfpo/gocore/policy"
 	"unsafe"
+
+	"github.com/mfpo/mfpo/gocore/mfpo"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // policyHandle is what an mfpo_policy token stands for. A policy is
 // immutable and safe for concurrent use, so it needs no lock: a call that
 // looked the handle up before a free finishes with it normally.
 type policyHandle struct {
-	p *policy.Policy
+	p   *policy.Policy
+	cfg mfpo.Config // the whole configuration the policy came with
 }
 
 // policyOf returns the policy of token h, or records why there is none.
-func policyOf(h uintptr, fn string) (*policy.Policy, C.int) {
+func policyOf(h uintptr, fn string) (*policyHandle, C.int) {
 	ph, ok := lookup(h).(*policyHandle)
 	if !ok {
 		return nil, fail(h, statusHandle, fn, "%s", describe(h, "policy"))
 	}
-	return ph.p, statusOK
+	return ph, statusOK
 }
 
 //export mfpo_policy_free
@@ -48,10 +51,11 @@ func mfpo_policy_dims(pp *C.mfpo_cpolicy, obsDim, actDim *C.size_t) (rc C.int) {
 	const fn = "mfpo_policy_dims"
 	h := handleValue(unsafe.Pointer(pp))
 	defer guardStatus(&rc, h, fn)
-	p, rc := policyOf(h, fn)
+	ph, rc := policyOf(h, fn)
 	if rc != statusOK {
 		return rc
 	}
+	p := ph.p
 	if obsDim != nil {
 		*obsDim = C.size_t(p.Spaces.ObsDim)
 	}
@@ -66,10 +70,11 @@ func mfpo_policy_act(pp *C.mfpo_cpolicy, obs *C.mfpo_cfloat, obsLen, rows C.size
 	const fn = "mfpo_policy_act"
 	h := handleValue(unsafe.Pointer(pp))
 	defer guardStatus(&rc, h, fn)
-	p, rc := policyOf(h, fn)
+	ph, rc := policyOf(h, fn)
 	if rc != statusOK {
 		return rc
 	}
+	p := ph.p
 	o, dst, m, rc := actArgs(h, fn, p.Spaces, obs, obsLen, rows, mode, act, actCap, false)
 	if rc != statusOK {
 		return rc
@@ -85,9 +90,9 @@ func mfpo_policy_config(pp *C.mfpo_cpolicy, buf *C.char, capacity C.size_t, need
 	const fn = "mfpo_policy_config"
 	h := handleValue(unsafe.Pointer(pp))
 	defer guardStatus(&rc, h, fn)
-	p, rc := policyOf(h, fn)
+	ph, rc := policyOf(h, fn)
 	if rc != statusOK {
 		return rc
 	}
-	return fillBuffer(h, fn, append([]byte(p.Config.JSON()), 0), buf, capacity, needed)
+	return fillBuffer(h, fn, append([]byte(ph.cfg.JSON()), 0), buf, capacity, needed)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/mfpo/mfpo/gocore/buildinfo"
 	"github.com/mfpo/mfpo/gocore/envs"
 	"github.com/mfpo/mfpo/gocore/mfpo"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 func main() {
@@ -31,7 +32,7 @@ func main() {
 func run(steps int, seed uint64, shards int) error {
 	cfg := mfpo.SmallConfig()
 	cfg.Seed, cfg.Shards = seed, shards
-	a, err := mfpo.New(cfg, 3, 1)
+	a, err := mfpo.New(cfg, policy.Spaces{ObsDim: 3, ActDim: 1})
 	if err != nil {
 		return err
 	}
@@ -60,7 +61,7 @@ func run(steps int, seed uint64, shards int) error {
 	if err != nil {
 		return err
 	}
-	ret, err := mfpo.Evaluate(a, env, 10, mfpo.BestOfN, rand.New(rand.NewPCG(seed, 2)))
+	ret, err := mfpo.Evaluate(a, env, 10, policy.BestOfN, seed, rand.New(rand.NewPCG(seed, 2)))
 	if err != nil {
 		return err
 	}

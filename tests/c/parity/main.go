@@ -18,6 +18,7 @@ import (
 
 	"github.com/mfpo/mfpo/gocore/checkpoint"
 	"github.com/mfpo/mfpo/gocore/mfpo"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 const obsDim, actDim, rows = 3, 2, 4
@@ -39,7 +40,7 @@ func run(dir string) error {
 	if err != nil {
 		return err
 	}
-	a, err := mfpo.New(cfg, obsDim, actDim)
+	a, err := mfpo.New(cfg, policy.Spaces{ObsDim: obsDim, ActDim: actDim, Low: []float32{-2, 10}, High: []float32{2, 30}})
 	if err != nil {
 		return err
 	}
@@ -50,7 +51,7 @@ func run(dir string) error {
 		for j := range obs {
 			obs[j], next[j] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
 		}
-		if err := a.Act(act, obs, 1, mfpo.Explore); err != nil {
+		if err := a.Act(act, obs, 1, policy.Explore, 0); err != nil {
 			return err
 		}
 		if err := a.Store(obs, act, float32(rng.NormFloat64()), next, false); err != nil {
@@ -66,8 +67,7 @@ func run(dir string) error {
 		return err
 	}
 	path := filepath.Join(dir, "policy.mfpo")
-	sp := checkpoint.Spaces{ActLow: []float32{-2, 10}, ActHigh: []float32{2, 30}}
-	if err := checkpoint.Save(path, a, checkpoint.Options{PolicyOnly: true, Spaces: sp}); err != nil {
+	if err := checkpoint.Save(path, a, checkpoint.Options{PolicyOnly: true}); err != nil {
 		return err
 	}
 	p, _, err := checkpoint.LoadPolicy(path)
@@ -83,8 +83,8 @@ func run(dir string) error {
 	fmt.Fprintf(&b, "# mode seed rows: the actions' float32 bits (C's mode numbers)\n")
 	for _, c := range []struct {
 		cmode int
-		mode  mfpo.Mode
-	}{{0, mfpo.Sample}, {1, mfpo.Deterministic}, {2, mfpo.BestOfN}} {
+		mode  policy.Mode
+	}{{0, policy.Sample}, {1, policy.Deterministic}, {2, policy.BestOfN}} {
 		for _, seed := range []uint64{0, 1, 12345678901234} {
 			dst := make([]float32, rows*actDim)
 			if err := p.Act(dst, o, rows, c.mode, seed); err != nil {

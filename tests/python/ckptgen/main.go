@@ -40,6 +40,7 @@ import (
 	"github.com/mfpo/mfpo/gocore/checkpoint"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 const (
@@ -149,7 +150,8 @@ func generate(dir string) error {
 	if err != nil {
 		return err
 	}
-	a, err := mfpo.New(cfg, obsDim, actDim)
+	sp := policy.Spaces{ObsShape: []int{1, obsDim}, ObsDim: obsDim, ActDim: actDim, Low: []float32{-2, 0}, High: []float32{2, 5}}
+	a, err := mfpo.New(cfg, sp)
 	if err != nil {
 		return err
 	}
@@ -160,7 +162,7 @@ func generate(dir string) error {
 		for j := range obs {
 			obs[j], next[j] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
 		}
-		if err := a.Act(act, obs, 1, mfpo.Explore); err != nil {
+		if err := a.Act(act, obs, 1, policy.Explore, 0); err != nil {
 			return err
 		}
 		if err := a.Store(obs, act, float32(rng.NormFloat64()), next, i%7 == 3); err != nil {
@@ -176,7 +178,6 @@ func generate(dir string) error {
 		return err
 	}
 
-	sp := checkpoint.Spaces{ObsShape: []int{1, obsDim}, ActLow: []float32{-2, 0}, ActHigh: []float32{2, 5}}
 	state, err := a.PCG.MarshalBinary() // "pcg:", hi and lo big-endian
 	if err != nil {
 		return err
@@ -186,7 +187,7 @@ func generate(dir string) error {
 		Producer:      checkpoint.Producer,
 		Config:        json.RawMessage(a.Config.JSON()),
 		Spaces: map[string]any{"obs_dim": obsDim, "act_dim": actDim, "obs_shape": sp.ObsShape,
-			"act_low": sp.ActLow, "act_high": sp.ActHigh},
+			"act_low": sp.Low, "act_high": sp.High},
 		Updates:  a.Updates,
 		Stored:   a.Stored,
 		LogAlpha: float64(a.LogAlpha[0]),
@@ -207,9 +208,9 @@ func generate(dir string) error {
 		name string
 		opts checkpoint.Options
 	}{
-		{"full.mfpo", checkpoint.Options{Replay: true, Spaces: sp}},
-		{"noreplay.mfpo", checkpoint.Options{Spaces: sp}},
-		{"policy.mfpo", checkpoint.Options{PolicyOnly: true, Spaces: sp}},
+		{"full.mfpo", checkpoint.Options{Replay: true}},
+		{"noreplay.mfpo", checkpoint.Options{}},
+		{"policy.mfpo", checkpoint.Options{PolicyOnly: true}},
 	} {
 		path := filepath.Join(dir, f.name)
 		if err := checkpoint.Save(path, a, f.opts); err != nil {
@@ -228,8 +229,8 @@ func generate(dir string) error {
 		if f.opts.PolicyOnly {
 			fe.Kind = "policy"
 		}
-		fe.Tensors["spaces/act_low"] = describe(sp.ActLow)
-		fe.Tensors["spaces/act_high"] = describe(sp.ActHigh)
+		fe.Tensors["spaces/act_low"] = describe(sp.Low)
+		fe.Tensors["spaces/act_high"] = describe(sp.High)
 		for name, m := range nets {
 			if f.opts.PolicyOnly && (name == "adn" || name == "critic1" || name == "critic2") {
 				continue
