@@ -9,6 +9,7 @@ import (
 
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
+	"github.com/mfpo/mfpo/gocore/policy"
 	"github.com/mfpo/mfpo/gocore/replay"
 )
 
@@ -71,6 +72,7 @@ func coded(err error) error {
 	}
 	var ce *codedError
 	var cfg *mfpo.ConfigError
+	var se *policy.SpacesError
 	var ue *mfpo.UpdateError
 	var nf *nn.NonFiniteError
 	var rnf *replay.NonFiniteError
@@ -79,6 +81,8 @@ func coded(err error) error {
 		return ce
 	case errors.As(err, &cfg):
 		return errorf(codeConfig, "invalid config: %s = %v: %s", configKey(cfg.Field), cfg.Value, cfg.Reason)
+	case errors.As(err, &se):
+		return errorf(codeConfig, "%s", strings.TrimPrefix(se.Error(), "policy: "))
 	case errors.Is(err, mfpo.ErrNotEnoughData):
 		return errorf(codeNotEnoughData, "%s", strings.TrimPrefix(err.Error(), "mfpo: "))
 	case errors.As(err, &ue):
