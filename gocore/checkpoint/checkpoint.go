@@ -64,15 +64,15 @@ var DefaultLimits = Limits{MaxBytes: 16 << 30}
 // Info describes a checkpoint: what Inspect reads without building an
 // agent, and what Load returns beside it.
 type Info struct {
-	Version        uint32 // format version
-	Kind           Kind
-	Producer       string // who wrote it, e.g. "mfpo 0.1.0 go1.26.8"
-	Config         mfpo.Config
-	Spaces         policy.Spaces // as stored: ObsShape, Low and High always filled in
-	Updates        int64         // mfpo.Agent.Updates when saved
-	Stored         int64         // mfpo.Agent.Stored when saved
-	Replay         bool          // the replay buffer is included
-	ReplayLen      int           // its stored transitions
+	Version   uint32 // format version
+	Kind      Kind
+	Producer  string // who wrote it, e.g. "mfpo 0.1.0 go1.26.8"
+	Config    mfpo.Config
+	Spaces    policy.Spaces // as stored: ObsShape, Low and High always filled in
+	Updates   int64         // mfpo.Agent.Updates when saved
+	Stored    int64         // mfpo.Agent.Stored when saved
+	Replay    bool          // the replay buffer is included
+	ReplayLen int           // its stored transitions
 }
 
 // FormatError reports bytes that are not a valid checkpoint: truncated,

@@ -29,19 +29,19 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	cfg.ActorLR, cfg.ADNLR, cfg.CriticLR, cfg.AlphaLR = 1e-3, 2e-3, 3e-3, 4e-3
 	cfg.Gamma, cfg.Tau, cfg.VMin, cfg.VMax = 0.98, 0.01, -50, 70
 	cfg.BufferSize, cfg.LearningStarts, cfg.EvalCandidates, cfg.Seed = 100, 5, 4, 12345
-	a := trained(t, cfg, 3, 2, 130, 5) // 130 > 100: the ring has wrapped
+	spaces := policy.Spaces{ObsShape: []int{1, 3}, ObsDim: 3, ActDim: 2, Low: []float32{-2, 0}, High: []float32{2, 0.5}}
+	a := trainedIn(t, cfg, spaces, 130, 5) // 130 > 100: the ring has wrapped
 	a.PolicyOpt.Beta1, a.ADNOpt.Eps = 0.8, 1e-7
 	if a.Buffer.State().Pos == 0 || a.Buffer.Len() != 100 {
 		t.Fatalf("want a wrapped ring, have pos %d len %d", a.Buffer.State().Pos, a.Buffer.Len())
 	}
-	spaces := Spaces{ObsShape: []int{1, 3}, ActLow: []float32{-2, 0}, ActHigh: []float32{2, 0.5}}
 
 	for _, withReplay := range []bool{true, false} {
-		data, err := Marshal(a, Options{Replay: withReplay, Spaces: spaces})
+		data, err := Marshal(a, Options{Replay: withReplay})
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, _ := Marshal(a, Options{Replay: withReplay, Spaces: spaces})
+		again, _ := Marshal(a, Options{Replay: withReplay})
 		if !bytes.Equal(data, again) {
 			t.Fatal("Marshal is not deterministic")
 		}
@@ -50,13 +50,16 @@ func TestCheckpointRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer b.Close()
+		if !reflect.DeepEqual(b.Spaces, spaces) {
+			t.Fatalf("the loaded agent's spaces %+v, want %+v", b.Spaces, spaces)
+		}
 		if d := diffAgents(t, a, b, withReplay); d != "" {
 			t.Fatalf("replay %v: %s differs after a round trip", withReplay, d)
 		}
 		if !withReplay && b.Buffer.Len() != 0 {
 			t.Fatalf("no replay saved, but the loaded buffer has %d transitions", b.Buffer.Len())
 		}
-		want := &Info{Version: Version, Kind: Full, Producer: Producer, Config: cfg, ObsDim: 3, ActDim: 2, Spaces: spaces,
+		want := &Info{Version: Version, Kind: Full, Producer: Producer, Config: cfg, Spaces: spaces,
 			Updates: 5, Stored: 130, Replay: withReplay}
 		if withReplay {
 			want.ReplayLen = 100
@@ -69,10 +72,10 @@ func TestCheckpointRoundTrip(t *testing.T) {
 		}
 	}
 
-	// Default spaces are [ObsDim] and [−1, 1].
-	data, _ := Marshal(a, Options{})
+	// Default spaces are stored as [ObsDim] and [−1, 1].
+	data, _ := Marshal(newAgent(t, cfg, 3, 2), Options{})
 	info, _ := Inspect(data)
-	if want := (Spaces{ObsShape: []int{3}, ActLow: []float32{-1, -1}, ActHigh: []float32{1, 1}}); !reflect.DeepEqual(info.Spaces, want) {
+	if want := (policy.Spaces{ObsShape: []int{3}, ObsDim: 3, ActDim: 2, Low: []float32{-1, -1}, High: []float32{1, 1}}); !reflect.DeepEqual(info.Spaces, want) {
 		t.Fatalf("default spaces %+v, want %+v", info.Spaces, want)
 	}
 }
@@ -93,18 +96,19 @@ func TestCheckpointResume(t *testing.T) {
 	// after LearningStarts, storing, updating).
 	steps := func(a *mfpo.Agent, rng *rand.Rand, n int) []float32 {
 		var acts []float32
-		obs, act := make([]float32, 2*a.ObsDim), make([]float32, 2*a.ActDim)
+		o, d := a.Spaces.ObsDim, a.Spaces.ActDim
+		obs, act := make([]float32, 2*o), make([]float32, 2*d)
 		for i := 0; i < n; i++ {
 			for j := range obs {
 				obs[j] = float32(rng.NormFloat64())
 			}
-			for _, mode := range []mfpo.Mode{mfpo.Explore, mfpo.Sample, mfpo.BestOfN, mfpo.Deterministic} {
-				if err := a.Act(act, obs, 2, mode); err != nil {
+			for _, mode := range policy.Modes {
+				if err := a.Act(act, obs, 2, mode, uint64(i)); err != nil {
 					t.Fatal(err)
 				}
 				acts = append(acts, act...)
 			}
-			if err := a.Store(obs[:a.ObsDim], act[:a.ActDim], float32(rng.NormFloat64()), obs[a.ObsDim:], rng.IntN(8) == 0); err != nil {
+			if err := a.Store(obs[:o], act[:d], float32(rng.NormFloat64()), obs[o:], rng.IntN(8) == 0); err != nil {
 				t.Fatal(err)
 			}
 			if a.Stored >= int64(cfg.LearningStarts) {
@@ -151,18 +155,18 @@ func TestCheckpointResume(t *testing.T) {
 // environment's units of the stored spaces.
 func TestCheckpointPolicy(t *testing.T) {
 	cfg := tinyConfig()
-	a := trained(t, cfg, 3, 2, 100, 6)
+	spaces := policy.Spaces{ObsDim: 3, ActDim: 2, Low: []float32{0, -3}, High: []float32{1, 3}}
+	a := trainedIn(t, cfg, spaces, 100, 6)
 	obs := make([]float32, 5*3)
 	for i := range obs {
 		obs[i] = float32(i%7) - 3
 	}
-	spaces := Spaces{ActLow: []float32{0, -3}, ActHigh: []float32{1, 3}}
-	full, err := Marshal(a, Options{Spaces: spaces})
+	full, err := Marshal(a, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "policy.mfpo")
-	if err := Save(path, a, Options{PolicyOnly: true, Spaces: spaces}); err != nil {
+	if err := Save(path, a, Options{PolicyOnly: true}); err != nil {
 		t.Fatal(err)
 	}
 	small, _ := os.ReadFile(path)
@@ -184,20 +188,19 @@ func TestCheckpointPolicy(t *testing.T) {
 		t.Fatalf("Load of a policy-only checkpoint: %v", err)
 	}
 	for name, p := range map[string]*policy.Policy{"from a full checkpoint": fromFull, "policy-only": policyOnly} {
-		if !reflect.DeepEqual(p.Config, a.Config) || p.Spaces.ObsDim != 3 || p.Spaces.ActDim != 2 ||
-			!reflect.DeepEqual(p.Spaces.Low, spaces.ActLow) || !reflect.DeepEqual(p.Spaces.High, spaces.ActHigh) {
+		if !reflect.DeepEqual(p.Config, a.Config.Acting()) || p.Spaces.ObsDim != 3 || p.Spaces.ActDim != 2 ||
+			!reflect.DeepEqual(p.Spaces.Low, spaces.Low) || !reflect.DeepEqual(p.Spaces.High, spaces.High) {
 			t.Fatalf("%s: config or spaces differ: %+v", name, p.Spaces)
 		}
 		if !bitsEqual(p.Actor.Params, a.Policy.Params) || !bitsEqual(p.Critics[0].Params, a.Critics.Target[0].Params) ||
 			!bitsEqual(p.Critics[1].Params, a.Critics.Target[1].Params) {
 			t.Fatalf("%s: parameters differ", name)
 		}
-		for _, mode := range []mfpo.Mode{mfpo.Deterministic, mfpo.Sample, mfpo.BestOfN} {
+		for _, mode := range []policy.Mode{policy.Deterministic, policy.Sample, policy.BestOfN} {
 			for _, rows := range []int{1, 5} {
 				seed := uint64(rows)*100 + uint64(mode)
-				a.PCG.Seed(seed, policy.NoiseStream) // the noise the policy draws for seed
 				want, got := make([]float32, rows*2), make([]float32, rows*2)
-				if err := a.Act(want, obs, rows, mode); err != nil {
+				if err := a.Act(want, obs, rows, mode, seed); err != nil {
 					t.Fatal(err)
 				}
 				p.Spaces.ToEnv(want, want)
@@ -210,16 +213,16 @@ func TestCheckpointPolicy(t *testing.T) {
 			}
 		}
 	}
-	// Default spaces give the agent's own box: no bounds.
-	data, _ := Marshal(a, Options{PolicyOnly: true})
+	// Default spaces give the agent's own box.
+	data, _ := Marshal(newAgent(t, cfg, 3, 2), Options{PolicyOnly: true})
 	p, _, err := UnmarshalPolicy(data, Limits{})
-	if err != nil || p.Spaces.Low != nil || p.Spaces.High != nil {
+	if err != nil || !p.Spaces.Unit() {
 		t.Fatalf("default spaces: %v, %+v", err, p.Spaces)
 	}
 	// A NaN observation is an error, dst unchanged.
 	dst := []float32{7, 7}
 	var nf *nn.NonFiniteError
-	if err := p.Act(dst, []float32{0, float32(nanF()), 0}, 1, mfpo.Sample, 1); !errors.As(err, &nf) || dst[0] != 7 {
+	if err := p.Act(dst, []float32{0, float32(nanF()), 0}, 1, policy.Sample, 1); !errors.As(err, &nf) || dst[0] != 7 {
 		t.Fatalf("NaN observation: %v, dst %v", err, dst)
 	}
 }
@@ -294,19 +297,27 @@ func TestCheckpointAtomicSave(t *testing.T) {
 	}
 }
 
-// Options that cannot be written are typed errors naming the field.
+// Options (or an agent) that cannot be written are typed errors naming
+// the field.
 func TestCheckpointOptionsErrors(t *testing.T) {
 	a := newAgent(t, tinyConfig(), 3, 2)
-	for name, opts := range map[string]Options{
-		"Replay":          {PolicyOnly: true, Replay: true},
-		"Spaces.ObsShape": {Spaces: Spaces{ObsShape: []int{2, 2}}},
-		"Spaces.ActLow":   {Spaces: Spaces{ActLow: []float32{-1}, ActHigh: []float32{1}}},
-		"Spaces":          {Spaces: Spaces{ActLow: []float32{-1, 1}, ActHigh: []float32{1, 1}}},
+	_, err := Marshal(a, Options{PolicyOnly: true, Replay: true})
+	var oe *OptionsError
+	if !errors.As(err, &oe) || oe.Field != "Replay" {
+		t.Errorf("Replay: %v", err)
+	}
+	// Spaces changed after New into invalid ones.
+	for _, sp := range []policy.Spaces{
+		{ObsShape: []int{2, 2}, ObsDim: 3, ActDim: 2},
+		{ObsDim: 3, ActDim: 2, Low: []float32{-1}, High: []float32{1}},
+		{ObsDim: 3, ActDim: 2, Low: []float32{-1, 1}, High: []float32{1, 1}},
 	} {
-		_, err := Marshal(a, opts)
-		var oe *OptionsError
-		if !errors.As(err, &oe) || oe.Field != name {
-			t.Errorf("%s: %v", name, err)
+		b := newAgent(t, tinyConfig(), 3, 2)
+		b.Spaces = sp
+		_, err := Marshal(b, Options{})
+		var se *policy.SpacesError
+		if !errors.As(err, &oe) || oe.Field != "Agent.Spaces" || errors.As(err, &se) {
+			t.Errorf("%+v: %v", sp, err)
 		}
 	}
 	var buf bytes.Buffer

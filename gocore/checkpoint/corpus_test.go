@@ -12,6 +12,7 @@ import (
 	"github.com/mfpo/mfpo/gocore/checkpoint/internal/fb"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 var updateCorpus = flag.Bool("update-corpus", false, "rewrite FuzzLoad's seed corpus in testdata/fuzz/FuzzLoad")
@@ -22,8 +23,8 @@ var updateCorpus = flag.Bool("update-corpus", false, "rewrite FuzzLoad's seed co
 func seeds(t testing.TB) map[string][]byte {
 	defer func(p string) { Producer = p }(Producer)
 	Producer = "mfpo seed corpus"
-	fresh := func(cfg mfpo.Config, obs, act, transitions int) *mfpo.Agent {
-		a := newAgent(t, cfg, obs, act)
+	fresh := func(cfg mfpo.Config, sp policy.Spaces, transitions int) *mfpo.Agent {
+		a := newAgentIn(t, cfg, sp)
 		store(t, a, transitions, rand.New(rand.NewPCG(7, 8)))
 		for i, o := range []*nn.Adam[float32]{a.PolicyOpt, a.ADNOpt, a.Critics.Opt[0], a.Critics.Opt[1], a.AlphaOpt} {
 			o.Steps = int64(i + 1)
@@ -35,10 +36,10 @@ func seeds(t testing.TB) map[string][]byte {
 		return a
 	}
 	cfg := microConfig()
-	a := fresh(cfg, 2, 1, 10) // capacity 8: the ring has wrapped
+	a := fresh(cfg, policy.Spaces{ObsDim: 2, ActDim: 1}, 10) // capacity 8: the ring has wrapped
 	alt := cfg
 	alt.ExactTrace, alt.ClippedDoubleQ, alt.Steps = true, false, 1
-	b := fresh(alt, 3, 2, 5)
+	b := fresh(alt, policy.Spaces{ObsShape: []int{3, 1}, ObsDim: 3, ActDim: 2, Low: []float32{-2, 0}, High: []float32{2, 1}}, 5)
 	marshal := func(a *mfpo.Agent, opts Options) []byte {
 		data, err := Marshal(a, opts)
 		if err != nil {
@@ -49,13 +50,13 @@ func seeds(t testing.TB) map[string][]byte {
 	withReplay := marshal(a, Options{Replay: true})
 	flipped := bytes.Clone(withReplay)
 	flipped[len(flipped)/3] ^= 0x55
-	short := fresh(cfg, 2, 1, 10)
+	short := fresh(cfg, policy.Spaces{ObsDim: 2, ActDim: 1}, 10)
 	short.ADNOpt.V = short.ADNOpt.V[:3]
 	return map[string][]byte{
 		"full":               marshal(a, Options{}),
 		"full-replay":        withReplay,
 		"policy-only":        marshal(a, Options{PolicyOnly: true}),
-		"full-replay-spaces": marshal(b, Options{Replay: true, Spaces: Spaces{ObsShape: []int{3, 1}, ActLow: []float32{-2, 0}, ActHigh: []float32{2, 1}}}),
+		"full-replay-spaces": marshal(b, Options{Replay: true}),
 		"mangled-truncated":  withReplay[:len(withReplay)/2],
 		"mangled-flipped":    flipped,
 		"mangled-version-2":  mutated(t, withReplay, func(r *fb.Checkpoint) bool { return r.MutateFormatVersion(2) }),

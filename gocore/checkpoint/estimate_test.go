@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mfpo/mfpo/gocore/mfpo"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 func allocated(f func()) float64 {
@@ -37,7 +38,7 @@ func TestCheckpointMemoryEstimate(t *testing.T) {
 		var a *mfpo.Agent
 		got := allocated(func() {
 			var err error
-			if a, err = mfpo.New(c.cfg, c.obs, c.act); err != nil {
+			if a, err = mfpo.New(c.cfg, policy.Spaces{ObsDim: c.obs, ActDim: c.act}); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -56,7 +57,7 @@ func TestCheckpointMemoryEstimate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.Act(make([]float32, c.act), make([]float32, c.obs), 1, mfpo.BestOfN, 1)
+			p.Act(make([]float32, c.act), make([]float32, c.obs), 1, policy.BestOfN, 1)
 		})
 		est = policyBytes(c.cfg, c.obs, c.act)
 		t.Logf("%s: policy estimate %.1f MB, allocated %.1f MB", name, est/1e6, got/1e6)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mfpo/mfpo/gocore/mfpo"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // fuzzLimits keep the fuzzer's agents small: a mutated size field must
@@ -64,7 +65,7 @@ func resealedCopy(data []byte) []byte {
 }
 
 var patchBase = sync.OnceValue(func() []byte {
-	a, err := mfpo.New(microConfig(), 2, 1)
+	a, err := mfpo.New(microConfig(), policy.Spaces{ObsDim: 2, ActDim: 1})
 	if err != nil {
 		panic(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/mfpo/mfpo/gocore/internal/mfpotest"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // tinyConfig is the shared unit-test preset, on 2 shards.
@@ -33,7 +34,13 @@ func microConfig() mfpo.Config {
 
 func newAgent(t testing.TB, cfg mfpo.Config, obs, act int) *mfpo.Agent {
 	t.Helper()
-	a, err := mfpo.New(cfg, obs, act)
+	return newAgentIn(t, cfg, policy.Spaces{ObsDim: obs, ActDim: act})
+}
+
+// newAgentIn makes an agent for the spaces sp.
+func newAgentIn(t testing.TB, cfg mfpo.Config, sp policy.Spaces) *mfpo.Agent {
+	t.Helper()
+	a, err := mfpo.New(cfg, sp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +51,7 @@ func newAgent(t testing.TB, cfg mfpo.Config, obs, act int) *mfpo.Agent {
 // store adds n random transitions (about one in ten terminal).
 func store(t testing.TB, a *mfpo.Agent, n int, rng *rand.Rand) {
 	t.Helper()
-	obs, act, next := make([]float32, a.ObsDim), make([]float32, a.ActDim), make([]float32, a.ObsDim)
+	obs, act, next := make([]float32, a.Spaces.ObsDim), make([]float32, a.Spaces.ActDim), make([]float32, a.Spaces.ObsDim)
 	for i := 0; i < n; i++ {
 		for j := range obs {
 			obs[j], next[j] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
@@ -71,12 +78,18 @@ func update(t testing.TB, a *mfpo.Agent, n int) {
 // some random draws behind it.
 func trained(t testing.TB, cfg mfpo.Config, obs, act, transitions, updates int) *mfpo.Agent {
 	t.Helper()
-	a := newAgent(t, cfg, obs, act)
+	return trainedIn(t, cfg, policy.Spaces{ObsDim: obs, ActDim: act}, transitions, updates)
+}
+
+// trainedIn is trained for the spaces sp.
+func trainedIn(t testing.TB, cfg mfpo.Config, sp policy.Spaces, transitions, updates int) *mfpo.Agent {
+	t.Helper()
+	a := newAgentIn(t, cfg, sp)
 	rng := rand.New(rand.NewPCG(7, 8))
 	store(t, a, transitions, rng)
 	update(t, a, updates)
-	dst, o := make([]float32, act), make([]float32, obs)
-	if err := a.Act(dst, o, 1, mfpo.Sample); err != nil {
+	dst, o := make([]float32, sp.ActDim), make([]float32, sp.ObsDim)
+	if err := a.Act(dst, o, 1, policy.Explore, 0); err != nil {
 		t.Fatal(err)
 	}
 	return a
@@ -116,8 +129,8 @@ func diffAgents(t testing.TB, a, b *mfpo.Agent, withReplay bool) string {
 	if !reflect.DeepEqual(a.Config, b.Config) {
 		return "Config"
 	}
-	if a.ObsDim != b.ObsDim || a.ActDim != b.ActDim {
-		return "dimensions"
+	if !sameSpaces(a.Spaces, b.Spaces) {
+		return "Spaces"
 	}
 	nets := []struct {
 		name string
@@ -161,4 +174,22 @@ func diffAgents(t testing.TB, a, b *mfpo.Agent, withReplay bool) string {
 		}
 	}
 	return ""
+}
+
+// sameSpaces: the same widths, shape and box (no bounds is the box ±1).
+func sameSpaces(a, b policy.Spaces) bool {
+	box := func(s policy.Spaces) ([]float32, []float32) {
+		if s.Low != nil {
+			return s.Low, s.High
+		}
+		lo, hi := make([]float32, s.ActDim), make([]float32, s.ActDim)
+		for i := range lo {
+			lo[i], hi[i] = -1, 1
+		}
+		return lo, hi
+	}
+	al, ah := box(a)
+	bl, bh := box(b)
+	return a.ObsDim == b.ObsDim && a.ActDim == b.ActDim && slices.Equal(a.Shape(), b.Shape()) &&
+		bitsEqual(al, bl) && bitsEqual(ah, bh)
 }

@@ -81,12 +81,12 @@ func BenchmarkValues12288(b *testing.B) {
 		rows := states * repeat
 		bt := randBatch(c.Config, rows, 6)
 		dst := make([]float32, rows)
-		c.Values(dst, bt.obs, repeat, bt.act, rows, OnlineMin)
+		c.Values(dst, bt.obs, repeat, bt.act, rows)
 		flops := 2 * float64(rows) * float64(c.Online[0].Spec.FLOPs())
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			c.Values(dst, bt.obs, repeat, bt.act, rows, OnlineMin)
+			c.Values(dst, bt.obs, repeat, bt.act, rows)
 		}
 		b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})

@@ -1,7 +1,8 @@
 // Package critic holds MFPO's twin C51 distributional critics
 // (docs/algorithm.md §3): two online critics φ1, φ2, their Polyak-averaged
 // targets φ̄1, φ̄2, an Adam per critic, the target distribution and the
-// expected values the actor (§4) and best-of-N acting (§6) score with.
+// online critics' expected values the actor (§4) scores with. (Best-of-N
+// acting, §6, scores with the target critics in gocore/policy.)
 //
 // # Support
 //

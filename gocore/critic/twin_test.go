@@ -712,16 +712,12 @@ func TestValues(t *testing.T) {
 		b := randBatch(cfg, rows, 92)
 		obs := b.obs[:states*cfg.ObsDim]
 		dst := make([]float32, rows)
-		for _, which := range []Which{OnlineMin, TargetMin} {
-			nets, useMin := c.Online, clipped
-			if which == TargetMin {
-				nets, useMin = c.Target, true
-			}
-			c.Values(dst, obs, repeat, b.act, rows, which)
-			want := refValues(t, c, nets, obs, repeat, b.act, rows, useMin)
+		{
+			c.Values(dst, obs, repeat, b.act, rows)
+			want := refValues(t, c, c.Online, obs, repeat, b.act, rows, clipped)
 			for i := range want {
 				if math.Abs(float64(dst[i])-want[i]) > 1e-5*(1+math.Abs(want[i])) {
-					t.Fatalf("clipped %v, which %d: Q[%d] = %v, want %v", clipped, which, i, dst[i], want[i])
+					t.Fatalf("clipped %v: Q[%d] = %v, want %v", clipped, i, dst[i], want[i])
 				}
 			}
 			// repeat = 1 on explicitly repeated observations gives the same bits.
@@ -730,7 +726,7 @@ func TestValues(t *testing.T) {
 				copy(full[i*cfg.ObsDim:], obs[(i/repeat)*cfg.ObsDim:(i/repeat+1)*cfg.ObsDim])
 			}
 			d1 := make([]float32, rows)
-			c.Values(d1, full, 1, b.act, rows, which)
+			c.Values(d1, full, 1, b.act, rows)
 			if !slices.Equal(d1, dst) {
 				t.Fatalf("repeat %d differs from explicit repetition", repeat)
 			}
@@ -744,34 +740,29 @@ func TestValuesChunksAndShards(t *testing.T) {
 	rows := states * repeat
 	b := randBatch(base, rows, 101)
 	obs := b.obs[:states*base.ObsDim]
-	var ref [2][]float32 // ChunkRows 1, one shard
+	var ref []float32 // ChunkRows 1, one shard
 	for _, chunk := range []int{1, 2, 5, 7, 52, 1000} {
-		var first [2][]float32 // this ChunkRows, one shard
+		var first []float32 // this ChunkRows, one shard
 		for _, shards := range []int{0, 1, 2, 3, 4} {
 			cfg := base
 			cfg.ChunkRows = chunk
 			c := newTwin(t, cfg, shards, 102)
-			for w, which := range []Which{OnlineMin, TargetMin} {
-				dst := make([]float32, rows)
-				c.Values(dst, obs, repeat, b.act, rows, which)
-				if ref[w] == nil {
-					ref[w] = dst
-				}
-				if first[w] == nil {
-					first[w] = dst
-				} else if !slices.Equal(first[w], dst) {
-					t.Fatalf("ChunkRows %d, which %d: %d shards differ from one\n%v\n%v", chunk, which, shards, dst, first[w])
-				}
-				for i := range dst {
-					if math.Abs(float64(dst[i]-ref[w][i])) > 1e-5*(1+math.Abs(float64(ref[w][i]))) {
-						t.Fatalf("which %d: ChunkRows %d gives Q[%d] = %v, ChunkRows 1 %v", which, chunk, i, dst[i], ref[w][i])
-					}
+			dst := make([]float32, rows)
+			c.Values(dst, obs, repeat, b.act, rows)
+			if ref == nil {
+				ref = dst
+			}
+			if first == nil {
+				first = dst
+			} else if !slices.Equal(first, dst) {
+				t.Fatalf("ChunkRows %d: %d shards differ from one\n%v\n%v", chunk, shards, dst, first)
+			}
+			for i := range dst {
+				if math.Abs(float64(dst[i]-ref[i])) > 1e-5*(1+math.Abs(float64(ref[i]))) {
+					t.Fatalf("ChunkRows %d gives Q[%d] = %v, ChunkRows 1 %v", chunk, i, dst[i], ref[i])
 				}
 			}
 		}
-	}
-	if slices.Equal(ref[0], ref[1]) {
-		t.Fatal("online and target values coincide: the test cannot tell them apart")
 	}
 }
 
@@ -789,7 +780,7 @@ func TestAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	vals := func() { c.Values(dst, vb.obs, repeat, vb.act, states*repeat, OnlineMin) }
+	vals := func() { c.Values(dst, vb.obs, repeat, vb.act, states*repeat) }
 	td()
 	step()
 	vals()
@@ -814,11 +805,10 @@ func TestPanics(t *testing.T) {
 		"TD short notDone":    func() { c.TargetDistribution(rho, b.nextObs, b.nextAct, b.logp, b.rew, b.notDone[:3], 0, n) },
 		"Step rows > Batch":   func() { c.Step(b.obs, b.act, rho, n+1) },
 		"Step short act":      func() { c.Step(b.obs, b.act[:4], rho, n) },
-		"Values rows%repeat":  func() { c.Values(dst, b.obs, 3, b.act, 10, OnlineMin) },
-		"Values repeat 0":     func() { c.Values(dst, b.obs, 0, b.act, 10, OnlineMin) },
-		"Values short obs":    func() { c.Values(dst, b.obs[:2], 1, b.act, 10, OnlineMin) },
-		"Values short dst":    func() { c.Values(dst[:2], b.obs, 1, b.act, 10, OnlineMin) },
-		"Values bad which":    func() { c.Values(dst, b.obs, 1, b.act, 10, Which(7)) },
+		"Values rows%repeat":  func() { c.Values(dst, b.obs, 3, b.act, 10) },
+		"Values repeat 0":     func() { c.Values(dst, b.obs, 0, b.act, 10) },
+		"Values short obs":    func() { c.Values(dst, b.obs[:2], 1, b.act, 10) },
+		"Values short dst":    func() { c.Values(dst[:2], b.obs, 1, b.act, 10) },
 		"Project lengths":     func() { c.Support.Project(rho[:3], rho[:11], rho[:11]) },
 		"Mean length":         func() { c.Support.Mean(rho[:3]) },
 	} {
@@ -864,7 +854,7 @@ func TestPaperSizes(t *testing.T) {
 	const states, repeat = 4, 48
 	vb := randBatch(cfg, states*repeat, 4)
 	dst := make([]float32, states*repeat)
-	c.Values(dst, vb.obs, repeat, vb.act, states*repeat, OnlineMin)
+	c.Values(dst, vb.obs, repeat, vb.act, states*repeat)
 	want := refValues(t, c, c.Online, vb.obs, repeat, vb.act, states*repeat, true)
 	for i := range dst {
 		if math.Abs(float64(dst[i])-want[i]) > 1e-3*(1+math.Abs(want[i])) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mfpo/mfpo/gocore/nn"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // tinyConfig is a preset small enough for unit tests; the packages built on
@@ -58,7 +59,7 @@ func TestConfigValidationNamesTheField(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Field != field || !strings.Contains(err.Error(), field) {
 			t.Errorf("%s: Validate() = %v, want a *ConfigError naming %s", field, err, field)
 		}
-		if _, err := New(c, 3, 1); err == nil {
+		if _, err := New(c, policy.Spaces{ObsDim: 3, ActDim: 1}); err == nil {
 			t.Errorf("%s: New accepted the invalid config", field)
 		}
 	}
@@ -71,7 +72,7 @@ func TestConfigValidationNamesTheField(t *testing.T) {
 
 func newTiny(t *testing.T, cfg Config, obsDim, actDim int) *Agent {
 	t.Helper()
-	a, err := New(cfg, obsDim, actDim)
+	a, err := New(cfg, policy.Spaces{ObsDim: obsDim, ActDim: actDim})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func newTiny(t *testing.T, cfg Config, obsDim, actDim int) *Agent {
 func fill(t *testing.T, a *Agent, n int) {
 	t.Helper()
 	rng := newTestRNG(99)
-	obs, act, next := make([]float32, a.ObsDim), make([]float32, a.ActDim), make([]float32, a.ObsDim)
+	obs, act, next := make([]float32, a.Spaces.ObsDim), make([]float32, a.Spaces.ActDim), make([]float32, a.Spaces.ObsDim)
 	for i := 0; i < n; i++ {
 		for j := range obs {
 			obs[j], next[j] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
@@ -100,9 +101,9 @@ func fill(t *testing.T, a *Agent, n int) {
 func TestActModes(t *testing.T) {
 	a := newTiny(t, tinyConfig(), 3, 2)
 	obs := []float32{0.1, -0.2, 0.3, 1, 2, 3}
-	for _, mode := range []Mode{Sample, BestOfN, Deterministic, Explore} {
+	for _, mode := range policy.Modes {
 		dst := make([]float32, 4)
-		if err := a.Act(dst, obs, 2, mode); err != nil {
+		if err := a.Act(dst, obs, 2, mode, 1); err != nil {
 			t.Fatalf("%v: %v", mode, err)
 		}
 		for _, v := range dst {
@@ -111,19 +112,18 @@ func TestActModes(t *testing.T) {
 			}
 		}
 	}
-	// Deterministic is deterministic; Sample is not.
-	d1, d2 := make([]float32, 4), make([]float32, 4)
-	a.Act(d1, obs, 2, Deterministic)
-	a.Act(d2, obs, 2, Deterministic)
-	s1, s2 := make([]float32, 4), make([]float32, 4)
-	a.Act(s1, obs, 2, Sample)
-	a.Act(s2, obs, 2, Sample)
-	if !equal(d1, d2) || equal(s1, s2) {
-		t.Fatalf("deterministic %v vs %v; samples %v vs %v", d1, d2, s1, s2)
+	// Sample depends on the seed, and only on it.
+	s1, s2, s3 := make([]float32, 4), make([]float32, 4), make([]float32, 4)
+	a.Act(s1, obs, 2, policy.Sample, 5)
+	a.Act(s2, obs, 2, policy.Sample, 6)
+	a.Act(s3, obs, 2, policy.Sample, 5)
+	if equal(s1, s2) || !equal(s1, s3) {
+		t.Fatalf("samples of seeds 5, 6, 5: %v, %v, %v", s1, s2, s3)
 	}
 	// A batch of one gives the same deterministic action as a batch of two.
-	one := make([]float32, 2)
-	a.Act(one, obs[:3], 1, Deterministic)
+	d1, one := make([]float32, 4), make([]float32, 2)
+	a.Act(d1, obs, 2, policy.Deterministic, 0)
+	a.Act(one, obs[:3], 1, policy.Deterministic, 0)
 	if math.Abs(float64(one[0]-d1[0])) > 1e-5 || math.Abs(float64(one[1]-d1[1])) > 1e-5 {
 		t.Fatalf("single %v vs batch %v", one, d1[:2])
 	}
@@ -132,10 +132,122 @@ func TestActModes(t *testing.T) {
 func TestActRejectsNonFiniteObservations(t *testing.T) {
 	a := newTiny(t, tinyConfig(), 3, 2)
 	dst := []float32{7, 7}
-	err := a.Act(dst, []float32{0, float32(math.NaN()), 0}, 1, Sample)
-	var nf *nn.NonFiniteError
-	if !errors.As(err, &nf) || dst[0] != 7 || dst[1] != 7 {
-		t.Fatalf("Act on a NaN observation: %v, dst %v", err, dst)
+	for _, mode := range policy.Modes {
+		rng := append([]float32(nil), pcgState(t, a)...)
+		err := a.Act(dst, []float32{0, float32(math.NaN()), 0}, 1, mode, 1)
+		var nf *nn.NonFiniteError
+		if !errors.As(err, &nf) || dst[0] != 7 || dst[1] != 7 || !equal(rng, pcgState(t, a)) {
+			t.Fatalf("%v: Act on a NaN observation: %v, dst %v", mode, err, dst)
+		}
+	}
+}
+
+// pcgState is the training generator's state, as floats for comparing.
+func pcgState(t *testing.T, a *Agent) []float32 {
+	t.Helper()
+	b, err := a.PCG.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, len(b))
+	for i, v := range b {
+		x[i] = float32(v)
+	}
+	return x
+}
+
+// TestActingLeavesTrainingAlone: acting in Sample, BestOfN or
+// Deterministic mode between updates, with any seeds, changes nothing of
+// a run: after N updates every network, target, Adam moment, log α and
+// the PCG state are bit-identical to a run without the act calls.
+func TestActingLeavesTrainingAlone(t *testing.T) {
+	const updates = 12
+	run := func(act bool) ([][]float32, []float32) {
+		cfg := tinyConfig()
+		cfg.Shards = 2
+		a := newTiny(t, cfg, 3, 2)
+		fill(t, a, 100)
+		obs := []float32{0.5, -0.5, 0.25, 1, 0, -1}
+		dst := make([]float32, 4)
+		modes := []policy.Mode{policy.Sample, policy.BestOfN, policy.Deterministic}
+		for i := 0; i < updates; i++ {
+			if act {
+				for k, mode := range modes {
+					if err := a.Act(dst, obs, 1+i%2, mode, uint64(i*7+k)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			if _, err := a.Update(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return state(a), pcgState(t, a)
+	}
+	p0, r0 := run(false)
+	p1, r1 := run(true)
+	if !sameBits(p0, p1) || !equal(r0, r1) {
+		t.Fatal("acting between updates changed the run")
+	}
+	// Explore does draw from the training generator: the test can see a
+	// changed generator.
+	cfg := tinyConfig()
+	a := newTiny(t, cfg, 3, 2)
+	before := pcgState(t, a)
+	if err := a.Act(make([]float32, 2), []float32{1, 2, 3}, 1, policy.Explore, 0); err != nil {
+		t.Fatal(err)
+	}
+	if equal(before, pcgState(t, a)) {
+		t.Fatal("Explore did not draw from the training generator")
+	}
+}
+
+// TestDeterministicRepeats: Deterministic gives the same action for the
+// same observation every time, between updates too, whatever the seed.
+func TestDeterministicRepeats(t *testing.T) {
+	a := newTiny(t, tinyConfig(), 3, 2)
+	fill(t, a, 50)
+	obs := []float32{0.3, -0.1, 0.7}
+	first := make([]float32, 2)
+	if err := a.Act(first, obs, 1, policy.Deterministic, 0); err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float32, 2)
+	for i := 0; i < 10; i++ {
+		if i%3 == 0 {
+			a.Act(dst, obs, 1, policy.Explore, 0) // advances the training generator
+		}
+		if err := a.Act(dst, obs, 1, policy.Deterministic, uint64(i)); err != nil {
+			t.Fatal(err)
+		}
+		if !equal(dst, first) {
+			t.Fatalf("call %d: %v, first %v", i, dst, first)
+		}
+	}
+}
+
+// TestNewSpaces: invalid spaces are a *policy.SpacesError from New; the
+// agent keeps its own copy of valid ones.
+func TestNewSpaces(t *testing.T) {
+	for _, sp := range []policy.Spaces{
+		{ObsDim: 0, ActDim: 1},
+		{ObsDim: 3, ActDim: 1, Low: []float32{0}},
+		{ObsShape: []int{2, 2}, ObsDim: 3, ActDim: 1},
+	} {
+		var se *policy.SpacesError
+		if _, err := New(tinyConfig(), sp); !errors.As(err, &se) {
+			t.Errorf("New(%+v) = %v, want a *policy.SpacesError", sp, err)
+		}
+	}
+	low := []float32{-2}
+	a, err := New(tinyConfig(), policy.Spaces{ObsShape: []int{1, 3}, ObsDim: 3, ActDim: 1, Low: low, High: []float32{2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	low[0] = 0
+	if a.Spaces.Low[0] != -2 || a.ActingPolicy().Spaces.Low[0] != -2 {
+		t.Errorf("the agent shares the caller's bounds: %v", a.Spaces.Low)
 	}
 }
 
@@ -193,7 +305,7 @@ func TestDeterminism(t *testing.T) {
 			}
 			stats = append(stats, st)
 			act := make([]float32, 2)
-			a.Act(act, obs, 1, Sample)
+			a.Act(act, obs, 1, policy.Sample, uint64(i))
 			acts = append(acts, act...)
 		}
 		return stats, acts, state(a)
@@ -266,8 +378,8 @@ func TestUpdateAllocatesNothing(t *testing.T) {
 	}
 	obs := []float32{1, 2, 3}
 	dst := make([]float32, 2)
-	a.Act(dst, obs, 1, BestOfN)
-	if n := testing.AllocsPerRun(20, func() { a.Act(dst, obs, 1, BestOfN) }); n != 0 {
+	a.Act(dst, obs, 1, policy.BestOfN, 1)
+	if n := testing.AllocsPerRun(20, func() { a.Act(dst, obs, 1, policy.BestOfN, 2) }); n != 0 {
 		t.Fatalf("Act allocates %v times", n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mfpo/mfpo/gocore/blas"
 	"github.com/mfpo/mfpo/gocore/nn"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // updateFLOPs counts the matrix-product FLOPs of one Update analytically
@@ -71,7 +72,7 @@ func sgemmRate2() float64 {
 }
 
 func benchUpdate(b *testing.B, cfg Config, obsDim, actDim int) {
-	a, err := New(cfg, obsDim, actDim)
+	a, err := New(cfg, policy.Spaces{ObsDim: obsDim, ActDim: actDim})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func BenchmarkUpdateSmall(b *testing.B) { benchUpdate(b, SmallConfig(), 17, 6) }
 
 // Single-observation acting at the paper's defaults, HalfCheetah sizes.
 func BenchmarkAct(b *testing.B) {
-	a, err := New(DefaultConfig(), 17, 6)
+	a, err := New(DefaultConfig(), policy.Spaces{ObsDim: 17, ActDim: 6})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -126,13 +127,13 @@ func BenchmarkAct(b *testing.B) {
 		obs[i] = float32(i) / 17
 	}
 	dst := make([]float32, 6)
-	for _, mode := range []Mode{Sample, Deterministic, BestOfN} {
+	for _, mode := range []policy.Mode{policy.Sample, policy.Deterministic, policy.BestOfN} {
 		b.Run(mode.String(), func(b *testing.B) {
-			a.Act(dst, obs, 1, mode)
+			a.Act(dst, obs, 1, mode, 0)
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				a.Act(dst, obs, 1, mode)
+				a.Act(dst, obs, 1, mode, uint64(i))
 			}
 			b.StopTimer()
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e3, "µs/action")

@@ -85,6 +85,11 @@ func DefaultConfig() Config {
 // the agent's configuration and its acting subset.
 type ConfigError = policy.ConfigError
 
+// configError is a *ConfigError.
+func configError(field string, v any, reason string) error {
+	return &ConfigError{Field: field, Value: v, Reason: reason}
+}
+
 // Acting is the subset of the configuration that acting needs.
 func (c Config) Acting() policy.Config {
 	return policy.Config{Steps: c.Steps, EvalCandidates: c.EvalCandidates, Atoms: c.Atoms, VMin: c.VMin, VMax: c.VMax}
@@ -92,7 +97,7 @@ func (c Config) Acting() policy.Config {
 
 // Validate returns a *ConfigError for the first invalid field.
 func (c Config) Validate() error {
-	bad := func(field string, v any, reason string) error { return &ConfigError{field, v, reason} }
+	bad := configError
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	if len(c.Hidden) == 0 {
 		return bad("Hidden", c.Hidden, "want at least one hidden layer")

@@ -29,7 +29,7 @@ func ConfigFromJSON(data []byte) (Config, error) {
 	if head.Preset != nil {
 		f, ok := Presets[*head.Preset]
 		if !ok {
-			return Config{}, &ConfigError{"preset", *head.Preset, `want "paper" or "small"`}
+			return Config{}, configError("preset", *head.Preset, `want "paper" or "small"`)
 		}
 		start = f
 	}
@@ -45,7 +45,7 @@ func ConfigFromJSON(data []byte) (Config, error) {
 		return Config{}, jsonError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return Config{}, &ConfigError{"(json)", "trailing data", "want exactly one JSON object"}
+		return Config{}, configError("(json)", "trailing data", "want exactly one JSON object")
 	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
@@ -67,13 +67,13 @@ func jsonError(err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		if te.Field == "" {
-			return &ConfigError{"(json)", te.Value, "want a JSON object"}
+			return configError("(json)", te.Value, "want a JSON object")
 		}
-		return &ConfigError{strings.TrimPrefix(te.Field, "Config."), te.Value, fmt.Sprintf("want a JSON value of Go type %v", te.Type)}
+		return configError(strings.TrimPrefix(te.Field, "Config."), te.Value, fmt.Sprintf("want a JSON value of Go type %v", te.Type))
 	}
 	if m := err.Error(); strings.HasPrefix(m, "json: unknown field ") {
 		key := strings.Trim(strings.TrimPrefix(m, "json: unknown field "), `"`)
-		return &ConfigError{key, "(present)", "unknown key"}
+		return configError(key, "(present)", "unknown key")
 	}
-	return &ConfigError{"(json)", err.Error(), "want a JSON object"}
+	return configError("(json)", err.Error(), "want a JSON object")
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mfpo/mfpo/gocore/envs"
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // End-to-end learning on the Go tasks of gocore/envs, with presets small
@@ -28,7 +29,7 @@ func TestLearnPendulum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ret, err := Evaluate(a, env, 10, BestOfN, rand.New(rand.NewPCG(3, 4)))
+	ret, err := Evaluate(a, env, 10, policy.BestOfN, 3, rand.New(rand.NewPCG(3, 4)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +66,7 @@ func TestLearnTwoOptimaBandit(t *testing.T) {
 	const n = 2000
 	var reward float64
 	for i := 0; i < n; i++ {
-		a.Act(act, obs, 1, Sample)
+		a.Act(act, obs, 1, policy.Sample, uint64(i))
 		reward += env.Reward(act)
 		for k, opt := range env.Optima() {
 			if math.Abs(float64(act[0]-opt[0])) < 0.25 {

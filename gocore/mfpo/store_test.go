@@ -21,8 +21,8 @@ type transitions struct {
 func randomTransitions(a *Agent, rows int, seed uint64) transitions {
 	rng := newTestRNG(seed)
 	tr := transitions{
-		obs: make([]float32, rows*a.ObsDim), act: make([]float32, rows*a.ActDim), reward: make([]float32, rows),
-		next: make([]float32, rows*a.ObsDim), term: make([]bool, rows), rows: rows,
+		obs: make([]float32, rows*a.Spaces.ObsDim), act: make([]float32, rows*a.Spaces.ActDim), reward: make([]float32, rows),
+		next: make([]float32, rows*a.Spaces.ObsDim), term: make([]bool, rows), rows: rows,
 	}
 	for i := range tr.obs {
 		tr.obs[i], tr.next[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
@@ -43,7 +43,7 @@ func (tr transitions) storeBatch(a *Agent) error {
 // storeEach stores the rows one by one with Store.
 func (tr transitions) storeEach(t *testing.T, a *Agent) {
 	t.Helper()
-	o, d := a.ObsDim, a.ActDim
+	o, d := a.Spaces.ObsDim, a.Spaces.ActDim
 	for i := 0; i < tr.rows; i++ {
 		if err := a.Store(tr.obs[i*o:(i+1)*o], tr.act[i*d:(i+1)*d], tr.reward[i], tr.next[i*o:(i+1)*o], tr.term[i]); err != nil {
 			t.Fatal(err)

@@ -67,7 +67,7 @@ func Train(a *Agent, env envs.Env, steps int, envRNG *rand.Rand, onEpisode func(
 // checkEnv wants env's widths to be the agent's.
 func checkEnv(a *Agent, env envs.Env) error {
 	if env.ObsDim() != a.Spaces.ObsDim || env.ActDim() != a.Spaces.ActDim {
-		return &ConfigError{"env", env, "its observation or action width differs from the agent's"}
+		return configError("env", env, "its observation or action width differs from the agent's")
 	}
 	return nil
 }

@@ -348,9 +348,9 @@ func TestMisusePanics(t *testing.T) {
 	a := trained(t, 3, 2)
 	p, _ := a.CopyPolicy()
 	for name, f := range map[string]func(){
-		"rows 0":       func() { p.Act(make([]float32, 2), make([]float32, 3), 0, Sample, 1) },
-		"short obs":    func() { p.Act(make([]float32, 4), make([]float32, 5), 2, Sample, 1) },
-		"short dst":    func() { p.Act(make([]float32, 3), make([]float32, 6), 2, Sample, 1) },
+		"rows 0":    func() { p.Act(make([]float32, 2), make([]float32, 3), 0, Sample, 1) },
+		"short obs": func() { p.Act(make([]float32, 4), make([]float32, 5), 2, Sample, 1) },
+		"short dst": func() { p.Act(make([]float32, 3), make([]float32, 6), 2, Sample, 1) },
 	} {
 		func() {
 			defer func() {
