@@ -128,3 +128,12 @@ func TestSamplerMatchesTheRecurrence(t *testing.T) {
 		}
 	}
 }
+
+// skipShort skips a learning run under -short (go test -short is the quick
+// pass; make test-go runs them).
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a learning run: skipped under -short")
+	}
+}

@@ -302,6 +302,7 @@ func modeStats(act []float32, n, d int, c, far float64) (frac [2]float64, mean [
 // stays within 0.044 of the means with ≤ 6.2% far samples, the default-t
 // case within 0.104 (T = 1) and 0.064 (T = 2) with ≤ 8.4% far samples.
 func TestLearnMeanFlowTwoModes(t *testing.T) {
+	skipShort(t)
 	const (
 		d, c, sd  = 2, 0.5, 0.08 // modes ±(0.5, 0.5), std 0.08
 		n         = 2000
@@ -386,6 +387,7 @@ func TestLearnMeanFlowTwoModes(t *testing.T) {
 // Jacobian, the sampler adding δ instead of h·δ — each break a bar, by a
 // factor 1.6–20 for the bar each breaks most.
 func TestLearnAverageDivergenceLogLikelihood(t *testing.T) {
+	skipShort(t)
 	const (
 		d    = 2
 		rows = 256

@@ -13,6 +13,7 @@ import (
 // enough for CI.
 
 func TestLearnPendulum(t *testing.T) {
+	skipShort(t)
 	cfg := SmallConfig()
 	cfg.Seed = 1
 	a := newTiny(t, cfg, 3, 1)
@@ -40,6 +41,7 @@ func TestLearnPendulum(t *testing.T) {
 }
 
 func TestLearnTwoOptimaBandit(t *testing.T) {
+	skipShort(t)
 	// One-step task, reward max of two Gaussian bumps at ±0.6. The soft-
 	// optimal policy ∝ exp(Q/α) is bimodal; a Gaussian policy cannot be.
 	// With rewards of order 1 the paper's α = 0.01 is nearly greedy and the
