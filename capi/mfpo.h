@@ -157,6 +157,7 @@ const char *mfpo_version(void);
 
 /* mfpo_build_info returns a JSON object describing this build, e.g.
  *   {"version":"0.1.0","go_version":"go1.26.8","blas":"openblas",
+ *    "blas_core":"Haswell","blas_config":"OpenBLAS 0.3.21 …",
  *    "os":"linux","arch":"amd64"}
  * "version" equals mfpo_version(); "blas" names the matrix-product backend
  * ("openblas" or "gonum"). Keys may be added in later versions; none are

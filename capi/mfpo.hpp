@@ -326,12 +326,14 @@ public:
 		    a_, true);
 	}
 
-	// save: a checkpoint file, written atomically.
-	void save(const std::string &path, save_kind kind = save_kind::replay) const {
+	// save: a checkpoint file, written atomically. The default kind is every
+	// face's: full, without the replay buffer (save_kind::replay to resume
+	// training bit for bit).
+	void save(const std::string &path, save_kind kind = save_kind::full) const {
 		detail::check(mfpo_agent_save(a_, path.c_str(), static_cast<unsigned>(kind)), a_);
 	}
 	// save_buffer: the checkpoint's bytes.
-	std::vector<unsigned char> save_buffer(save_kind kind = save_kind::replay) const {
+	std::vector<unsigned char> save_buffer(save_kind kind = save_kind::full) const {
 		return detail::fill<std::vector<unsigned char>>(
 		    [this, kind](void *b, std::size_t c, std::size_t *n) {
 			    return mfpo_agent_save_buffer(a_, static_cast<unsigned>(kind), b, c, n);

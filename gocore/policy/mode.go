@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Mode selects how actions are chosen (ALGORITHM.md §6).
+// Mode selects how actions are chosen (docs/algorithm.md §6).
 type Mode int
 
 const (

@@ -190,3 +190,31 @@ def test_checkpoint_callback(tiny: dict[str, Any], tmp_path: Path) -> None:
         mfpo.CheckpointCallback(0, tmp_path)
     model.close()
     m.close()
+
+
+def test_evaluation_leaves_training_alone(tiny: dict[str, Any]) -> None:
+    """A run's whole state (the checkpoint's bytes: parameters, optimiser
+    states, α, random generator, replay) is bit-identical with and without
+    evaluations (predict in every mode, EvalCallback) in between: acting
+    outside learn() draws from its own stream."""
+    kw = {**tiny, "seed": 3}
+    plain = mfpo.MFPO("Pendulum-v1", **kw).learn(500)
+    evaluated = mfpo.MFPO("Pendulum-v1", **kw)
+    obs = np.zeros(3, np.float32)
+    for mode in ("sample", "best_of_n", "deterministic"):
+        evaluated.predict(obs, mode=mode)
+    evaluated.learn(500, callback=mfpo.EvalCallback("Pendulum-v1", eval_freq=150, n_eval_episodes=1))
+    assert plain._agent.marshal("replay") == evaluated._agent.marshal("replay")
+
+
+def test_deterministic_is_deterministic(tiny: dict[str, Any]) -> None:
+    """deterministic=True gives the same action for the same observation,
+    whatever came before; sample and best_of_n draw fresh noise each call."""
+    model = mfpo.MFPO("Pendulum-v1", **tiny).learn(300)
+    obs = np.array([0.5, -0.3, 0.2], np.float32)
+    first = model.predict(obs, deterministic=True)[0]
+    model.predict(obs, mode="sample")
+    assert np.array_equal(model.predict(obs, deterministic=True)[0], first)
+    assert np.array_equal(model.predict(np.stack([obs, obs]), deterministic=True)[0][1], first)
+    samples = {model.predict(obs)[0].tobytes() for _ in range(5)}
+    assert len(samples) > 1
