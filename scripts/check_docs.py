@@ -238,7 +238,7 @@ class Checker:
             src = "".join(src) if isinstance(src, list) else str(src)
             first = src.splitlines()[0] if src.strip() else ""
             # The notebook line where the cell's first source line sits, for the report.
-            at = next((k + 1 for k, l in enumerate(lines) if first and json.dumps(first)[1:-1] in l), 1)
+            at = next((k + 1 for k, line in enumerate(lines) if first and json.dumps(first)[1:-1] in line), 1)
             self.check_links(f"{rel} (cell {i})", src, lambda n, at=at: at + n - 1)
 
     # 2. section references

@@ -31,10 +31,10 @@ from mfpo.callbacks import BaseCallback, CallbackList, CheckpointCallback, Conve
 from mfpo.config import CONFIG_KEYS, PRESETS, default_config
 from mfpo.envs import Episode, make_env, make_vec_env
 from mfpo.exceptions import (
+    ArgumentError,
     CheckpointError,
     CheckpointIOError,
     CheckpointVersionError,
-    ArgumentError,
     ConfigError,
     HandleError,
     MFPOError,

@@ -312,7 +312,9 @@ class Policy:
         ``"deterministic"``; ``seed`` an integer in [0, 2**64)."""
         o = np.ascontiguousarray(obs, dtype=_F32)
         if o.ndim != 2 or o.shape[1] != self.obs_dim or o.shape[0] < 1:
-            raise ShapeError(f"obs: expected a float32 array of shape (rows ≥ 1, {self.obs_dim}); got shape {np.shape(obs)}")
+            raise ShapeError(
+                f"obs: expected a float32 array of shape (rows ≥ 1, {self.obs_dim}); got shape {np.shape(obs)}"
+            )
         out = _call(_ext.PolicyAct, self._handle, _bytes(o), o.shape[0], mode, _seed(seed))
         return np.frombuffer(bytes(out), dtype=_F32).reshape(o.shape[0], self.act_dim)
 

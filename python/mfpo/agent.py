@@ -226,7 +226,8 @@ class MFPO:
         self._train_count = 0
         # The noise seeds of predict: a stream of its own, so that acting
         # outside learn() never changes training's draws.
-        self._eval_seeds = np.random.Generator(np.random.PCG64(np.random.SeedSequence([int(self._config["seed"]), _EVAL_STREAM])))
+        stream = np.random.SeedSequence([int(self._config["seed"]), _EVAL_STREAM])
+        self._eval_seeds = np.random.Generator(np.random.PCG64(stream))
 
     # ------------------------------------------------------------------ info
 
@@ -319,7 +320,8 @@ class MFPO:
         observation always gives the same action), ``False`` draws one
         policy sample; ``mode`` overrides both: ``"best_of_n"`` (the paper's
         evaluation rule), ``"sample"`` or ``"deterministic"``. Noise comes
-        from the model's evaluation stream, never training's. ``state`` and ``episode_start`` exist for Stable-Baselines3
+        from the model's evaluation stream, never training's. ``state`` and
+        ``episode_start`` exist for Stable-Baselines3
         compatibility and are ignored (the policy has no memory).
 
         Returns ``(action, None)``: shape ``action_space.shape`` for one
@@ -614,7 +616,9 @@ class MFPO:
                 np.asarray(info["act_low"], np.float32), np.asarray(info["act_high"], np.float32), dtype=np.float32
             )
             model = cls.__new__(cls)
-            model._setup(agent, ObsFlattener(obs_space), ActionBox(act_space), None, None, False, verbose, tensorboard_log)
+            model._setup(
+                agent, ObsFlattener(obs_space), ActionBox(act_space), None, None, False, verbose, tensorboard_log
+            )
             model.preset = None
             model.num_timesteps = int(info["stored"])
             if env is not None:

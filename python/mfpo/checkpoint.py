@@ -260,7 +260,9 @@ def _decode(buf: bytes | memoryview, path: str | None, checked: dict[str, Any]) 
     spaces = {"obs_dim": sp.ObsDim(), "act_dim": sp.ActDim(), "obs_shape": tuple(checked["obs_shape"]),
               "act_low": sp.ActLowAsNumpy(), "act_high": sp.ActHighAsNumpy()}
     networks = {"policy": _network("policy", root.Policy())}
-    networks.update({f"target_critic{k + 1}": _network(f"target_critic{k + 1}", root.TargetCritics(k)) for k in range(2)})
+    networks.update(
+        {f"target_critic{k + 1}": _network(f"target_critic{k + 1}", root.TargetCritics(k)) for k in range(2)}
+    )
     optimizers: dict[str, dict[str, Any]] = {}
     log_alpha: float | None = None
     rng: tuple[int, int] | None = None

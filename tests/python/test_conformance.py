@@ -35,7 +35,9 @@ NEVER_ISSUED = 0x4D46 << 48 | 0xFFFFFFFFFF  # as face_tool's unknown names
 @pytest.fixture(scope="module")
 def face_tool() -> Path:
     if not FACE_TOOL.exists():
-        res = subprocess.run(["make", "-C", str(REPO), "face-tool"], capture_output=True, text=True, timeout=900, check=False)
+        res = subprocess.run(
+            ["make", "-C", str(REPO), "face-tool"], capture_output=True, text=True, timeout=900, check=False
+        )
         assert res.returncode == 0, f"make face-tool failed:\n{res.stdout}\n{res.stderr}"
     assert os.access(FACE_TOOL, os.X_OK)
     return FACE_TOOL
@@ -53,7 +55,10 @@ class Call:
     """One call of a case, with the table's defaults filled in."""
 
     def __init__(self, raw: list[Any], tmp: Path) -> None:
-        self.op, self.args = raw[0], [str(tmp) + a[1:] if isinstance(a, str) and a.startswith("@/") else a for a in raw[1:]]
+        def path(a: Any) -> Any:  # "@/name": a file in the case's folder
+            return str(tmp) + a[1:] if isinstance(a, str) and a.startswith("@/") else a
+
+        self.op, self.args = raw[0], [path(a) for a in raw[1:]]
         if self.op == "create":
             name, cfg, od, ad, lo, hi = (self.args + [None] * 6)[:6]
             self.args = [name, TABLE["config"] if cfg is None else cfg, TABLE["obs_dim"] if od is None else od,
@@ -67,7 +72,8 @@ class Call:
         if self.op in ("act", "policy_act"):
             return "\t".join([self.op, a[0], str(a[1]), csv(a[2]), a[3], str(a[4]), str(a[1] * TABLE["act_dim"])])
         if self.op == "store":
-            return "\t".join(["store", a[0], str(a[1])] + [csv(x) for x in a[2:6]] + [",".join(str(int(t)) for t in a[6])])
+            term = ",".join(str(int(t)) for t in a[6])
+            return "\t".join(["store", a[0], str(a[1])] + [csv(x) for x in a[2:6]] + [term])
         return "\t".join([self.op] + [str(x) for x in a])
 
 
@@ -139,8 +145,8 @@ def test_faces_agree(case: dict[str, Any], face_tool: Path, tmp_path: Path) -> N
         given = re.compile(r'^mode (\d+|"[^"]*"), ')
         assert given.sub("mode ?, ", cm.replace(str(tmp_path / "c"), "@")) == \
             given.sub("mode ?, ", pm.replace(str(tmp_path / "py"), "@")), what
-        assert len(cv) == len(pv) and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(cv, pv)), \
-            f"{what}: C {cv}, Python {pv}"
+        same = len(cv) == len(pv) and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(cv, pv, strict=True))
+        assert same, f"{what}: C {cv}, Python {pv}"
 
 
 def test_table_covers_every_code_it_can() -> None:

@@ -66,7 +66,8 @@ def test_act_store_update_and_errors_from_go() -> None:
 def test_update_error_restores_the_agent() -> None:
     # An absurd critic learning rate makes the losses overflow; every
     # update is then abandoned with UpdateError and the agent restored.
-    a = _core.Agent(CFG.replace('"shards": 1', '"shards": 1, "critic_lr": 1e38, "actor_lr": 1e38, "adn_lr": 1e38'), SPACES)
+    absurd = '"shards": 1, "critic_lr": 1e38, "actor_lr": 1e38, "adn_lr": 1e38'
+    a = _core.Agent(CFG.replace('"shards": 1', absurd), SPACES)
     rng = np.random.default_rng(0)
     obs = rng.normal(size=(32, 3)).astype(np.float32) * 1e3
     a.store(obs, rng.uniform(-1, 1, (32, 2)), rng.normal(size=32) * 1e3, obs, np.zeros(32))

@@ -88,14 +88,16 @@ def test_each_broken_reference_is_reported(tmp_path: Path) -> None:
         f"a doc that does not exist: ALGORITHM\x2emd {S}1, and a mention of docs/nothere\x2emd.\n"
     )
     cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# Notebook\n", "[data](data/missing.csv)\n"]}]
-    files["examples/nb.ipynb"] = json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}, indent=1)
+    notebook = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    files["examples/nb.ipynb"] = json.dumps(notebook, indent=1)
     write(tmp_path, files)
     r = run(tmp_path)
     assert r.returncode == 1, r.stdout
     out = r.stdout
     expected = [
         "docs/guide\x2emd:3: link 'gone\x2emd': docs/gone\x2emd is not a file of the repository",
-        "docs/guide\x2emd:3: link 'algorithm\x2emd#no-such-heading': docs/algorithm\x2emd has no heading with the anchor #no-such-heading",
+        "docs/guide\x2emd:3: link 'algorithm\x2emd#no-such-heading': "
+        "docs/algorithm\x2emd has no heading with the anchor #no-such-heading",
         "docs/guide\x2emd:4: link '../../outside\x2emd' points outside the repository",
         "docs/guide\x2emd:4: link '#nope': docs/guide\x2emd has no heading with the anchor #nope",
         f"docs/guide\x2emd:5: {S}7: docs/algorithm\x2emd has no section 7",
@@ -123,6 +125,7 @@ def test_section_reference_in_code_and_untracked_target(tmp_path: Path) -> None:
     r = run(tmp_path)
     assert r.returncode == 1, r.stdout
     assert f"gocore/x/doc.go:3: {S}9: docs/algorithm\x2emd has no section 9" in r.stdout, r.stdout
-    assert "docs/extra\x2emd:3: link 'draft\x2emd': docs/draft\x2emd is not a file of the repository" in r.stdout, r.stdout
-    assert "docs/extra\x2emd:3: link '../build/notes\x2emd': build/notes\x2emd is not a file of the repository" in r.stdout, r.stdout
+    for link, target in (("draft", "docs/draft"), ("../build/notes", "build/notes")):
+        want = f"docs/extra\x2emd:3: link '{link}\x2emd': {target}\x2emd is not a file of the repository"
+        assert want in r.stdout, r.stdout
 

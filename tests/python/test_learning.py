@@ -78,7 +78,8 @@ def test_pendulum_swing_up() -> None:
     seconds = time.perf_counter() - start
     curve = [(int(e["timesteps"]), round(e["mean_reward"])) for e in cb.evaluations]
     info = mfpo.build_info()
-    print(f"Pendulum-v1, small preset, {info['blas']} {info['blas_core']}: {model.num_timesteps} steps in {seconds:.0f} s; "
+    print(f"Pendulum-v1, small preset, {info['blas']} {info['blas_core']}: "
+          f"{model.num_timesteps} steps in {seconds:.0f} s; "
           f"evaluations {curve}")
     returns, _ = model.evaluate(n_episodes=EPISODES, seed=CONFIRM_SEED, return_episode_rewards=True)
     model.close()

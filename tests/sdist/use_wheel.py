@@ -43,7 +43,8 @@ model.close()
 loaded = MFPO.load(path, env="Pendulum-v1", verbose=0)
 assert loaded.info() == info, f"loaded {loaded.info()}, saved {info}"
 after = loaded.predict(batch, mode="deterministic")[0]
-assert np.array_equal(after, before["deterministic"]), f"deterministic actions changed: {before['deterministic']} -> {after}"
+changed = f"deterministic actions changed: {before['deterministic']} -> {after}"
+assert np.array_equal(after, before["deterministic"]), changed
 loaded.learn(50, reset_num_timesteps=False)
 assert loaded.info()["updates"] == info["updates"] + 50, f"learn(50) after load: {loaded.info()}"
 loaded.close()
