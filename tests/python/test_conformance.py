@@ -145,7 +145,9 @@ def test_faces_agree(case: dict[str, Any], face_tool: Path, tmp_path: Path) -> N
         given = re.compile(r'^mode (\d+|"[^"]*"), ')
         assert given.sub("mode ?, ", cm.replace(str(tmp_path / "c"), "@")) == \
             given.sub("mode ?, ", pm.replace(str(tmp_path / "py"), "@")), what
-        same = len(cv) == len(pv) and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(cv, pv, strict=True))
+        same = len(cv) == len(pv) and all(
+            x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(cv, pv, strict=True)
+        )
         assert same, f"{what}: C {cv}, Python {pv}"
 
 
