@@ -113,8 +113,17 @@ def build_wheel(sdist: Path, scratch: Path) -> Path:
 def install(wheel: Path, venv: Path) -> Path:
     run("venv", [sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)])
     python = venv / "bin" / "python"
-    run("install", [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-cache-dir", str(wheel)],
-        env=clean_env())
+    # --force-reinstall --no-deps: the wheel goes into the venv even when an
+    # mfpo is installed where --system-site-packages sees it (make
+    # test-python installs one); pip check then verifies that the wheel's
+    # requirements are met by what the venv sees.
+    run("install", [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-cache-dir", "--no-deps",
+                    "--force-reinstall", str(wheel)], env=clean_env())
+    check = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "check"], capture_output=True,
+                           text=True, env=clean_env(), check=False)
+    broken = [line for line in check.stdout.splitlines() if line.lower().startswith("mfpo ")]
+    if broken:
+        raise SystemExit("test-sdist: the wheel's requirements are not met:\n" + "\n".join(broken))
     return python
 
 
