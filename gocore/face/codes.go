@@ -119,10 +119,12 @@ func errorf(code Code, format string, args ...any) *Error {
 	return &Error{code, clip(fmt.Sprintf(format, args...))}
 }
 
-// clip cuts s to MaxMessage bytes at a rune boundary and replaces invalid
-// UTF-8 (a path from a caller, say), so a message is always valid UTF-8.
+// clip escapes what C could not carry whole (each byte of invalid UTF-8,
+// from a caller's path say, and NUL become \xNN) and cuts s to MaxMessage
+// bytes at a rune boundary, so a message is always valid UTF-8, of full
+// text up to that length.
 func clip(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = escape(s)
 	if len(s) <= MaxMessage {
 		return s
 	}
@@ -131,6 +133,23 @@ func clip(s string) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+func escape(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == 0 || (r == utf8.RuneError && n == 1) {
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // AsError gives err its code: an *Error keeps it; the core's typed errors
