@@ -29,7 +29,7 @@ const MaxConfigBytes = 1 << 20
 // result, is a *ConfigError naming the key.
 func ConfigFromJSON(data []byte) (Config, error) {
 	if len(data) > MaxConfigBytes {
-		return Config{}, configError("(json)", fmt.Sprintf("%d bytes", len(data)), fmt.Sprintf("want at most %d bytes", MaxConfigBytes))
+		return Config{}, configError("(json)", fmt.Sprintf("a text longer than %d bytes", MaxConfigBytes), "want a config of at most that size")
 	}
 	if !utf8.Valid(data) {
 		return Config{}, configError("(json)", "invalid UTF-8", "want UTF-8 text")
