@@ -52,14 +52,12 @@ type Options struct {
 type Limits struct {
 	// MaxBytes bounds the estimated memory of the agent (or policy) the
 	// checkpoint describes: networks, optimiser states, replay buffer and
-	// the update's working buffers. Zero means DefaultLimits.MaxBytes.
+	// the update's working buffers, one act call's context
+	// (mfpo.EstimateAgent, mfpo.EstimatePolicy). Zero means the process's
+	// mfpo.MemoryLimit(). The paper's agent with a 1M-transition buffer and
+	// 17-wide observations needs about 0.3 GiB.
 	MaxBytes int64
 }
-
-// DefaultLimits are the limits of Load, LoadPolicy and of a zero Limits:
-// 16 GiB. The paper's agent with a 1M-transition buffer and 17-wide
-// observations needs about 0.3 GiB.
-var DefaultLimits = Limits{MaxBytes: 16 << 30}
 
 // Info describes a checkpoint: what Inspect reads without building an
 // agent, and what Load returns beside it.
@@ -115,11 +113,12 @@ func (e *VersionError) Error() string {
 	return fmt.Sprintf("checkpoint: %sformat version %d is newer than this reader's %d; load it with a newer mfpo", p, e.Version, Version)
 }
 
-// LimitError reports a checkpoint whose agent would need more memory than
-// Limits.MaxBytes allow.
+// LimitError reports a checkpoint whose agent (or policy) would need more
+// memory than Limits.MaxBytes allow; nothing was allocated.
 type LimitError struct {
 	Path     string
-	Need     int64 // estimated bytes
+	Field    string // the config key that scales the estimate most ("buffer_size")
+	Need     int64  // estimated bytes
 	MaxBytes int64
 }
 
@@ -128,7 +127,8 @@ func (e *LimitError) Error() string {
 	if e.Path != "" {
 		p = e.Path + ": "
 	}
-	return fmt.Sprintf("checkpoint: %sthe agent it describes needs about %d bytes, more than the limit of %d (Limits.MaxBytes)", p, e.Need, e.MaxBytes)
+	return fmt.Sprintf("checkpoint: %sthe agent it describes needs about %d bytes (most for its %s), more than the memory limit of %d bytes",
+		p, e.Need, e.Field, e.MaxBytes)
 }
 
 // OptionsError reports Options (or an agent) that cannot be written.
@@ -167,7 +167,7 @@ func Save(path string, a *mfpo.Agent, opts Options) error {
 }
 
 // Load reads a Full checkpoint and returns a ready agent (call Close when
-// done) and the checkpoint's Info, with DefaultLimits.
+// done) and the checkpoint's Info, within mfpo.MemoryLimit().
 func Load(path string) (*mfpo.Agent, *Info, error) {
 	data, err := readFile(path)
 	if err != nil {
@@ -203,7 +203,7 @@ func Inspect(data []byte) (info *Info, err error) {
 // VerifyOptions choose what Verify checks and how its errors read.
 type VerifyOptions struct {
 	// Limits bound the memory of the agent (or policy) the checkpoint
-	// describes, as for Unmarshal; zero means DefaultLimits.
+	// describes, as for Unmarshal; zero means mfpo.MemoryLimit().
 	Limits Limits
 	// NoChecksum skips the comparison of the stored CRC-32 with the
 	// bytes', to look into a damaged file; everything else is checked.

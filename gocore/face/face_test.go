@@ -40,7 +40,7 @@ func TestCodeOf(t *testing.T) {
 		{&fs.PathError{Op: "open", Path: "x", Err: fs.ErrNotExist}, EIO},
 		{&checkpoint.FormatError{Reason: "truncated"}, EFormat},
 		{&checkpoint.FormatError{Reason: "bad config", Err: &mfpo.ConfigError{Field: "Gamma"}}, EFormat},
-		{&checkpoint.LimitError{Need: 1 << 40}, EFormat},
+		{&checkpoint.LimitError{Need: 1 << 40}, ESize},
 		{&checkpoint.VersionError{Version: 99}, EVersion},
 		{&checkpoint.OptionsError{Field: "Replay"}, EInval},
 		{errors.New("surprise"), EPanic},

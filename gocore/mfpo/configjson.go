@@ -18,29 +18,53 @@ var Presets = map[string]func() Config{"paper": DefaultConfig, "small": SmallCon
 // longer one is refused, never cut.
 const MaxConfigBytes = 1 << 20
 
-// ConfigFromJSON reads a Config from a strict JSON object whose keys are
-// the fields' snake_case names (as in Config's struct tags, e.g.
-// "policy_samples", "time_sampler": {"mean": …}). An optional "preset"
-// key ("paper", the default, or "small") gives the starting values; keys
-// that are absent keep them. Strict means: keys match their names byte
-// for byte, each at most once; null is no value; integers are written as
-// integers and fit their field; the text is valid UTF-8 of at most
-// MaxConfigBytes with nothing after the object. Any breach, or an invalid
-// result, is a *ConfigError naming the key.
+// Settings are the keys of a JSON config beside Config's fields: how an
+// agent runs in this process, not what it is; never saved.
+type Settings struct {
+	// MaxBytes is the agent's memory limit in bytes (0: the process's,
+	// MemoryLimit()): creating it and each call on it are refused with a
+	// *SizeError when their estimate is over it.
+	MaxBytes int64 `json:"max_bytes"`
+}
+
+// ConfigFromJSON is ParseConfig without the Settings.
 func ConfigFromJSON(data []byte) (Config, error) {
+	cfg, _, err := ParseConfig(data)
+	return cfg, err
+}
+
+// ParseConfig reads a Config and its Settings from a strict JSON object
+// whose keys are the fields' snake_case names (as in Config's struct
+// tags, e.g. "policy_samples", "time_sampler": {"mean": …}). An optional
+// "preset" key ("paper", the default, or "small") gives the starting
+// values; keys that are absent keep them; "max_bytes" is Settings'.
+// Strict means: keys match their names byte for byte, each at most once;
+// null is no value; integers are written as integers and fit their
+// field; the text is valid UTF-8 of at most MaxConfigBytes with nothing
+// after the object. Any breach, or an invalid
+// result, is a *ConfigError naming the key.
+func ParseConfig(data []byte) (Config, Settings, error) {
+	cfg, set, err := parseConfig(data)
+	if err != nil {
+		return Config{}, Settings{}, err
+	}
+	return cfg, set, nil
+}
+
+func parseConfig(data []byte) (cfg Config, set Settings, err error) {
 	if len(data) > MaxConfigBytes {
-		return Config{}, configError("(json)", fmt.Sprintf("a text longer than %d bytes", MaxConfigBytes), "want a config of at most that size")
+		return cfg, set, configError("(json)", fmt.Sprintf("a text longer than %d bytes", MaxConfigBytes), "want a config of at most that size")
 	}
 	if !utf8.Valid(data) {
-		return Config{}, configError("(json)", "invalid UTF-8", "want UTF-8 text")
+		return cfg, set, configError("(json)", "invalid UTF-8", "want UTF-8 text")
 	}
 	dec := newDecoder(data)
 	members, err := objectMembers(dec, "(json)")
 	if err != nil {
-		return Config{}, err
+		return cfg, set, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return Config{}, configError("(json)", "trailing data", "want exactly one JSON object")
+		return cfg, set, configError("(json)", "trailing data", "want exactly one JSON object")
 	}
 	start := DefaultConfig
 	for _, m := range members {
@@ -49,28 +73,32 @@ func ConfigFromJSON(data []byte) (Config, error) {
 		}
 		var name string
 		if err := decodeValue(newDecoder(m.raw), reflect.ValueOf(&name).Elem(), "preset"); err != nil {
-			return Config{}, err
+			return cfg, set, err
 		}
 		f, ok := Presets[name]
 		if !ok {
-			return Config{}, configError("preset", name, `want "paper" or "small"`)
+			return cfg, set, configError("preset", name, `want "paper" or "small"`)
 		}
 		start = f
 	}
-	cfg := start()
-	v := reflect.ValueOf(&cfg).Elem()
+	cfg = start()
+	v, sv := reflect.ValueOf(&cfg).Elem(), reflect.ValueOf(&set).Elem()
 	for _, m := range members {
-		if m.key == "preset" {
+		into := v
+		switch m.key {
+		case "preset":
 			continue
+		case "max_bytes":
+			into = sv
 		}
-		if err := decodeMember(v, m, ""); err != nil {
-			return Config{}, err
+		if err := decodeMember(into, m, ""); err != nil {
+			return cfg, set, err
 		}
 	}
-	if err := cfg.Validate(); err != nil {
-		return Config{}, err
+	if set.MaxBytes < 0 {
+		return cfg, set, configError("max_bytes", set.MaxBytes, "want ≥ 0 (0: the process's memory limit)")
 	}
-	return cfg, nil
+	return cfg, set, cfg.Validate()
 }
 
 // JSON returns c as the JSON object ConfigFromJSON reads.

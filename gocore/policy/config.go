@@ -11,10 +11,10 @@ import (
 // Hard limits of the acting fields (docs/limits.md): each bounds the
 // work or memory of one act call per observation row.
 const (
-	MaxSteps          = 256     // sampler steps T
-	MaxEvalCandidates = 1 << 12 // N of best-of-N
-	MaxAtoms          = 1 << 12 // C51 atoms
-	MaxValue          = 1e12    // |VMin|, |VMax|: returns beyond it overflow float32 arithmetic of the critics' losses
+	MaxSteps          = 256       // sampler steps T
+	MaxEvalCandidates = ChunkRows // N of best-of-N: one observation's candidates fit a chunk
+	MaxAtoms          = 1 << 12   // C51 atoms
+	MaxValue          = 1e12      // |VMin|, |VMax|: returns beyond it overflow float32 arithmetic of the critics' losses
 )
 
 // Config is what acting needs of an agent's configuration (the fields of
