@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"syscall"
 	"strings"
 
 	"github.com/mfpo/mfpo/gocore/checkpoint/internal/fb"
@@ -244,7 +245,15 @@ func Verify(data []byte, opts VerifyOptions) (info *Info, err error) {
 const maxFile = math.MaxInt32
 
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	// A FIFO or a device is refused before it is opened, and opened
+	// non-blocking, so that one put there after the check cannot block
+	// the open either; the descriptor's own mode is checked again.
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if err := regular(path, st); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -253,8 +262,8 @@ func readFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, &FormatError{Path: path, Reason: fmt.Sprintf("%v is not a regular file", st.Mode().Type())}
+	if err := regular(path, st); err != nil {
+		return nil, err
 	}
 	if st.Size() > maxFile {
 		return nil, &FormatError{Path: path, Reason: fmt.Sprintf("the file has %d bytes, more than a flatbuffer can address (%d)", st.Size(), maxFile)}
@@ -264,6 +273,13 @@ func readFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
+}
+
+func regular(path string, st os.FileInfo) error {
+	if !st.Mode().IsRegular() {
+		return &FormatError{Path: path, Reason: fmt.Sprintf("%v is not a regular file", st.Mode().Type())}
+	}
+	return nil
 }
 
 // withPath fills in the path of the package's own errors.

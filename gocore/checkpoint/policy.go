@@ -80,5 +80,17 @@ func (d *decoder) policy(lim Limits) (*policy.Policy, *Info, error) {
 	if err != nil { // everything it checks was checked
 		return nil, nil, &FormatError{Reason: "the policy cannot be built", Err: err}
 	}
+	if err := probe(p); err != nil {
+		return nil, nil, err
+	}
 	return p, info, nil
+}
+
+// probe refuses networks whose acting is not finite (policy.Probe): finite
+// weights large enough to overflow float32.
+func probe(p *policy.Policy) error {
+	if err := p.Probe(); err != nil {
+		return &FormatError{Reason: "the stored networks act non-finite on the probe observations 0, +1 and −1 (weights that overflow float32)", Err: err}
+	}
+	return nil
 }

@@ -428,6 +428,9 @@ func (d *decoder) agent(lim Limits) (*mfpo.Agent, *Info, error) {
 			return nil, nil, err
 		}
 	}
+	if err := probe(a.ActingPolicy()); err != nil {
+		return nil, nil, err
+	}
 	ok = true
 	return a, info, nil
 }

@@ -152,9 +152,8 @@ func (p *Policy) act(dst, obs []float32, rows int, mode Mode, seed uint64, env b
 	c.pcg.Seed(seed, NoiseStream)
 	for r0 := 0; r0 < rows; r0 += chunk {
 		m := min(chunk, rows-r0)
-		p.run(c, obs[r0*o:(r0+m)*o], m, mode, n)
 		act := c.cand[:m*d]
-		if nn.CheckFinite("action", act) != nil {
+		if !p.run(c, obs[r0*o:(r0+m)*o], m, mode, n) || nn.CheckFinite("action", act) != nil {
 			return ErrNotFinite
 		}
 		if out := dst[r0*d : (r0+m)*d]; env {
@@ -164,6 +163,24 @@ func (p *Policy) act(dst, obs []float32, rows int, mode Mode, seed uint64, env b
 		}
 	}
 	return nil
+}
+
+// Probe acts on three observations, every element 0, +1 and −1, with
+// best-of-N (Sample when N = 1) and seed 0: ErrNotFinite when the
+// actions or the critics' values come out non-finite, the mark of
+// weights that overflow (a loader refuses such a network). Acting
+// checks every call's outputs as well.
+func (p *Policy) Probe() error {
+	o, d := p.Spaces.ObsDim, p.Spaces.ActDim
+	obs := make([]float32, 3*o)
+	for i := range o {
+		obs[o+i], obs[2*o+i] = 1, -1
+	}
+	mode := BestOfN
+	if p.Config.EvalCandidates == 1 {
+		mode = Sample
+	}
+	return p.ActUnit(make([]float32, 3*d), obs, 3, mode, 0)
 }
 
 // SampleUnit writes into dst ([rows×ActDim], in [−1, 1]) the T-step
@@ -216,8 +233,8 @@ func (p *Policy) check(dst, obs []float32, rows int, mode Mode) ([]float32, erro
 // run leaves in c.cand[:rows×d] the actions in [−1, 1] of mode for rows
 // observations (c sized for rows·n candidates), drawing the noise from
 // c's generator: one sample per observation, or the best of n by the
-// target critics.
-func (p *Policy) run(c *context, obs []float32, rows int, mode Mode, n int) {
+// target critics. It is false when a critic's value is not finite.
+func (p *Policy) run(c *context, obs []float32, rows int, mode Mode, n int) bool {
 	d, T := p.Spaces.ActDim, p.Config.Steps
 	eps := c.eps[:rows*n*d]
 	if mode == Deterministic {
@@ -229,16 +246,21 @@ func (p *Policy) run(c *context, obs []float32, rows int, mode Mode, n int) {
 	}
 	c.sampler.Sample(c.cand, nil, obs, n, c.eps, rows*n, T)
 	if n > 1 {
-		p.bestOfN(c, obs, rows, n)
+		return p.bestOfN(c, obs, rows, n)
 	}
+	return true
 }
 
 // bestOfN scores the n candidates of each of rows observations in c.cand
 // with min(Q_φ̄1, Q_φ̄2) and moves the best of each observation's to its
 // row (the first on a tie): c.cand[s×d…] is the action of observation s.
-func (p *Policy) bestOfN(c *context, obs []float32, rows, n int) {
+// It is false, choosing nothing, when a value is not finite.
+func (p *Policy) bestOfN(c *context, obs []float32, rows, n int) bool {
 	d := p.Spaces.ActDim
 	p.values(c, obs, n, rows*n)
+	if nn.CheckFinite("value", c.q[:rows*n]) != nil {
+		return false
+	}
 	for s := 0; s < rows; s++ {
 		best := s * n
 		for k := s*n + 1; k < (s+1)*n; k++ {
@@ -248,6 +270,7 @@ func (p *Policy) bestOfN(c *context, obs []float32, rows, n int) {
 		}
 		copy(c.cand[s*d:(s+1)*d], c.cand[best*d:(best+1)*d]) // best ≥ s: rows before s are done
 	}
+	return true
 }
 
 // values writes min(Q_φ̄1, Q_φ̄2) of the candidates into c.q, with
