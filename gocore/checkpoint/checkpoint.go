@@ -5,8 +5,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"syscall"
 	"strings"
+	"syscall"
 
 	"github.com/mfpo/mfpo/gocore/checkpoint/internal/fb"
 	"github.com/mfpo/mfpo/gocore/mfpo"
