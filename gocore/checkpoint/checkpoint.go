@@ -128,7 +128,7 @@ func (e *LimitError) Error() string {
 	if e.Path != "" {
 		p = e.Path + ": "
 	}
-	return fmt.Sprintf("checkpoint: %sthe agent it describes needs about %d bytes (most for its %s), more than the memory limit of %d bytes",
+	return fmt.Sprintf("checkpoint: %sthe agent or policy it describes needs about %d bytes (most for its %s), more than the memory limit of %d bytes",
 		p, e.Need, e.Field, e.MaxBytes)
 }
 

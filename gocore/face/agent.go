@@ -345,3 +345,12 @@ func AgentUpdate(h Handle, n int) (st Stats, err error) {
 	})
 	return st, err
 }
+
+// MemoryLimit is the process's memory limit (mfpo.MemoryLimit): what
+// every create, load and call is estimated against unless an agent's
+// config sets max_bytes.
+func MemoryLimit() int64 { return mfpo.MemoryLimit() }
+
+// SetMemoryLimit sets the process's memory limit (n ≤ 0: the default)
+// and returns the one before.
+func SetMemoryLimit(n int64) int64 { return mfpo.SetMemoryLimit(n) }

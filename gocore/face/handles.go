@@ -81,9 +81,9 @@ func badHandle(h Handle, want string) *Error {
 	case h == 0:
 		return errorf(EHandle, "the %s handle is NULL", want)
 	case obj != nil:
-		return errorf(EHandle, "the handle is a %s handle, not a%s %s handle", kindOf(obj), article(want), want)
+		return errorf(EHandle, "the handle is a%s %s handle, not a%s %s handle", article(kindOf(obj)), kindOf(obj), article(want), want)
 	case h&^serialMask == HandleTag && uint64(h&serialMask) <= handles.next.Load():
-		return errorf(EHandle, "the %s handle is not live: it was freed, or never issued", want)
+		return errorf(EHandle, "the %s handle was freed", want)
 	}
 	return errorf(EHandle, "not a%s %s handle of this library (never issued)", article(want), want)
 }
