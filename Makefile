@@ -55,6 +55,7 @@ include mk/capi.mk
 include mk/python.mk
 include mk/pkg.mk
 include mk/checkpoint.mk
+include mk/limits.mk
 include mk/bench-python.mk
 include mk/docs.mk
 include mk/lint.mk

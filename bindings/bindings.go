@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/mfpo/mfpo/gocore/buildinfo"
+	"github.com/mfpo/mfpo/gocore/face"
 	"github.com/mfpo/mfpo/gocore/policy"
 )
 
@@ -19,6 +20,14 @@ func Version() string {
 func BuildInfo() string {
 	return buildinfo.JSON()
 }
+
+// MemoryLimit returns the process's memory limit in bytes (face.MemoryLimit;
+// docs/limits.md). Python's mfpo.memory_limit().
+func MemoryLimit() int64 { return face.MemoryLimit() }
+
+// SetMemoryLimit sets the process's memory limit (n ≤ 0: the default) and
+// returns the one before. Python's mfpo.set_memory_limit(n).
+func SetMemoryLimit(n int64) int64 { return face.SetMemoryLimit(n) }
 
 // Modes returns the acting modes' names as a JSON list, in policy.Modes' order: ["sample", …].
 func Modes() (string, error) {

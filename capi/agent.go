@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/mfpo/mfpo/gocore/face"
+	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/policy"
 )
 
@@ -26,7 +27,7 @@ func mfpo_agent_create(out **C.mfpo_agent, config *C.mfpo_cchar, obsDim, actDim 
 	}
 	var js []byte
 	if config != nil {
-		js = cbytes(config)
+		js = cbytes(config, mfpo.MaxConfigBytes)
 	}
 	if uint64(obsDim) > face.MaxDim || uint64(actDim) > face.MaxDim {
 		return failf(0, fn, "obs_dim %d and act_dim %d, want 1 … %d", uint64(obsDim), uint64(actDim), face.MaxDim)

@@ -78,9 +78,11 @@ func fillBuffer[B any](h face.Handle, fn string, data []byte, buf *B, capacity C
 	return C.MFPO_OK
 }
 
-// cbytes copies a NUL-terminated C string of at most max bytes. C's
-// strlen rather than C.GoString, whose vectorised scan reads past the
-// terminator (harmless, but memcheck reports it).
-func cbytes(s *C.mfpo_cchar) []byte {
-	return C.GoBytes(unsafe.Pointer(s), C.int(min(C.strlen((*C.char)(unsafe.Pointer(s))), 1<<30)))
+// cbytes copies a NUL-terminated C string, or its first max+1 bytes when
+// it is longer: face refuses a text over its limit, so a longer one is
+// refused, never cut. C's strnlen rather than C.GoString, whose
+// vectorised scan reads past the terminator (harmless, but memcheck
+// reports it), and which would scan a text of any length.
+func cbytes(s *C.mfpo_cchar, max int) []byte {
+	return C.GoBytes(unsafe.Pointer(s), C.int(C.strnlen((*C.char)(unsafe.Pointer(s)), C.size_t(max+1))))
 }

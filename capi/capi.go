@@ -90,6 +90,18 @@ func mfpo_debug_live_handles() (n C.size_t) {
 	return C.size_t(face.Live())
 }
 
+//export mfpo_set_memory_limit
+func mfpo_set_memory_limit(bytes C.int64_t) (n C.int64_t) {
+	defer guard(&n, 0)
+	return C.int64_t(face.SetMemoryLimit(int64(bytes)))
+}
+
+//export mfpo_memory_limit
+func mfpo_memory_limit() (n C.int64_t) {
+	defer guard(&n, 0)
+	return C.int64_t(face.MemoryLimit())
+}
+
 // handleOf is the token a C handle pointer carries. It is only ever
 // converted to an integer, never dereferenced.
 func handleOf(p unsafe.Pointer) face.Handle { return face.Handle(uintptr(p)) }

@@ -20,7 +20,7 @@ func pathArg(path *C.mfpo_cchar) (string, bool) {
 	if path == nil {
 		return "", false
 	}
-	return string(cbytes(path)), true
+	return string(cbytes(path, face.MaxPath)), true
 }
 
 //export mfpo_agent_save

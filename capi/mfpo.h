@@ -196,6 +196,18 @@ const char *mfpo_errmsg(const void *handle);
  * for leak checks in tests; not for control flow. */
 size_t mfpo_debug_live_handles(void);
 
+/* The memory limit (docs/limits.md): creating or loading an agent or a
+ * policy, and each call on one, is estimated before anything is
+ * allocated, and an estimate over the limit is MFPO_ESIZE, naming the
+ * config key (or argument) and the bytes, with nothing changed. An
+ * agent's config key "max_bytes" sets its own limit; this is the
+ * process's, for everything else. mfpo_set_memory_limit sets it to bytes
+ * (bytes <= 0: the default, three quarters of the machine's or the
+ * cgroup's memory) and returns the limit before; mfpo_memory_limit
+ * returns it. Safe to call from any thread. */
+int64_t mfpo_set_memory_limit(int64_t bytes);
+int64_t mfpo_memory_limit(void);
+
 /* ------------------------------------------------------------------------
  * Agents: create, act, store, update
  * ------------------------------------------------------------------------ */

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"time"
 )
 
 // afterTempWrite, set only by tests, runs after the temporary file is
@@ -16,7 +18,9 @@ var afterTempWrite func(tmp string) error
 // folder (so that the rename stays on one file system), write, fsync,
 // close, rename, fsync of the folder. On failure the temporary file is
 // removed and path is untouched; a crash can leave a stray
-// ".<name>.tmp-*" file beside it, never a partial checkpoint at path.
+// ".<name>.tmp-*" file beside it, never a partial checkpoint at path,
+// and the next successful save to path removes such strays
+// (removeStale).
 func writeFileAtomic(path string, data []byte) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -54,7 +58,35 @@ func writeFileAtomic(path string, data []byte) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return err
 	}
+	removeStale(dir, base)
 	return syncDir(dir)
+}
+
+// StaleAge is how long ago a temporary file of a save must have last
+// been written for a later save to remove it: far longer than any save in
+// progress takes between two writes (a save writes, syncs and renames in
+// one go).
+const StaleAge = time.Hour
+
+// removeStale removes the regular files ".<base>.tmp-<digits>" (the names
+// writeFileAtomic's os.CreateTemp makes) in dir last modified over
+// StaleAge ago: what interrupted saves to the same path left. Nothing
+// else is touched, and a failure is no error of the save.
+func removeStale(dir, base string) {
+	prefix := "." + base + ".tmp-"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		digits, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || digits == "" || strings.Trim(digits, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		if st, err := e.Info(); err == nil && time.Since(st.ModTime()) > StaleAge {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // syncDir makes the rename durable. File systems that cannot sync a

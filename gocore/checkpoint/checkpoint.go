@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/mfpo/mfpo/gocore/checkpoint/internal/fb"
 	"github.com/mfpo/mfpo/gocore/mfpo"
@@ -52,14 +53,12 @@ type Options struct {
 type Limits struct {
 	// MaxBytes bounds the estimated memory of the agent (or policy) the
 	// checkpoint describes: networks, optimiser states, replay buffer and
-	// the update's working buffers. Zero means DefaultLimits.MaxBytes.
+	// the update's working buffers, one act call's context
+	// (mfpo.EstimateAgent, mfpo.EstimatePolicy). Zero means the process's
+	// mfpo.MemoryLimit(). The paper's agent with a 1M-transition buffer and
+	// 17-wide observations needs about 0.3 GiB.
 	MaxBytes int64
 }
-
-// DefaultLimits are the limits of Load, LoadPolicy and of a zero Limits:
-// 16 GiB. The paper's agent with a 1M-transition buffer and 17-wide
-// observations needs about 0.3 GiB.
-var DefaultLimits = Limits{MaxBytes: 16 << 30}
 
 // Info describes a checkpoint: what Inspect reads without building an
 // agent, and what Load returns beside it.
@@ -115,11 +114,12 @@ func (e *VersionError) Error() string {
 	return fmt.Sprintf("checkpoint: %sformat version %d is newer than this reader's %d; load it with a newer mfpo", p, e.Version, Version)
 }
 
-// LimitError reports a checkpoint whose agent would need more memory than
-// Limits.MaxBytes allow.
+// LimitError reports a checkpoint whose agent (or policy) would need more
+// memory than Limits.MaxBytes allow; nothing was allocated.
 type LimitError struct {
 	Path     string
-	Need     int64 // estimated bytes
+	Field    string // the config key that scales the estimate most ("buffer_size")
+	Need     int64  // estimated bytes
 	MaxBytes int64
 }
 
@@ -128,7 +128,8 @@ func (e *LimitError) Error() string {
 	if e.Path != "" {
 		p = e.Path + ": "
 	}
-	return fmt.Sprintf("checkpoint: %sthe agent it describes needs about %d bytes, more than the limit of %d (Limits.MaxBytes)", p, e.Need, e.MaxBytes)
+	return fmt.Sprintf("checkpoint: %sthe agent or policy it describes needs about %d bytes (most for its %s), more than the memory limit of %d bytes",
+		p, e.Need, e.Field, e.MaxBytes)
 }
 
 // OptionsError reports Options (or an agent) that cannot be written.
@@ -167,7 +168,7 @@ func Save(path string, a *mfpo.Agent, opts Options) error {
 }
 
 // Load reads a Full checkpoint and returns a ready agent (call Close when
-// done) and the checkpoint's Info, with DefaultLimits.
+// done) and the checkpoint's Info, within mfpo.MemoryLimit().
 func Load(path string) (*mfpo.Agent, *Info, error) {
 	data, err := readFile(path)
 	if err != nil {
@@ -203,7 +204,7 @@ func Inspect(data []byte) (info *Info, err error) {
 // VerifyOptions choose what Verify checks and how its errors read.
 type VerifyOptions struct {
 	// Limits bound the memory of the agent (or policy) the checkpoint
-	// describes, as for Unmarshal; zero means DefaultLimits.
+	// describes, as for Unmarshal; zero means mfpo.MemoryLimit().
 	Limits Limits
 	// NoChecksum skips the comparison of the stored CRC-32 with the
 	// bytes', to look into a damaged file; everything else is checked.
@@ -244,7 +245,15 @@ func Verify(data []byte, opts VerifyOptions) (info *Info, err error) {
 const maxFile = math.MaxInt32
 
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	// A FIFO or a device is refused before it is opened, and opened
+	// non-blocking, so that one put there after the check cannot block
+	// the open either; the descriptor's own mode is checked again.
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if err := regular(path, st); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -253,8 +262,8 @@ func readFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		return nil, &FormatError{Path: path, Reason: fmt.Sprintf("%v is not a regular file", st.Mode().Type())}
+	if err := regular(path, st); err != nil {
+		return nil, err
 	}
 	if st.Size() > maxFile {
 		return nil, &FormatError{Path: path, Reason: fmt.Sprintf("the file has %d bytes, more than a flatbuffer can address (%d)", st.Size(), maxFile)}
@@ -264,6 +273,13 @@ func readFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	return data, nil
+}
+
+func regular(path string, st os.FileInfo) error {
+	if !st.Mode().IsRegular() {
+		return &FormatError{Path: path, Reason: fmt.Sprintf("%v is not a regular file", st.Mode().Type())}
+	}
+	return nil
 }
 
 // withPath fills in the path of the package's own errors.

@@ -330,19 +330,19 @@ func TestCheckpointOptionsErrors(t *testing.T) {
 func TestCheckpointNumParams(t *testing.T) {
 	for _, cfg := range []mfpo.Config{mfpo.DefaultConfig(), tinyConfig(), microConfig()} {
 		for _, dims := range [][2]int{{17, 6}, {3, 1}} {
-			ps, ds, cs := specs(cfg, dims[0], dims[1])
+			ps, ds, cs := mfpo.Specs(cfg, dims[0], dims[1])
 			for _, s := range []nn.Spec{ps, ds, cs} {
 				m, err := nn.New[float32](s, rand.New(rand.NewPCG(1, 1)))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if numParams(s) != m.NumParams() {
-					t.Fatalf("%s: numParams %d, nn.New %d", specString(s), numParams(s), m.NumParams())
+				if mfpo.NumParams(s) != m.NumParams() {
+					t.Fatalf("%s: numParams %d, nn.New %d", specString(s), mfpo.NumParams(s), m.NumParams())
 				}
 			}
 		}
 	}
-	if numParams(nn.Spec{Inputs: []int{1 << 30}, Hidden: []int{1 << 30, 1 << 30}, Out: 1}) != -1 {
+	if mfpo.NumParams(nn.Spec{Inputs: []int{1 << 30}, Hidden: []int{1 << 30, 1 << 30}, Out: 1}) != -1 {
 		t.Fatal("an absurd spec does not saturate")
 	}
 }

@@ -137,9 +137,9 @@ func TestCheckpointCorruption(t *testing.T) {
 		{name: "NaN reward in the replay buffer", data: damaged(func(b *mfpo.Agent) { b.Buffer.State().Reward[3] = float32(math.NaN()) }, Options{Replay: true}),
 			policyOK: true, inspect: true, verify: true},
 		{name: "replay ring state impossible (pos ≠ len)", data: mutated(t, good, func(r *fb.Checkpoint) bool { return r.Replay(nil).MutatePos(3) }), policyOK: false},
-		{name: "huge buffer_size (2^40) without replay", data: mutated(t, policyOnlyFull(t, a), func(r *fb.Checkpoint) bool { return r.Config(nil).MutateBufferSize(1 << 40) }),
+		{name: "huge buffer_size (2^30) without replay", data: mutated(t, policyOnlyFull(t, a), func(r *fb.Checkpoint) bool { return r.Config(nil).MutateBufferSize(1 << 30) }),
 			policyOK: true, inspect: true, check: func(err error) bool { var le *LimitError; return errors.As(err, &le) }},
-		{name: "huge policy_samples (2^24)", data: mutated(t, policyOnlyFull(t, a), func(r *fb.Checkpoint) bool { return r.Config(nil).MutatePolicySamples(1 << 24) }),
+		{name: "huge policy_samples (2^12)", data: mutated(t, policyOnlyFull(t, a), func(r *fb.Checkpoint) bool { return r.Config(nil).MutatePolicySamples(1 << 12) }),
 			policyOK: true, inspect: true, check: func(err error) bool { var le *LimitError; return errors.As(err, &le) }},
 		{name: "policy-only checkpoint given to Load", data: policyOnly, policyOK: true, inspect: true, verify: true},
 		{name: "checksum missing", data: func() []byte {

@@ -18,7 +18,8 @@ func allocated(f func()) float64 {
 }
 
 // The memory estimates that Limits are checked against are between 1 and
-// 2 times what mfpo.New, and loading a policy and acting once, allocate.
+// 2 times what mfpo.New and acting on a chunk, and loading a policy and
+// acting on a chunk, allocate.
 func TestCheckpointMemoryEstimate(t *testing.T) {
 	small := mfpo.DefaultConfig()
 	small.BufferSize = 10_000
@@ -36,14 +37,22 @@ func TestCheckpointMemoryEstimate(t *testing.T) {
 		"micro": {microConfig(), 2, 1},
 	} {
 		var a *mfpo.Agent
-		got := allocated(func() {
-			var err error
-			if a, err = mfpo.New(c.cfg, policy.Spaces{ObsDim: c.obs, ActDim: c.act}); err != nil {
+		sp := policy.Spaces{ObsDim: c.obs, ActDim: c.act}
+		rows := max(1, policy.ChunkRows/c.cfg.EvalCandidates) // one whole chunk
+		act := func(f func(dst, obs []float32, rows int, mode policy.Mode, seed uint64) error) {
+			if err := f(make([]float32, rows*c.act), make([]float32, rows*c.obs), rows, policy.BestOfN, 1); err != nil {
 				t.Fatal(err)
 			}
+		}
+		got := allocated(func() {
+			var err error
+			if a, err = mfpo.New(c.cfg, sp); err != nil {
+				t.Fatal(err)
+			}
+			act(a.ActingPolicy().Act)
 		})
 		a.Close()
-		est := agentBytes(c.cfg, c.obs, c.act)
+		est := mfpo.EstimateAgent(c.cfg, sp).Total()
 		t.Logf("%s: agent estimate %.1f MB, allocated %.1f MB", name, est/1e6, got/1e6)
 		if est < got || est > 2*got+(1<<20) {
 			t.Errorf("%s: agent estimate %.0f bytes, mfpo.New allocated %.0f", name, est, got)
@@ -57,9 +66,9 @@ func TestCheckpointMemoryEstimate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p.Act(make([]float32, c.act), make([]float32, c.obs), 1, policy.BestOfN, 1)
+			act(p.Act)
 		})
-		est = policyBytes(c.cfg, c.obs, c.act)
+		est = mfpo.EstimatePolicy(c.cfg, sp).Total()
 		t.Logf("%s: policy estimate %.1f MB, allocated %.1f MB", name, est/1e6, got/1e6)
 		if est < got || est > 2*got+(1<<20) {
 			t.Errorf("%s: policy estimate %.0f bytes, loading and acting allocated %.0f", name, est, got)

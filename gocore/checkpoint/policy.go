@@ -3,12 +3,13 @@ package checkpoint
 import (
 	"math/rand/v2"
 
+	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // LoadPolicy reads the policy of a checkpoint of either kind, with
-// DefaultLimits: an inference handle (gocore/policy: safe for concurrent
+// mfpo.MemoryLimit(): an inference handle (gocore/policy: safe for concurrent
 // use, actions in the environment's units of the stored spaces) and the
 // checkpoint's Info.
 func LoadPolicy(path string) (*policy.Policy, *Info, error) {
@@ -37,14 +38,14 @@ func UnmarshalPolicy(data []byte, lim Limits) (p *policy.Policy, info *Info, err
 func (d *decoder) policyTensors(lim Limits) (actor tensor, targets [2]tensor, err error) {
 	info, root := d.info, d.root
 	cfg, obs, act := info.Config, info.Spaces.ObsDim, info.Spaces.ActDim
-	ps, _, cs := specs(cfg, obs, act)
+	ps, _, cs := mfpo.Specs(cfg, obs, act)
 	if actor, err = network(root.Policy(nil), "Checkpoint.policy", ps); err != nil {
 		return actor, targets, err
 	}
 	if targets, err = twoNetworks(root.TargetCriticsLength(), root.TargetCritics, "Checkpoint.target_critics", cs); err != nil {
 		return actor, targets, err
 	}
-	return actor, targets, checkLimit(policyBytes(cfg, obs, act), lim)
+	return actor, targets, checkLimit(mfpo.EstimatePolicy(cfg, info.Spaces), 0, lim)
 }
 
 // policy builds the inference handle of a checkpoint of either kind.
@@ -55,7 +56,7 @@ func (d *decoder) policy(lim Limits) (*policy.Policy, *Info, error) {
 	}
 	info := d.info
 	cfg, obs, act := info.Config, info.Spaces.ObsDim, info.Spaces.ActDim
-	ps, _, cs := specs(cfg, obs, act)
+	ps, _, cs := mfpo.Specs(cfg, obs, act)
 
 	spare := rand.New(rand.NewPCG(0, 0)) // initial values, all overwritten
 	build := func(spec nn.Spec, t tensor) (*nn.MLP[float32], error) {
@@ -79,5 +80,17 @@ func (d *decoder) policy(lim Limits) (*policy.Policy, *Info, error) {
 	if err != nil { // everything it checks was checked
 		return nil, nil, &FormatError{Reason: "the policy cannot be built", Err: err}
 	}
+	if err := probe(p); err != nil {
+		return nil, nil, err
+	}
 	return p, info, nil
+}
+
+// probe refuses networks whose acting is not finite (policy.Probe): finite
+// weights large enough to overflow float32.
+func probe(p *policy.Policy) error {
+	if err := p.Probe(); err != nil {
+		return &FormatError{Reason: "the stored networks act non-finite on the probe observations 0, +1 and −1 (weights that overflow float32)", Err: err}
+	}
+	return nil
 }

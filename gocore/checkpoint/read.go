@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -206,7 +207,7 @@ func network(n *fb.Network, path string, want nn.Spec) (tensor, error) {
 	if !specEqual(got, want) {
 		return tensor{}, formatErr("%s.spec is %s, but the config and spaces imply %s", path, specString(got), specString(want))
 	}
-	np := numParams(want)
+	np := mfpo.NumParams(want)
 	return floats(n.Table(), networkDef, "params", path, np, fmt.Sprintf("the parameters of %s", specString(want)))
 }
 
@@ -318,8 +319,8 @@ func (d *decoder) full(lim Limits) (*fullState, error) {
 		return nil, formatErr("this is a %v checkpoint, without the training state; load it with LoadPolicy", info.Kind)
 	}
 	cfg, obs, act := info.Config, info.Spaces.ObsDim, info.Spaces.ActDim
-	ps, ds, cs := specs(cfg, obs, act)
-	np, nd, nc := numParams(ps), numParams(ds), numParams(cs)
+	ps, ds, cs := mfpo.Specs(cfg, obs, act)
+	np, nd, nc := mfpo.NumParams(ps), mfpo.NumParams(ds), mfpo.NumParams(cs)
 	s := &fullState{}
 	var err error
 	if s.policy, err = network(root.Policy(nil), "Checkpoint.policy", ps); err != nil {
@@ -373,7 +374,7 @@ func (d *decoder) full(lim Limits) (*fullState, error) {
 			}
 		}
 	}
-	if err := checkLimit(agentBytes(cfg, obs, act)+replayScratch(info, obs, act), lim); err != nil {
+	if err := checkLimit(mfpo.EstimateAgent(cfg, info.Spaces), replayScratch(info, obs, act), lim); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -427,6 +428,9 @@ func (d *decoder) agent(lim Limits) (*mfpo.Agent, *Info, error) {
 			return nil, nil, err
 		}
 	}
+	if err := probe(a.ActingPolicy()); err != nil {
+		return nil, nil, err
+	}
 	ok = true
 	return a, info, nil
 }
@@ -458,17 +462,12 @@ func restoreReplay(b *replay.Buffer, rep [5]tensor, pos, n int) error {
 	return nil
 }
 
-func checkLimit(need float64, lim Limits) error {
-	maxBytes := lim.MaxBytes
-	if maxBytes <= 0 {
-		maxBytes = DefaultLimits.MaxBytes
-	}
-	if need > float64(maxBytes) {
-		n := int64(math.MaxInt64)
-		if need < math.MaxInt64 {
-			n = int64(need)
-		}
-		return &LimitError{Need: n, MaxBytes: maxBytes}
+// checkLimit is a *LimitError when e and extra bytes are over lim.
+func checkLimit(e mfpo.Estimate, extra float64, lim Limits) error {
+	e.Replay += extra
+	var se *mfpo.SizeError
+	if err := mfpo.CheckEstimate(e, lim.MaxBytes); errors.As(err, &se) {
+		return &LimitError{Field: se.Field, Need: se.Need, MaxBytes: se.Limit}
 	}
 	return nil
 }

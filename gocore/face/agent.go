@@ -21,6 +21,9 @@ type agentHandle struct {
 	agent *mfpo.Agent
 	unit  []float32 // scratch: actions in [−1, 1]
 	terms []bool    // scratch: terminated flags
+	// maxBytes is the config's max_bytes (0: mfpo.MemoryLimit()), which a
+	// call's own allocations are checked against.
+	maxBytes int64
 
 	// gen counts the calls that changed the agent; kept holds the bytes
 	// of a Marshal asked to keep them, valid while keptKey matches.
@@ -44,6 +47,15 @@ func (ah *agentHandle) scratch(n int) []float32 {
 		ah.unit = make([]float32, n)
 	}
 	return ah.unit[:n]
+}
+
+// scratchArg is a *mfpo.SizeError naming rows when a call's scratch of
+// rows × perRow bytes is over the agent's memory limit.
+func (ah *agentHandle) scratchArg(rows, perRow int) error {
+	if err := mfpo.CheckMemory("rows", float64(rows)*float64(perRow), ah.maxBytes); err != nil {
+		return AsError(err)
+	}
+	return nil
 }
 
 // withAgent runs f on the live agent of h with its lock held.
@@ -88,18 +100,18 @@ func CreateAgent(configJSON []byte, sp policy.Spaces) (h Handle, err error) {
 	if configJSON == nil {
 		configJSON = []byte("{}")
 	}
-	cfg, err := mfpo.ConfigFromJSON(configJSON)
+	cfg, set, err := mfpo.ParseConfig(configJSON)
 	if err != nil {
 		return 0, AsError(err)
 	}
 	if err := CheckSpaces(sp); err != nil {
 		return 0, err
 	}
-	a, err := mfpo.New(cfg, sp)
+	a, err := mfpo.NewWithin(cfg, sp, set.MaxBytes)
 	if err != nil {
 		return 0, AsError(err)
 	}
-	return register(&agentHandle{agent: a}), nil
+	return register(&agentHandle{agent: a, maxBytes: set.MaxBytes}), nil
 }
 
 // FreeAgent frees agent h and stops its workers, after a call in progress
@@ -205,6 +217,9 @@ func AgentAct(h Handle, dst, obs []float32, rows int, mode policy.Mode, seed uin
 		if err := actArgs(sp, dst, obs, rows); err != nil {
 			return err
 		}
+		if err := ah.scratchArg(rows, 4*sp.ActDim); err != nil {
+			return err
+		}
 		unit := ah.scratch(rows * sp.ActDim)
 		if mode == policy.Explore {
 			ah.changed() // explore advances the agent's generator
@@ -247,6 +262,9 @@ func AgentStore(h Handle, rows int, obs, act, reward, next []float32, terminated
 			if v-v != 0 {
 				return AsError(&replay.NonFiniteError{Field: "act", Row: i / sp.ActDim, Index: i % sp.ActDim, Value: float64(v)})
 			}
+		}
+		if err := ah.scratchArg(rows, 4*sp.ActDim+1); err != nil {
+			return err
 		}
 		unit := ah.scratch(len(act))
 		sp.FromEnv(unit, act)
@@ -328,3 +346,12 @@ func AgentUpdate(h Handle, n int) (st Stats, err error) {
 	})
 	return st, err
 }
+
+// MemoryLimit is the process's memory limit (mfpo.MemoryLimit): what
+// every create, load and call is estimated against unless an agent's
+// config sets max_bytes.
+func MemoryLimit() int64 { return mfpo.MemoryLimit() }
+
+// SetMemoryLimit sets the process's memory limit (n ≤ 0: the default)
+// and returns the one before.
+func SetMemoryLimit(n int64) int64 { return mfpo.SetMemoryLimit(n) }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/mfpo/mfpo/gocore/checkpoint"
 	"github.com/mfpo/mfpo/gocore/mfpo"
@@ -76,9 +77,17 @@ func fileError(err error) *Error {
 	return e
 }
 
+// MaxPath is the longest path, in bytes (Linux's PATH_MAX less its NUL).
+const MaxPath = 4095
+
 func pathArg(path string) error {
-	if path == "" {
+	switch {
+	case path == "":
 		return errorf(EInval, "path is empty")
+	case len(path) > MaxPath:
+		return errorf(EInval, "path is longer than %d bytes", MaxPath)
+	case strings.IndexByte(path, 0) >= 0:
+		return errorf(EInval, "path %q holds a NUL byte", path)
 	}
 	return nil
 }

@@ -51,14 +51,14 @@ var codeTable = [...]codeInfo{
 	EInval:     {"MFPO_EINVAL", "inval", "invalid argument"},
 	EConfig:    {"MFPO_ECONFIG", "config", "invalid JSON config"},
 	EShape:     {"MFPO_ESHAPE", "shape", "an array's length does not match the shapes"},
-	ENonFinite: {"MFPO_ENONFINITE", "nonfinite", "a NaN or an infinity in the input"},
+	ENonFinite: {"MFPO_ENONFINITE", "nonfinite", "a NaN, an infinity or an out-of-range value in the input, or actions that came out non-finite"},
 	ENoData:    {"MFPO_ENODATA", "notenoughdata", "not enough stored transitions for an update"},
 	EUpdate:    {"MFPO_EUPDATE", "update", "update abandoned on a non-finite loss, agent restored"},
 	EHandle:    {"MFPO_EHANDLE", "handle", "a NULL, freed or unknown handle, or one of the other kind"},
 	EIO:        {"MFPO_EIO", "io", "file input/output failed"},
 	EFormat:    {"MFPO_EFORMAT", "checkpoint", "not a valid checkpoint"},
 	EPanic:     {"MFPO_EPANIC", "internal", "internal error of the library (a bug)"},
-	ESize:      {"MFPO_ESIZE", "size", "the buffer is too small"},
+	ESize:      {"MFPO_ESIZE", "size", "the buffer is too small, or the request is over a memory limit"},
 	EVersion:   {"MFPO_EVERSION", "version", "the checkpoint is in a newer format than this library reads"},
 }
 
@@ -119,10 +119,12 @@ func errorf(code Code, format string, args ...any) *Error {
 	return &Error{code, clip(fmt.Sprintf(format, args...))}
 }
 
-// clip cuts s to MaxMessage bytes at a rune boundary and replaces invalid
-// UTF-8 (a path from a caller, say), so a message is always valid UTF-8.
+// clip escapes what C could not carry whole (each byte of invalid UTF-8,
+// from a caller's path say, and NUL become \xNN) and cuts s to MaxMessage
+// bytes at a rune boundary, so a message is always valid UTF-8, of full
+// text up to that length.
 func clip(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = escape(s)
 	if len(s) <= MaxMessage {
 		return s
 	}
@@ -131,6 +133,23 @@ func clip(s string) string {
 		cut--
 	}
 	return s[:cut]
+}
+
+func escape(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsRune(s, 0) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == 0 || (r == utf8.RuneError && n == 1) {
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // AsError gives err its code: an *Error keeps it; the core's typed errors
@@ -147,15 +166,24 @@ func AsError(err error) *Error {
 	msg := err.Error()
 	var ce *mfpo.ConfigError
 	var nf *replay.NonFiniteError
+	var sz *mfpo.SizeError
 	switch {
 	case errors.As(err, &ce): // named by the key a JSON or Python user writes
 		msg = fmt.Sprintf("invalid config: %s = %v: %s", configKey(ce.Field), ce.Value, ce.Reason)
+	case errors.As(err, &sz):
+		msg = fmt.Sprintf("%s asks for about %d bytes, over the memory limit of %d bytes (the config's max_bytes, or the process's: mfpo_set_memory_limit); nothing was allocated",
+			sz.Field, sz.Need, sz.Limit)
+	case errors.Is(err, policy.ErrNotFinite):
+		msg = "the actions came out non-finite for in-range observations: the networks' weights overflow float32 (a diverged or corrupted network)"
 	case errors.As(err, &nf):
 		field := nf.Field
 		if field == "nextObs" {
 			field = "next_obs"
 		}
 		msg = fmt.Sprintf("%s row %d element %d is %v; nothing was stored", field, nf.Row, nf.Index, nf.Value)
+		if nf.Limit > 0 {
+			msg = fmt.Sprintf("%s row %d element %d is %v, beyond ±%g, the range the networks take; nothing was stored", field, nf.Row, nf.Index, nf.Value, nf.Limit)
+		}
 	}
 	for _, p := range []string{"mfpo: ", "nn: ", "replay: ", "policy: ", "checkpoint: "} {
 		msg = strings.TrimPrefix(msg, p)
@@ -180,11 +208,14 @@ func codeOf(err error) Code {
 		ve  *checkpoint.VersionError
 		le  *checkpoint.LimitError
 		oe  *checkpoint.OptionsError
+		sz  *mfpo.SizeError
 	)
 	switch {
 	// The checkpoint's errors first: a *FormatError may wrap a
 	// *mfpo.ConfigError (a file with an invalid config).
-	case errors.As(err, &fe), errors.As(err, &le):
+	case errors.As(err, &le), errors.As(err, &sz):
+		return ESize
+	case errors.As(err, &fe):
 		return EFormat
 	case errors.As(err, &ve):
 		return EVersion
@@ -196,7 +227,7 @@ func codeOf(err error) Code {
 		return EConfig
 	case errors.As(err, &se):
 		return EInval
-	case errors.As(err, &nf), errors.As(err, &rnf):
+	case errors.As(err, &nf), errors.As(err, &rnf), errors.Is(err, policy.ErrNotFinite):
 		return ENonFinite
 	case errors.Is(err, mfpo.ErrNotEnoughData):
 		return ENoData

@@ -40,7 +40,7 @@ func TestCodeOf(t *testing.T) {
 		{&fs.PathError{Op: "open", Path: "x", Err: fs.ErrNotExist}, EIO},
 		{&checkpoint.FormatError{Reason: "truncated"}, EFormat},
 		{&checkpoint.FormatError{Reason: "bad config", Err: &mfpo.ConfigError{Field: "Gamma"}}, EFormat},
-		{&checkpoint.LimitError{Need: 1 << 40}, EFormat},
+		{&checkpoint.LimitError{Need: 1 << 40}, ESize},
 		{&checkpoint.VersionError{Version: 99}, EVersion},
 		{&checkpoint.OptionsError{Field: "Replay"}, EInval},
 		{errors.New("surprise"), EPanic},
@@ -144,6 +144,15 @@ func TestMessages(t *testing.T) {
 	e := errorf(EIO, "path %s: %s", "bad\xff\xfepath", strings.Repeat("é", 600))
 	if !utf8.ValidString(e.Msg) || len(e.Msg) > MaxMessage || len(e.Msg) < MaxMessage-1 {
 		t.Errorf("message of %d bytes, valid UTF-8 %v", len(e.Msg), utf8.ValidString(e.Msg))
+	}
+	if e := errorf(EIO, "path %s", "a\xffb\x00c"); e.Msg != `path a\xffb\x00c` {
+		t.Errorf("invalid UTF-8 and NUL are escaped: %q", e.Msg)
+	}
+	// A NUL a config key carries (\u0000) is escaped too: the C copy is
+	// the whole text.
+	_, err := CreateAgent([]byte(`{"st\u0000eps": 2}`), policy.Spaces{ObsDim: 1, ActDim: 1})
+	if code(err) != EConfig || !strings.Contains(err.Error(), `st\x00eps`) || !strings.HasSuffix(err.Error(), "unknown key") {
+		t.Errorf("NUL in a key: %v", err)
 	}
 }
 

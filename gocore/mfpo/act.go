@@ -19,8 +19,10 @@ import (
 // until LearningStarts transitions have been stored, then Sample with
 // its noise from a.RNG.
 //
-// A NaN or an infinity in obs is a *nn.NonFiniteError and dst and a.RNG
-// are left unchanged; a mode not in policy.Modes is an error. Wrong
+// A NaN or an infinity in obs, or an element beyond ±nn.MaxInput, is a
+// *nn.NonFiniteError and dst and a.RNG are left unchanged; actions that
+// come out non-finite are policy.ErrNotFinite; a mode not in
+// policy.Modes is an error. Wrong
 // lengths and rows < 1 panic.
 func (a *Agent) Act(dst, obs []float32, rows int, mode policy.Mode, seed uint64) error {
 	if mode != policy.Explore {
@@ -31,7 +33,7 @@ func (a *Agent) Act(dst, obs []float32, rows int, mode policy.Mode, seed uint64)
 		panic(fmt.Sprintf("mfpo: Agent.Act: %d rows need obs of %d and dst of %d elements, have %d and %d",
 			rows, rows*o, rows*d, len(obs), len(dst)))
 	}
-	if err := nn.CheckFinite("observation", obs[:rows*o]); err != nil {
+	if err := nn.CheckInput("observation", obs[:rows*o]); err != nil {
 		return err
 	}
 	if a.Stored < int64(a.Config.LearningStarts) {
@@ -40,12 +42,21 @@ func (a *Agent) Act(dst, obs []float32, rows int, mode policy.Mode, seed uint64)
 		}
 		return nil
 	}
-	if len(a.exploreEps) < rows*d {
-		a.exploreEps = make([]float32, rows*d)
+	// In chunks of policy.ChunkRows, the noise drawn in order: the draws
+	// of one piece.
+	chunk := min(rows, policy.ChunkRows)
+	if len(a.exploreEps) < chunk*d {
+		a.exploreEps = make([]float32, chunk*d)
 	}
-	eps := a.exploreEps[:rows*d]
-	a.fillNormal(eps)
-	return a.view.SampleUnit(dst, obs, eps, rows)
+	for r0 := 0; r0 < rows; r0 += chunk {
+		m := min(chunk, rows-r0)
+		eps := a.exploreEps[:m*d]
+		a.fillNormal(eps)
+		if err := a.view.SampleUnit(dst[r0*d:(r0+m)*d], obs[r0*o:(r0+m)*o], eps, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ActingPolicy is the agent's own policy network and target critics seen

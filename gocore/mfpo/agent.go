@@ -101,12 +101,21 @@ type updateBuffers struct {
 
 // New returns an agent with freshly initialised networks for the spaces
 // sp. An invalid cfg is a *ConfigError, invalid spaces a
-// *policy.SpacesError.
+// *policy.SpacesError, an agent whose EstimateAgent is over MemoryLimit()
+// a *SizeError (nothing allocated).
 func New(cfg Config, sp policy.Spaces) (*Agent, error) {
+	return NewWithin(cfg, sp, 0)
+}
+
+// NewWithin is New within a memory limit of maxBytes (≤ 0: MemoryLimit()).
+func NewWithin(cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if err := sp.Validate(); err != nil {
+		return nil, err
+	}
+	if err := CheckEstimate(EstimateAgent(cfg, sp), maxBytes); err != nil {
 		return nil, err
 	}
 	cfg.Hidden = append([]int(nil), cfg.Hidden...)

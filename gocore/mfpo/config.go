@@ -81,6 +81,20 @@ func DefaultConfig() Config {
 	}
 }
 
+// Hard limits of the training fields (docs/limits.md); the acting fields'
+// are policy's (MaxSteps, MaxAtoms, MaxEvalCandidates, MaxValue). Within
+// them, the memory an agent needs is bounded by the budget (MemoryLimit).
+const (
+	MaxLayers       = 16      // hidden layers
+	MaxWidth        = 1 << 16 // a hidden width, TimeWidth
+	MaxTimeFeatures = 1 << 12 // Fourier frequencies F
+	MaxSamples      = 1 << 12 // K1, K2
+	MaxProbes       = 1 << 10 // Hutchinson probes N
+	MaxBatch        = 1 << 16 // BatchSize
+	MaxBuffer       = 1 << 30 // BufferSize
+	MaxShards       = 64      // Shards
+)
+
 // ConfigError names the invalid field of a Config: one error type for
 // the agent's configuration and its acting subset.
 type ConfigError = policy.ConfigError
@@ -99,19 +113,19 @@ func (c Config) Acting() policy.Config {
 func (c Config) Validate() error {
 	bad := configError
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-	if len(c.Hidden) == 0 {
-		return bad("Hidden", c.Hidden, "want at least one hidden layer")
+	if len(c.Hidden) == 0 || len(c.Hidden) > MaxLayers {
+		return bad("Hidden", c.Hidden, fmt.Sprintf("want 1 … %d hidden layers", MaxLayers))
 	}
 	for _, w := range c.Hidden {
-		if w < 1 {
-			return bad("Hidden", c.Hidden, "every width must be ≥ 1")
+		if w < 1 || w > MaxWidth {
+			return bad("Hidden", c.Hidden, fmt.Sprintf("every width must be 1 … %d", MaxWidth))
 		}
 	}
 	switch {
-	case c.TimeFeatures < 1:
-		return bad("TimeFeatures", c.TimeFeatures, "want ≥ 1")
-	case c.TimeWidth < 1:
-		return bad("TimeWidth", c.TimeWidth, "want ≥ 1")
+	case c.TimeFeatures < 1 || c.TimeFeatures > MaxTimeFeatures:
+		return bad("TimeFeatures", c.TimeFeatures, fmt.Sprintf("want 1 … %d", MaxTimeFeatures))
+	case c.TimeWidth < 1 || c.TimeWidth > MaxWidth:
+		return bad("TimeWidth", c.TimeWidth, fmt.Sprintf("want 1 … %d", MaxWidth))
 	}
 	if err := c.Acting().Validate(); err != nil { // Steps, Atoms, VMin, VMax, EvalCandidates
 		return err
@@ -121,28 +135,28 @@ func (c Config) Validate() error {
 		return bad("Gamma", c.Gamma, "want 0 ≤ γ ≤ 1")
 	case !(c.Tau > 0 && c.Tau <= 1):
 		return bad("Tau", c.Tau, "want 0 < τ ≤ 1")
-	case c.PolicySamples < 1:
-		return bad("PolicySamples", c.PolicySamples, "want K1 ≥ 1")
-	case c.PosteriorSamples < 1:
-		return bad("PosteriorSamples", c.PosteriorSamples, "want K2 ≥ 1")
+	case c.PolicySamples < 1 || c.PolicySamples > MaxSamples:
+		return bad("PolicySamples", c.PolicySamples, fmt.Sprintf("want K1 = 1 … %d", MaxSamples))
+	case c.PosteriorSamples < 1 || c.PosteriorSamples > MaxSamples:
+		return bad("PosteriorSamples", c.PosteriorSamples, fmt.Sprintf("want K2 = 1 … %d", MaxSamples))
 	case !(c.TimeGuard > 0 && c.TimeGuard < 0.5):
 		return bad("TimeGuard", c.TimeGuard, "want 0 < guard < 0.5")
-	case !c.ExactTrace && c.Probes < 1:
-		return bad("Probes", c.Probes, "want N ≥ 1 Hutchinson probes (or ExactTrace)")
+	case !c.ExactTrace && c.Probes < 1, c.Probes > MaxProbes, c.Probes < 0:
+		return bad("Probes", c.Probes, fmt.Sprintf("want N = 1 … %d Hutchinson probes (or ExactTrace)", MaxProbes))
 	case !(c.InitAlpha > 0) || !finite(c.InitAlpha):
 		return bad("InitAlpha", c.InitAlpha, "want a finite α > 0")
 	case !finite(c.TargetEntropyPerDim):
 		return bad("TargetEntropyPerDim", c.TargetEntropyPerDim, "want a finite number")
-	case c.BatchSize < 1:
-		return bad("BatchSize", c.BatchSize, "want ≥ 1")
-	case c.BufferSize < 1:
-		return bad("BufferSize", c.BufferSize, "want ≥ 1")
+	case c.BatchSize < 1 || c.BatchSize > MaxBatch:
+		return bad("BatchSize", c.BatchSize, fmt.Sprintf("want 1 … %d", MaxBatch))
+	case c.BufferSize < 1 || c.BufferSize > MaxBuffer:
+		return bad("BufferSize", c.BufferSize, fmt.Sprintf("want 1 … %d", MaxBuffer))
 	case c.BufferSize < c.BatchSize:
 		return bad("BufferSize", c.BufferSize, fmt.Sprintf("want ≥ BatchSize (%d)", c.BatchSize))
 	case c.LearningStarts < 0:
 		return bad("LearningStarts", c.LearningStarts, "want ≥ 0")
-	case c.Shards < 1 || c.Shards > 64:
-		return bad("Shards", c.Shards, "want 1 … 64")
+	case c.Shards < 1 || c.Shards > MaxShards:
+		return bad("Shards", c.Shards, fmt.Sprintf("want 1 … %d", MaxShards))
 	}
 	for _, lr := range []struct {
 		name string

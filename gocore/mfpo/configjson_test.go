@@ -4,6 +4,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 func TestConfigJSONRoundTrip(t *testing.T) {
@@ -28,7 +30,7 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 func TestConfigJSONErrorsNameTheKey(t *testing.T) {
 	for doc, key := range map[string]string{
 		`{"polcy_samples": 3}`:          "polcy_samples",
-		`{"time_sampler": {"meen": 1}}`: "meen",
+		`{"time_sampler": {"meen": 1}}`: "time_sampler.meen",
 		`{"steps": "two"}`:              "steps",
 		`{"steps": 0}`:                  "Steps",
 		`{"preset": "huge"}`:            "preset",
@@ -42,5 +44,81 @@ func TestConfigJSONErrorsNameTheKey(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Field != key {
 			t.Errorf("%s: %v, want a *ConfigError naming %q", doc, err, key)
 		}
+	}
+}
+
+// The parser is strict: exact keys, no repeats, no null, integers that
+// fit, valid UTF-8, nothing cut; each breach names the key.
+func TestConfigJSONStrict(t *testing.T) {
+	big := append([]byte(`{"steps": 2`), make([]byte, MaxConfigBytes)...)
+	for i := len(`{"steps": 2`); i < len(big); i++ {
+		big[i] = ' '
+	}
+	big = append(big, '}')
+	for doc, key := range map[string]string{
+		`{"HIDDEN": [64]}`:                         "HIDDEN",
+		`{"ſeed": 3}`:                              "ſeed",
+		`{"Steps": 3}`:                             "Steps",
+		`{"steps": 3, "steps": 4}`:                 "steps",
+		`{"time_sampler": {"mean": 0, "mean": 1}}`: "time_sampler.mean",
+		`null`:                                   "(json)",
+		`{"gamma": null}`:                        "gamma",
+		`{"hidden": null}`:                       "hidden",
+		`{"hidden": [64, null]}`:                 "hidden[1]",
+		`{"time_sampler": null}`:                 "time_sampler",
+		`{"steps": 2.5}`:                         "steps",
+		`{"steps": 2e0}`:                         "steps",
+		`{"steps": 99999999999999999999}`:        "steps",
+		`{"seed": -1}`:                           "seed",
+		`{"gamma": 1e400}`:                       "gamma",
+		`{"preset": null}`:                       "preset",
+		`{"preset": "small", "preset": "paper"}`: "preset",
+		"{\"steps\": 2, \"x\xff\": 1}":           "(json)",
+		`{"steps": 2`:                            "(json)",
+		string(big):                              "(json)",
+		`{"clipped_double_q": 1}`:                "clipped_double_q",
+	} {
+		_, err := ConfigFromJSON([]byte(doc))
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Field != key {
+			t.Errorf("%.60q: %v, want a *ConfigError naming %q", doc, err, key)
+		}
+	}
+}
+
+// Every field has an upper bound, so that no JSON reaches a panic or an
+// allocation the size of the address space; the issue's cases each name
+// their field.
+func TestConfigBounds(t *testing.T) {
+	for doc, field := range map[string]string{
+		`{"hidden": [4611686018427387904]}`:               "Hidden",
+		`{"hidden": [2147483648]}`:                        "Hidden",
+		`{"hidden": [1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}`: "Hidden",
+		`{"atoms": 2147483648}`:                           "Atoms",
+		`{"buffer_size": 2305843009213693952}`:            "BufferSize",
+		`{"batch_size": 100000000}`:                       "BatchSize",
+		`{"probes": 1099511627776}`:                       "Probes",
+		`{"time_width": 4611686018427387904}`:             "TimeWidth",
+		`{"time_features": 1000000}`:                      "TimeFeatures",
+		`{"eval_candidates": 4611686018427387904}`:        "EvalCandidates",
+		`{"eval_candidates": 2147483647}`:                 "EvalCandidates",
+		`{"steps": 1000000000}`:                           "Steps",
+		`{"posterior_samples": 16777216}`:                 "PosteriorSamples",
+		`{"policy_samples": 16777216}`:                    "PolicySamples",
+		`{"v_min": -1e39}`:                                "VMin",
+		`{"v_min": 1, "v_max": 1.00000001}`:               "VMax",
+		`{"v_min": -3e38, "v_max": 3e38, "atoms": 2}`:     "VMin",
+		`{"shards": 65}`:                                  "Shards",
+	} {
+		_, err := ConfigFromJSON([]byte(doc))
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Field != field {
+			t.Errorf("%s: %v, want a *ConfigError naming %q", doc, err, field)
+		}
+	}
+	c := DefaultConfig()
+	c.Hidden, c.TimeWidth, c.Atoms, c.Steps = []int{MaxWidth}, MaxWidth, policy.MaxAtoms, policy.MaxSteps
+	if err := c.Validate(); err != nil {
+		t.Errorf("the largest values are valid: %v", err)
 	}
 }

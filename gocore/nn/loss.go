@@ -12,17 +12,41 @@ type NonFiniteError struct {
 	What  string
 	Index int
 	Value float64
+	Limit float64 // > 0: Value is finite but beyond ±Limit (CheckInput)
 }
 
 func (e *NonFiniteError) Error() string {
-	if e.Index < 0 {
+	switch {
+	case e.Limit > 0:
+		return fmt.Sprintf("nn: %s element %d is %v, beyond ±%g, the range the networks take", e.What, e.Index, e.Value, e.Limit)
+	case e.Index < 0:
 		return fmt.Sprintf("nn: non-finite %s: %v", e.What, e.Value)
 	}
 	return fmt.Sprintf("nn: non-finite %s at element %d: %v", e.What, e.Index, e.Value)
 }
 
-// CheckFinite returns a *NonFiniteError naming what when x holds a NaN
-// or an infinity.
+// MaxInput is the largest magnitude of an input element (an observation)
+// the networks take: the first layer sums products of inputs and
+// weights, and LayerNorm squares those sums; inputs up to 1e9 keep both
+// far from float32's 3.4e38 for any weights an agent learns, where an
+// input near 2e38 makes the actions NaN.
+const MaxInput = 1e9
+
+// CheckInput is CheckFinite that also refuses finite values beyond
+// ±MaxInput (a *NonFiniteError with Limit set).
+func CheckInput(what string, x []float32) error {
+	for i, v := range x {
+		if !(v >= -MaxInput && v <= MaxInput) {
+			e := &NonFiniteError{What: what, Index: i, Value: float64(v)}
+			if v-v == 0 {
+				e.Limit = MaxInput
+			}
+			return e
+		}
+	}
+	return nil
+}
+
 func CheckFinite[T Float](what string, x []T) error {
 	for i, v := range x {
 		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {

@@ -1,8 +1,20 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"math"
+
+	"github.com/mfpo/mfpo/gocore/critic"
+)
+
+// Hard limits of the acting fields (docs/limits.md): each bounds the
+// work or memory of one act call per observation row.
+const (
+	MaxSteps          = 256       // sampler steps T
+	MaxEvalCandidates = ChunkRows // N of best-of-N: one observation's candidates fit a chunk
+	MaxAtoms          = 1 << 12   // C51 atoms
+	MaxValue          = 1e12      // |VMin|, |VMax|: returns beyond it overflow float32 arithmetic of the critics' losses
 )
 
 // Config is what acting needs of an agent's configuration (the fields of
@@ -29,15 +41,27 @@ func (e *ConfigError) Error() string {
 // Validate returns a *ConfigError for the first invalid field.
 func (c Config) Validate() error {
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	within := func(x float64) bool { return finite(x) && math.Abs(x) <= MaxValue }
 	switch {
-	case c.Steps < 1:
-		return &ConfigError{"Steps", c.Steps, "the sampler needs T ≥ 1 steps"}
-	case c.Atoms < 2:
-		return &ConfigError{"Atoms", c.Atoms, "want ≥ 2"}
-	case !finite(c.VMin) || !finite(c.VMax) || !(c.VMin < c.VMax):
-		return &ConfigError{"VMin", fmt.Sprintf("%v (VMax %v)", c.VMin, c.VMax), "want finite VMin < VMax"}
-	case c.EvalCandidates < 1:
-		return &ConfigError{"EvalCandidates", c.EvalCandidates, "want N ≥ 1"}
+	case c.Steps < 1 || c.Steps > MaxSteps:
+		return &ConfigError{"Steps", c.Steps, fmt.Sprintf("want 1 … %d sampler steps", MaxSteps)}
+	case c.Atoms < 2 || c.Atoms > MaxAtoms:
+		return &ConfigError{"Atoms", c.Atoms, fmt.Sprintf("want 2 … %d", MaxAtoms)}
+	case !within(c.VMin):
+		return &ConfigError{"VMin", c.VMin, fmt.Sprintf("want a finite number of magnitude ≤ %g", MaxValue)}
+	case !within(c.VMax):
+		return &ConfigError{"VMax", c.VMax, fmt.Sprintf("want a finite number of magnitude ≤ %g", MaxValue)}
+	case !(c.VMin < c.VMax):
+		return &ConfigError{"VMin", fmt.Sprintf("%v (VMax %v)", c.VMin, c.VMax), "want VMin < VMax"}
+	case c.EvalCandidates < 1 || c.EvalCandidates > MaxEvalCandidates:
+		return &ConfigError{"EvalCandidates", c.EvalCandidates, fmt.Sprintf("want N = 1 … %d", MaxEvalCandidates)}
+	}
+	if _, err := critic.NewSupport(c.Atoms, c.VMin, c.VMax); err != nil { // distinct atoms in float32
+		var se *critic.ConfigError
+		if errors.As(err, &se) {
+			return &ConfigError{se.Field, fmt.Sprintf("%v (VMin %v, Atoms %d)", c.VMax, c.VMin, c.Atoms), se.Reason}
+		}
+		return err
 	}
 	return nil
 }

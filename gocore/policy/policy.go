@@ -16,10 +16,23 @@ import (
 // come from rand.New(rand.NewPCG(seed, NoiseStream)).
 const NoiseStream = 0x6d66706f // "mfpo"
 
-// blockRows is the block height of the target critics' forward passes in
-// best-of-N scoring: the candidates are scored in blocks of blockRows
+// BlockRows is the block height of the target critics' forward passes in
+// best-of-N scoring: the candidates are scored in blocks of BlockRows
 // rows at fixed offsets.
-const blockRows = 256
+const BlockRows = 256
+
+// ChunkRows bounds the candidate rows one act call works on at once: the
+// observations are acted on in chunks of max(1, ChunkRows/N) (N the
+// candidates per observation), drawing the noise in order, so that an
+// act call's memory is one chunk's whatever its rows. Acting on rows
+// observations gives the actions of acting on them in one piece, up to
+// the BLAS's per-row rounding for other matrix heights.
+const ChunkRows = 1024
+
+// ErrNotFinite is the error of an act call whose actions are not finite:
+// the inputs were in range, so the networks' weights overflow (a
+// corrupted or diverged network).
+var ErrNotFinite = errors.New("policy: the actions are not finite: the networks' weights overflow float32 for this observation")
 
 // ErrExplore is the error of Policy.Act for Explore: only a training
 // agent explores.
@@ -107,31 +120,67 @@ func (p *Policy) Candidates(mode Mode) int {
 // Act writes actions in the environment's units for rows observations
 // (obs [rows×ObsDim]) into dst ([rows×ActDim]), drawing the noise from
 // seed (see the package documentation; Deterministic ignores it): the
-// actions of ActUnit mapped by Spaces.ToEnv. A NaN or an infinity in obs
-// is a *nn.NonFiniteError, Explore is ErrExplore, another mode not
-// listed in Modes an error; dst is written only when Act succeeds. Wrong
-// lengths and rows < 1 panic. Safe for concurrent use.
+// actions of ActUnit mapped by Spaces.ToEnv. A NaN or an infinity in obs,
+// or an element beyond ±nn.MaxInput, is a *nn.NonFiniteError; actions
+// that come out non-finite are ErrNotFinite; Explore is ErrExplore,
+// another mode not listed in Modes an error. On an error dst is written
+// only for acting on more than one chunk (ChunkRows), and then holds no
+// meaning. Wrong lengths and rows < 1 panic. Safe for concurrent use.
 func (p *Policy) Act(dst, obs []float32, rows int, mode Mode, seed uint64) error {
-	c, err := p.run(dst, obs, rows, mode, seed)
-	if err != nil {
-		return err
-	}
-	d := p.Spaces.ActDim
-	p.Spaces.ToEnv(dst[:rows*d], c.cand[:rows*d])
-	p.put(c)
-	return nil
+	return p.act(dst, obs, rows, mode, seed, true)
 }
 
 // ActUnit is Act with the actions in the networks' units, [−1, 1]: what
 // an agent stores. mfpo.Agent.Act acts through it.
 func (p *Policy) ActUnit(dst, obs []float32, rows int, mode Mode, seed uint64) error {
-	c, err := p.run(dst, obs, rows, mode, seed)
+	return p.act(dst, obs, rows, mode, seed, false)
+}
+
+// act runs mode over chunks of observations; env maps the actions to the
+// environment's units.
+func (p *Policy) act(dst, obs []float32, rows int, mode Mode, seed uint64, env bool) error {
+	obs, err := p.check(dst, obs, rows, mode)
 	if err != nil {
 		return err
 	}
-	copy(dst[:rows*p.Spaces.ActDim], c.cand)
-	p.put(c)
+	o, d := p.Spaces.ObsDim, p.Spaces.ActDim
+	n := p.Candidates(mode)
+	chunk := max(1, ChunkRows/n)
+	c := p.get()
+	defer p.put(c)
+	c.ensure(p, min(rows, chunk)*n)
+	c.pcg.Seed(seed, NoiseStream)
+	for r0 := 0; r0 < rows; r0 += chunk {
+		m := min(chunk, rows-r0)
+		act := c.cand[:m*d]
+		if !p.run(c, obs[r0*o:(r0+m)*o], m, mode, n) || nn.CheckFinite("action", act) != nil {
+			return ErrNotFinite
+		}
+		if out := dst[r0*d : (r0+m)*d]; env {
+			p.Spaces.ToEnv(out, act)
+		} else {
+			copy(out, act)
+		}
+	}
 	return nil
+}
+
+// Probe acts on three observations, every element 0, +1 and −1, with
+// best-of-N (Sample when N = 1) and seed 0: ErrNotFinite when the
+// actions or the critics' values come out non-finite, the mark of
+// weights that overflow (a loader refuses such a network). Acting
+// checks every call's outputs as well.
+func (p *Policy) Probe() error {
+	o, d := p.Spaces.ObsDim, p.Spaces.ActDim
+	obs := make([]float32, 3*o)
+	for i := range o {
+		obs[o+i], obs[2*o+i] = 1, -1
+	}
+	mode := BestOfN
+	if p.Config.EvalCandidates == 1 {
+		mode = Sample
+	}
+	return p.ActUnit(make([]float32, 3*d), obs, 3, mode, 0)
 }
 
 // SampleUnit writes into dst ([rows×ActDim], in [−1, 1]) the T-step
@@ -150,8 +199,15 @@ func (p *Policy) SampleUnit(dst, obs, eps []float32, rows int) error {
 	}
 	c := p.get()
 	defer p.put(c)
-	c.ensure(p, rows)
-	c.sampler.Sample(dst, nil, obs, 1, eps, rows, p.Config.Steps)
+	c.ensure(p, min(rows, ChunkRows))
+	for r0 := 0; r0 < rows; r0 += ChunkRows {
+		m := min(ChunkRows, rows-r0)
+		out := dst[r0*d : (r0+m)*d]
+		c.sampler.Sample(out, nil, obs[r0*p.Spaces.ObsDim:(r0+m)*p.Spaces.ObsDim], 1, eps[r0*d:(r0+m)*d], m, p.Config.Steps)
+		if nn.CheckFinite("action", out) != nil {
+			return ErrNotFinite
+		}
+	}
 	return nil
 }
 
@@ -171,44 +227,40 @@ func (p *Policy) check(dst, obs []float32, rows int, mode Mode) ([]float32, erro
 		return nil, fmt.Errorf("policy: unknown acting mode %v: want %s", mode, modeList(Modes[:3]))
 	}
 	obs = obs[:rows*o]
-	return obs, nn.CheckFinite("observation", obs)
+	return obs, nn.CheckInput("observation", obs)
 }
 
-// run leaves in the returned context's cand[:rows×d] the actions in
-// [−1, 1] of mode for the noise of seed: one sample per observation, or
-// the best of EvalCandidates by the target critics. The caller puts the
-// context back.
-func (p *Policy) run(dst, obs []float32, rows int, mode Mode, seed uint64) (*context, error) {
-	obs, err := p.check(dst, obs, rows, mode)
-	if err != nil {
-		return nil, err
-	}
+// run leaves in c.cand[:rows×d] the actions in [−1, 1] of mode for rows
+// observations (c sized for rows·n candidates), drawing the noise from
+// c's generator: one sample per observation, or the best of n by the
+// target critics. It is false when a critic's value is not finite.
+func (p *Policy) run(c *context, obs []float32, rows int, mode Mode, n int) bool {
 	d, T := p.Spaces.ActDim, p.Config.Steps
-	n := p.Candidates(mode)
-	c := p.get()
-	c.ensure(p, rows*n)
 	eps := c.eps[:rows*n*d]
 	if mode == Deterministic {
 		clear(eps)
 	} else {
-		c.pcg.Seed(seed, NoiseStream)
 		for i := range eps {
 			eps[i] = float32(c.rng.NormFloat64())
 		}
 	}
 	c.sampler.Sample(c.cand, nil, obs, n, c.eps, rows*n, T)
 	if n > 1 {
-		p.bestOfN(c, obs, rows, n)
+		return p.bestOfN(c, obs, rows, n)
 	}
-	return c, nil
+	return true
 }
 
 // bestOfN scores the n candidates of each of rows observations in c.cand
 // with min(Q_φ̄1, Q_φ̄2) and moves the best of each observation's to its
 // row (the first on a tie): c.cand[s×d…] is the action of observation s.
-func (p *Policy) bestOfN(c *context, obs []float32, rows, n int) {
+// It is false, choosing nothing, when a value is not finite.
+func (p *Policy) bestOfN(c *context, obs []float32, rows, n int) bool {
 	d := p.Spaces.ActDim
 	p.values(c, obs, n, rows*n)
+	if nn.CheckFinite("value", c.q[:rows*n]) != nil {
+		return false
+	}
 	for s := 0; s < rows; s++ {
 		best := s * n
 		for k := s*n + 1; k < (s+1)*n; k++ {
@@ -218,16 +270,17 @@ func (p *Policy) bestOfN(c *context, obs []float32, rows, n int) {
 		}
 		copy(c.cand[s*d:(s+1)*d], c.cand[best*d:(best+1)*d]) // best ≥ s: rows before s are done
 	}
+	return true
 }
 
 // values writes min(Q_φ̄1, Q_φ̄2) of the candidates into c.q, with
 // Q = Σ_j softmax(logits)_j·z_j (critic.SoftmaxMean): forward passes over
-// blocks of blockRows rows.
+// blocks of BlockRows rows.
 func (p *Policy) values(c *context, obs []float32, repeat, rows int) {
 	o, d, na := p.Spaces.ObsDim, p.Spaces.ActDim, p.Config.Atoms
 	z := p.support.Z
-	for c0 := 0; c0 < rows; c0 += blockRows {
-		m := min(blockRows, rows-c0)
+	for c0 := 0; c0 < rows; c0 += BlockRows {
+		m := min(BlockRows, rows-c0)
 		for i := 0; i < m; i++ {
 			st := (c0 + i) / repeat
 			copy(c.obs[i*o:(i+1)*o], obs[st*o:(st+1)*o])
@@ -282,7 +335,7 @@ func (c *context) ensure(p *Policy, rows int) {
 	c.sampler = flow.NewSampler[float32](p.Actor, nil, rows, nil)
 	c.eps, c.cand, c.q = make([]float32, rows*d), make([]float32, rows*d), make([]float32, rows)
 	if p.Config.EvalCandidates > 1 {
-		chunk := min(rows, blockRows)
+		chunk := min(rows, BlockRows)
 		for k, net := range p.Critics {
 			c.ws[k] = net.NewWorkspace(chunk, 0)
 			c.logits[k] = make([]float32, chunk*na)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -335,12 +336,83 @@ func TestNonFiniteObservation(t *testing.T) {
 	a := trained(t, 3, 2)
 	p, _ := a.CopyPolicy()
 	dst := []float32{7, 7}
-	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(-1))} {
+	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(-1)), math.MaxFloat32, -2e38, 1.0001e9} {
 		err := p.Act(dst, []float32{0, bad, 0}, 1, Sample, 1)
 		var nf *nn.NonFiniteError
-		if !errors.As(err, &nf) || dst[0] != 7 || dst[1] != 7 {
+		if !errors.As(err, &nf) || nf.Index != 1 || dst[0] != 7 || dst[1] != 7 {
 			t.Errorf("Act on %v: %v, dst %v", bad, err, dst)
 		}
+		if finite := bad-bad == 0; finite != (nf != nil && nf.Limit == nn.MaxInput) {
+			t.Errorf("Act on %v: %v, want the range named exactly for a finite value", bad, err)
+		}
+	}
+	if err := p.Act(dst, []float32{0, nn.MaxInput, -nn.MaxInput}, 1, BestOfN, 1); err != nil {
+		t.Errorf("±MaxInput is in range: %v", err)
+	}
+}
+
+// Acting on many rows goes in chunks: the actions are those of acting
+// on each chunk alone (Deterministic: no noise to continue), and the
+// call's context stays one chunk's.
+func TestActInChunks(t *testing.T) {
+	a := trained(t, 3, 2)
+	p, _ := a.CopyPolicy()
+	chunk := ChunkRows / p.Config.EvalCandidates
+	rows := 2*chunk + 7
+	obs := randObs(3, rows*3)
+	whole := make([]float32, rows*2)
+	if err := p.Act(whole, obs, rows, Deterministic, 1); err != nil {
+		t.Fatal(err)
+	}
+	part := make([]float32, rows*2)
+	for r0 := 0; r0 < rows; r0 += chunk {
+		m := min(chunk, rows-r0)
+		if err := p.Act(part[r0*2:(r0+m)*2], obs[r0*3:(r0+m)*3], m, Deterministic, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !sameBits(whole, part) {
+		t.Error("acting in one call differs from acting chunk by chunk")
+	}
+	// A first best-of-N call on 20 chunks' rows allocates what one on a
+	// chunk's does (its context), not 20 times that.
+	firstCall := func(rows int) uint64 {
+		q, _ := a.CopyPolicy()
+		obs, dst := randObs(4, rows*3), make([]float32, rows*2)
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		if err := q.Act(dst, obs, rows, BestOfN, 1); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&m1)
+		return m1.TotalAlloc - m0.TotalAlloc
+	}
+	one, many := firstCall(chunk), firstCall(20*chunk)
+	t.Logf("first best-of-N call: %d bytes for %d rows, %d for %d", one, chunk, many, 20*chunk)
+	if many > 4*one {
+		t.Errorf("acting on 20 chunks allocated %d bytes, one chunk %d", many, one)
+	}
+}
+
+// Networks whose weights overflow act ErrNotFinite, never NaN with nil.
+func TestNonFiniteActions(t *testing.T) {
+	a := trained(t, 3, 2)
+	p, _ := a.CopyPolicy()
+	for i := range p.Critics[0].Params {
+		p.Critics[0].Params[i] = 3e38
+	}
+	dst := make([]float32, 2)
+	if err := p.Act(dst, []float32{1, 1, 1}, 1, BestOfN, 1); !errors.Is(err, ErrNotFinite) {
+		t.Errorf("best-of-N with overflowing critic weights: %v, actions %v", err, dst)
+	}
+	if err := p.Probe(); !errors.Is(err, ErrNotFinite) {
+		t.Errorf("Probe: %v", err)
+	}
+	for i := range p.Actor.Params {
+		p.Actor.Params[i] = 3e38
+	}
+	if err := p.Act(dst, []float32{1, 1, 1}, 1, Sample, 1); !errors.Is(err, ErrNotFinite) {
+		t.Errorf("sample with overflowing actor weights: %v, actions %v", err, dst)
 	}
 }
 

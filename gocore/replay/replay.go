@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/mfpo/mfpo/gocore/nn"
 )
 
 // Buffer is a FIFO ring of transitions; see the package documentation.
@@ -37,9 +39,13 @@ type NonFiniteError struct {
 	Row   int
 	Index int
 	Value float64
+	Limit float64 // > 0: Value is finite but beyond ±Limit (an observation beyond nn.MaxInput)
 }
 
 func (e *NonFiniteError) Error() string {
+	if e.Limit > 0 {
+		return fmt.Sprintf("replay: %s in row %d, element %d is %v, beyond ±%g, the range the networks take", e.Field, e.Row, e.Index, e.Value, e.Limit)
+	}
 	return fmt.Sprintf("replay: non-finite %s in row %d, element %d: %v", e.Field, e.Row, e.Index, e.Value)
 }
 
@@ -270,8 +276,8 @@ func notDone(terminated bool) float32 {
 // checkRow returns a *NonFiniteError for the first NaN or infinity of
 // one transition, row being its row number for the message.
 func checkRow(obs, act []float32, reward float32, nextObs []float32, row int) error {
-	if i, v, bad := firstNonFinite(obs); bad {
-		return &NonFiniteError{Field: "obs", Row: row, Index: i, Value: v}
+	if err := nn.CheckInput("obs", obs); err != nil {
+		return rowError(err, "obs", row)
 	}
 	if i, v, bad := firstNonFinite(act); bad {
 		return &NonFiniteError{Field: "act", Row: row, Index: i, Value: v}
@@ -279,10 +285,16 @@ func checkRow(obs, act []float32, reward float32, nextObs []float32, row int) er
 	if !finite(reward) {
 		return &NonFiniteError{Field: "reward", Row: row, Value: float64(reward)}
 	}
-	if i, v, bad := firstNonFinite(nextObs); bad {
-		return &NonFiniteError{Field: "nextObs", Row: row, Index: i, Value: v}
+	if err := nn.CheckInput("nextObs", nextObs); err != nil {
+		return rowError(err, "nextObs", row)
 	}
 	return nil
+}
+
+// rowError is nn.CheckInput's error as a *NonFiniteError of row.
+func rowError(err error, field string, row int) error {
+	e := err.(*nn.NonFiniteError)
+	return &NonFiniteError{Field: field, Row: row, Index: e.Index, Value: e.Value, Limit: e.Limit}
 }
 
 func firstNonFinite(x []float32) (int, float64, bool) {

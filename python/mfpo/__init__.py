@@ -24,7 +24,7 @@ Train and use an agent (Stable-Baselines3's SAC surface)::
 from __future__ import annotations
 
 from mfpo import checkpoint
-from mfpo._core import BuildInfo, build_info
+from mfpo._core import BuildInfo, build_info, memory_limit, set_memory_limit
 from mfpo._core import version as _version
 from mfpo.agent import MFPO, PredictMode
 from mfpo.callbacks import BaseCallback, CallbackList, CheckpointCallback, ConvertCallback, EvalCallback
@@ -41,6 +41,7 @@ from mfpo.exceptions import (
     NonFiniteError,
     NotEnoughDataError,
     ShapeError,
+    SizeError,
     UpdateError,
 )
 from mfpo.logger import Logger
@@ -76,6 +77,7 @@ __all__ = [
     "PolicyMode",
     "PredictMode",
     "ShapeError",
+    "SizeError",
     "UpdateError",
     "__version__",
     "build_info",
@@ -85,5 +87,7 @@ __all__ = [
     "load_progress",
     "make_env",
     "make_vec_env",
+    "memory_limit",
     "plot_learning_curve",
+    "set_memory_limit",
 ]

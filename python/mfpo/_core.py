@@ -111,6 +111,22 @@ def default_config(preset: str = "paper") -> dict[str, Any]:
     return cast("dict[str, Any]", json.loads(_call(_ext.DefaultConfigJSON, preset)))
 
 
+def memory_limit() -> int:
+    """The process's memory limit in bytes: what creating or loading an agent
+    or a policy, and each call on one, is estimated against before anything
+    is allocated (docs/limits.md); over it is :class:`mfpo.SizeError`."""
+    return int(_ext.MemoryLimit())
+
+
+def set_memory_limit(n: int) -> int:
+    """Set the process's memory limit to ``n`` bytes (``n <= 0``: the default,
+    three quarters of the machine's or the cgroup's memory) and return the
+    limit before. An agent's own limit is ``MFPO(..., max_bytes=n)``."""
+    if isinstance(n, bool) or not isinstance(n, int) or not -(2**63) <= n < 2**63:
+        raise ConfigError(f"set_memory_limit: n is {n!r}, want an int64 number of bytes")
+    return int(_ext.SetMemoryLimit(n))
+
+
 def live_handles() -> int:
     """How many Go agents are alive in this process (not yet closed)."""
     return int(_ext.LiveHandles())

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from mfpo import _core
 from mfpo.callbacks import MaybeCallback, as_callback
-from mfpo.config import CONFIG_KEYS, check_keys, config_json
+from mfpo.config import CONFIG_KEYS, SETTING_KEYS, check_keys, config_json
 from mfpo.envs import ActionBox, AnyEnv, EnvDriver, Episode, ObsFlattener, check_finite, make_env, same_box
 from mfpo.exceptions import ConfigError
 from mfpo.logger import Logger, configure
@@ -127,8 +127,13 @@ class MFPO:
         shards: batch slices computed in parallel: 2 (with the seed, they
             fix the run bit for bit wherever the same BLAS kernels run:
             ``build_info()["blas_core"]``, docs/reproducibility.md).
+        max_bytes: this agent's memory limit in bytes (default: the
+            process's, :func:`mfpo.set_memory_limit`); creating it and each
+            call are refused with :class:`SizeError` when their estimated
+            memory is over it (docs/limits.md). Not saved in checkpoints.
 
     Raises:
+        SizeError: the agent's estimated memory is over the limit.
         ConfigError: an unknown keyword argument (the message suggests the
             closest known ones), an invalid value (naming the key), an
             environment MFPO cannot drive (a Discrete action space,
@@ -171,13 +176,14 @@ class MFPO:
         eval_candidates: int | None = None,
         seed: int | None = None,
         shards: int | None = None,
+        max_bytes: int | None = None,
         **config: Any,
     ) -> None:
         args = locals()
         # Keys the Go Config has beyond this signature still pass; others
         # are an error that names the closest known keys.
         check_keys(config)
-        overrides = {k: args[k] for k in CONFIG_KEYS if args.get(k) is not None}
+        overrides = {k: args[k] for k in (*CONFIG_KEYS, *SETTING_KEYS) if args.get(k) is not None}
         overrides.update({k: v for k, v in config.items() if v is not None})
         cfg_json = config_json(preset, overrides)
 

@@ -32,6 +32,10 @@ PRESETS: tuple[str, ...] = ("paper", "small")
 CONFIG_KEYS: tuple[str, ...] = tuple(_core.default_config("paper"))
 """Every configuration key, in the Go struct's order."""
 
+SETTING_KEYS: tuple[str, ...] = ("max_bytes",)
+"""Keys of the config beside the Go Config's: how an agent runs in this
+process, never saved (``max_bytes``: its memory limit, docs/limits.md)."""
+
 
 def default_config(preset: str = "paper") -> dict[str, Any]:
     """The full configuration of a preset, as the Go core defines it."""
@@ -48,7 +52,7 @@ def check_keys(keys: Sequence[str] | Mapping[str, Any], what: str = "keyword arg
     """Raise ConfigError naming the first unknown key, with the closest known
     ones."""
     for key in keys:
-        if key not in CONFIG_KEYS:
+        if key not in CONFIG_KEYS and key not in SETTING_KEYS:
             close = difflib.get_close_matches(key, CONFIG_KEYS, n=3, cutoff=0.6)
             hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else ""
             raise ConfigError(f"unknown {what} {key!r}{hint} (expected one of: {', '.join(CONFIG_KEYS)})")

@@ -22,6 +22,10 @@ exception              Go code               raised for
 ``UpdateError``        ``update``            an update abandoned on a non-finite loss or
                                              gradient (the agent was restored)
 ``HandleError``        ``handle``            use of a closed agent or policy
+``SizeError``          ``size``              a request over the memory limit: a config,
+                                             a checkpoint or a call whose estimated
+                                             memory is over it (also a ``MemoryError``;
+                                             docs/limits.md)
 ``CheckpointError``    ``checkpoint``        bytes that are not a valid checkpoint:
                                              truncated, corrupted (checksum), foreign
                                              (identifier), inconsistent sizes; a
@@ -34,7 +38,8 @@ exception              Go code               raised for
 
 ``ConfigError``, ``ShapeError``, ``NonFiniteError`` and ``CheckpointError``
 are also ``ValueError``\\ s, so code that catches ``ValueError`` keeps
-working; ``CheckpointIOError`` is an ``OSError``.
+working; ``CheckpointIOError`` is an ``OSError``, ``SizeError`` a
+``MemoryError``.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ __all__ = [
     "NonFiniteError",
     "NotEnoughDataError",
     "ShapeError",
+    "SizeError",
     "UpdateError",
 ]
 
@@ -107,6 +113,14 @@ class HandleError(MFPOError):
     code = "handle"
 
 
+class SizeError(MFPOError, MemoryError):
+    """A request whose estimated memory is over the memory limit
+    (``max_bytes``, :func:`mfpo.set_memory_limit`): the message names the
+    config key or argument and the bytes; nothing was allocated."""
+
+    code = "size"
+
+
 class CheckpointError(MFPOError, ValueError):
     """Bytes that are not a valid checkpoint (truncated, corrupted, foreign,
     inconsistent), or a checkpoint of the wrong kind for the call. The
@@ -138,6 +152,7 @@ BY_CODE: dict[str, type[MFPOError]] = {
         NotEnoughDataError,
         UpdateError,
         HandleError,
+        SizeError,
         CheckpointError,
         CheckpointVersionError,
         CheckpointIOError,

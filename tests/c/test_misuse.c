@@ -76,7 +76,7 @@ int main(void) {
 	create_case("{\"hidden\":[8],}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, NULL, "create: JSON syntax error");
 	create_case("{\"hidden\":\"wide\"}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, "hidden", "create: wrong JSON type");
 	create_case("{\"gamma\":2}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, "gamma = 2", "create: value out of range");
-	create_case("{} {}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, "after top-level value", "create: trailing data");
+	create_case("{} {}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, "trailing data", "create: trailing data");
 	create_case("[1,2]", OBS, ACT, NULL, NULL, MFPO_ECONFIG, NULL, "create: not an object");
 	create_case("{\"preset\":\"huge\"}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, "preset", "create: unknown preset");
 	create_case("", OBS, ACT, NULL, NULL, MFPO_ECONFIG, NULL, "create: empty string");
