@@ -61,7 +61,8 @@ def test_defaults_are_the_papers_and_every_config_key_is_a_keyword() -> None:
     params = inspect.signature(MFPO.__init__).parameters
     keywords = {n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
     assert set(mfpo.CONFIG_KEYS) <= keywords, set(mfpo.CONFIG_KEYS) - keywords
-    assert keywords - set(mfpo.CONFIG_KEYS) == {"preset", "verbose", "tensorboard_log", "env_kwargs", *mfpo.config.SETTING_KEYS}
+    others = {"preset", "verbose", "tensorboard_log", "env_kwargs", *mfpo.config.SETTING_KEYS}
+    assert keywords - set(mfpo.CONFIG_KEYS) == others
     # Every config keyword is documented in the class docstring.
     doc = MFPO.__doc__ or ""
     for key in mfpo.CONFIG_KEYS:
