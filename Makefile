@@ -54,6 +54,7 @@ bench: ## the nn benchmarks (GFLOP/s, fraction of the same-run SGEMM rate) and t
 include mk/capi.mk
 include mk/python.mk
 include mk/pkg.mk
+include mk/dist.mk
 include mk/checkpoint.mk
 include mk/bench-python.mk
 include mk/docs.mk

@@ -1,0 +1,28 @@
+# Binary distributions for users without Go, gopy, OpenBLAS or root: the
+# manylinux wheels (make wheel) and the C/C++ tarball (make dist-c), with
+# the tests that use each where none of the build tools can be seen.
+# scripts/dist/dist.py does the work; scripts/setup.d/dist.sh (make setup)
+# prepares a build venv and an offline wheelhouse per CPython.
+
+.PHONY: wheel test-wheel dist-c test-dist-c
+
+DIST_DIR  := $(BUILD)/dist
+DIST_TEST := $(BUILD)/test-dist
+
+wheel: ## build a manylinux wheel per CPython on this machine into build/dist (OpenBLAS and libgfortran vendored)
+	@PYTHON='$(PYTHON)' GO='$(GO)' bash scripts/setup.d/python.sh
+	@PYTHON='$(PYTHON)' bash scripts/setup.d/dist.sh
+	@MFPO_GOTAGS='$(GOTAGS)' GO='$(GO)' $(PYTHON) scripts/dist/dist.py wheels $(DIST_DIR)
+
+# Each wheel goes into a fresh venv (no system site-packages; its
+# dependencies from the offline wheelhouse) and is used by a process that
+# cannot see Go, gopy, the checkout or the system's OpenBLAS.
+test-wheel: wheel ## install each wheel into a fresh venv and train, save, load and act with it, build tools and system OpenBLAS hidden
+	@$(PYTHON) tests/dist/check_wheel.py $(DIST_DIR)
+
+dist-c: $(LIBMFPO) ## the relocatable C/C++ tarball build/dist/mfpo-VERSION-linux-x86_64.tar.gz (libmfpo.so, OpenBLAS vendored, headers, pkg-config, CMake)
+	@bash scripts/setup.d/python.sh >/dev/null
+	@$(PYTHON) scripts/dist/dist.py dist-c $(LIBMFPO) $(DIST_DIR)
+
+test-dist-c: dist-c ## unpack the tarball outside the tree and build the pkg-config and CMake consumers against it, system OpenBLAS hidden
+	@tests/c/install_test.sh $(DIST_TEST)/c $(DIST_DIR)/mfpo-$(MFPO_VERSION_STR)-linux-x86_64.tar.gz
