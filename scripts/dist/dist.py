@@ -259,7 +259,8 @@ def dist_c(lib: Path, tarball: Path) -> None:
             run(args + ["--set-rpath", origin, str(f)])
         tarball.parent.mkdir(parents=True, exist_ok=True)
         with tarfile.open(tarball, "w:gz") as tar:
-            tar.add(top, arcname=name, filter=lambda ti: ti.replace(uid=0, gid=0, uname="", gname="", mtime=0, deep=False))
+            tar.add(top, arcname=name,
+                    filter=lambda ti: ti.replace(uid=0, gid=0, uname="", gname="", mtime=0, deep=False))
     print(f"dist-c: {tarball} ({tarball.stat().st_size / 2**20:.1f} MiB; vendored: {', '.join(rename.values())})")
 
 

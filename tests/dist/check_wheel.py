@@ -150,8 +150,8 @@ def main() -> int:
             summary = check_wheel(wheels[tag], tag, scratch)
             venv = scratch / "venv"
             # From the installation under the build venv (which lies in the checkout).
-            base = run("base", [str(dist.PYBUILD / tag / "bin" / "python"), "-c",
-                                "import sys; print(f'{sys.base_prefix}/bin/python%d.%d' % sys.version_info[:2])"]).strip()
+            where = "import sys; print('%s/bin/python%d.%d' % ((sys.base_prefix,) + sys.version_info[:2]))"
+            base = run("base", [str(dist.PYBUILD / tag / "bin" / "python"), "-c", where]).strip()
             run("venv", [base, "-m", "venv", "--without-pip", str(venv)])
             cfg = (venv / "pyvenv.cfg").read_text()
             if "include-system-site-packages = false" not in cfg:

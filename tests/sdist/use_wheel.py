@@ -92,4 +92,5 @@ if vendored:
     blas_note = (f"; OpenBLAS from {libs}, ldd agrees; mapped: {', '.join(sorted(p.name for p in mapped))},"
                  " none from outside site-packages")
 print(f"use_wheel: ok: mfpo {mfpo.__version__} {mfpo.build_info()} from {site}; {len(mods)} modules"
-      f" (extension {', '.join(ext)}); learned {info['updates']} updates, saved, loaded, same actions, Policy acted{blas_note}")
+      f" (extension {', '.join(ext)}); learned {info['updates']} updates, saved, loaded, same actions,"
+      f" Policy acted{blas_note}")
