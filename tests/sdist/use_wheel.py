@@ -8,12 +8,14 @@ from the venv's site-packages, then acts: a small agent on Pendulum-v1 learns
 300 steps (some of them updates), predicts, saves with the replay buffer,
 loads, predicts the same actions and learns on; the deployment Policy loads
 the same file and acts. With --vendored, also: no go, gopy or goimports on
-PATH, and both the extension's ldd and this process's memory map find
-OpenBLAS and its Fortran runtime only in the wheel's mfpo.libs/.
+PATH, the system's libopenblas.so.0 cannot be loaded (check_wheel.py hides
+it), and both the extension's ldd and this process's memory map find
+OpenBLAS in the wheel's mfpo.libs/ and none of its libraries elsewhere.
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib.machinery
 import re
 import shutil
@@ -89,6 +91,11 @@ if vendored:
     outside = {p for p in mapped if not p.resolve().is_relative_to(site)}
     assert not outside, f"mapped from outside {site}: {outside}"
     assert mfpo.build_info()["blas"] == "openblas", mfpo.build_info()
+    try:  # check_wheel.py hides the system's copy: the test would notice a wheel that used it
+        ctypes.CDLL("libopenblas.so.0")
+        raise AssertionError("the system's libopenblas.so.0 loads here: it is not hidden")
+    except OSError:
+        pass
     blas_note = (f"; OpenBLAS from {libs}, ldd agrees; mapped: {', '.join(sorted(p.name for p in mapped))},"
                  " none from outside site-packages")
 print(f"use_wheel: ok: mfpo {mfpo.__version__} {mfpo.build_info()} from {site}; {len(mods)} modules"
