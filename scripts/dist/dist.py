@@ -128,20 +128,20 @@ def setup() -> None:
             stamp.write_text(want)
 
 
-def deb_copyright(lib: Path) -> tuple[str, Path]:
-    """(Debian package, its copyright file) of a system library file."""
+def deb_package(lib: Path) -> str:
+    """The Debian package that installed a system library file."""
     real = lib.resolve()
     if not shutil.which("dpkg"):
         fail(f"cannot find the license of {real}: no dpkg on this machine")
-    pkg = run(["dpkg", "-S", str(real)]).split(":", 1)[0]
-    return deb_package_copyright(pkg)
+    return run(["dpkg", "-S", str(real)]).split(":", 1)[0]
 
 
-def deb_package_copyright(pkg: str) -> tuple[str, Path]:
-    doc = Path("/usr/share/doc") / pkg.split(":")[0] / "copyright"
+def deb_copyright(pkg: str) -> Path:
+    """A Debian package's license file."""
+    doc = Path("/usr/share/doc") / pkg / "copyright"
     if not doc.is_file():
         fail(f"no license file {doc} for the vendored package {pkg}")
-    return pkg.split(":")[0], doc
+    return doc
 
 
 def record_line(name: str, data: bytes) -> list[str]:
@@ -164,7 +164,7 @@ def add_licenses(wheel: Path) -> list[str]:
     head, sep, body = files[f"{info}/METADATA"].decode().partition("\n\n")
     for pkg in pkgs:
         name = f"vendored/{pkg}.copyright"
-        files[f"{info}/licenses/{name}"] = deb_package_copyright(pkg)[1].read_bytes()
+        files[f"{info}/licenses/{name}"] = deb_copyright(pkg).read_bytes()
         head += f"\nLicense-File: {name}"
     files[f"{info}/METADATA"] = (head + sep + body).encode()
     record = f"{info}/RECORD"
@@ -246,8 +246,8 @@ def dist_c(lib: Path, tarball: Path) -> None:
             dst = libdir / rename[so]
             shutil.copyfile(path, dst)
             dst.chmod(0o755)
-            pkg, doc = deb_copyright(path)
-            shutil.copyfile(doc, lic / f"{pkg}.copyright")
+            pkg = deb_package(path)
+            shutil.copyfile(deb_copyright(pkg), lic / f"{pkg}.copyright")
         for f in [top / "lib" / "libmfpo.so", *libdir.iterdir()]:
             args = [patchelf]
             if f.parent == libdir:
