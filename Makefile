@@ -28,8 +28,8 @@ build: ## build every Go package
 vet: ## go vet every package
 	$(GO) vet $(GOFLAGS_TAGS) ./...
 
-test: setup ## run the whole test suite: lint, then Go, C, Python and the sdist
-	@$(MAKE) --no-print-directory lint test-go test-c test-python test-sdist
+test: setup ## run the whole test suite: lint, then Go, C, Python, the sdist, the wheels and the C tarball
+	@$(MAKE) --no-print-directory lint test-go test-c test-python test-sdist test-wheel test-dist-c
 
 test-go: check-generate ## Go unit tests (both BLAS backends when OpenBLAS is present)
 	$(GO) vet $(GOFLAGS_TAGS) ./...
@@ -54,6 +54,7 @@ bench: ## the nn benchmarks (GFLOP/s, fraction of the same-run SGEMM rate) and t
 include mk/capi.mk
 include mk/python.mk
 include mk/pkg.mk
+include mk/dist.mk
 include mk/checkpoint.mk
 include mk/limits.mk
 include mk/bench-python.mk

@@ -12,7 +12,7 @@ GO=${GO:-go}
 BIN=build/bin
 # The extras of pyproject.toml installed besides the build's and the
 # package's requirements.
-EXTRAS=${MFPO_SETUP_EXTRAS:-test}
+EXTRAS=${MFPO_SETUP_EXTRAS:-test,dist}
 
 # The requirements come from pyproject.toml, the one list of them; the
 # script prints them all (line 1: the ones not met, space-separated; then
