@@ -81,7 +81,7 @@ func infoJSON(info *checkpoint.Info) map[string]any {
 	return map[string]any{
 		"format_version": info.Version, "kind": kind, "producer": info.Producer,
 		"config": json.RawMessage(info.Config.JSON()), "obs_dim": sp.ObsDim, "act_dim": sp.ActDim,
-		"obs_shape": sp.ObsShape, "act_low": sp.ActLow, "act_high": sp.ActHigh,
+		"obs_shape": sp.ObsShape, "act_low": sp.ActLow, "act_high": sp.ActHigh, "obs_space": sp.ObsSpace,
 		"updates": info.Updates, "stored": info.Stored, "replay": info.Replay, "replay_len": info.ReplayLen,
 	}
 }

@@ -156,6 +156,7 @@ func spacesFrom(sp *fb.Spaces) (s policy.Spaces, err error) {
 	s.Low, s.High = make([]float32, s.ActDim), make([]float32, s.ActDim)
 	decodeFloats(s.Low, low)
 	decodeFloats(s.High, high)
+	s.ObsSpace = string(sp.ObsSpace())
 	if err := s.Validate(); err != nil {
 		return s, &FormatError{Reason: "Checkpoint.spaces are invalid", Err: err}
 	}

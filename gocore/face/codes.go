@@ -218,7 +218,7 @@ func catch(err *error) {
 // (PolicySamples → policy_samples), so that errors name the key a user
 // wrote.
 var configKeys = func() map[string]string {
-	m := map[string]string{"obsDim": "obs_dim", "actDim": "act_dim"}
+	m := map[string]string{"obsDim": "obs_dim", "actDim": "act_dim", "LearningRate": "learning_rate"}
 	t := reflect.TypeOf(mfpo.Config{})
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)

@@ -226,6 +226,10 @@ class Agent:
         ess_posterior, mean_q, …) and ``updates``, the total so far."""
         return cast("dict[str, Any]", json.loads(_call(_ext.Update, self._handle, int(n))))
 
+    def set_learning_rate(self, lr: float) -> None:
+        """Set the rate of all four optimisers (a schedule's current value)."""
+        _call(_ext.SetLearningRate, self._handle, float(lr))
+
     def save(self, path: str | os.PathLike[str], kind: CheckpointKind) -> None:
         """Write a checkpoint atomically (docs/checkpoint.md), with the
         agent's spaces."""

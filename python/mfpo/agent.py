@@ -28,10 +28,22 @@ import numpy.typing as npt
 from mfpo import _core
 from mfpo.callbacks import MaybeCallback, as_callback
 from mfpo.config import CONFIG_KEYS, check_keys, config_json
-from mfpo.envs import ActionBox, AnyEnv, EnvDriver, Episode, ObsFlattener, check_finite, make_env, same_box
+from mfpo.envs import (
+    ActionBox,
+    AnyEnv,
+    EnvDriver,
+    Episode,
+    ObsFlattener,
+    check_finite,
+    describe_space,
+    make_env,
+    same_box,
+    space_from_json,
+)
 from mfpo.exceptions import ConfigError
 from mfpo.logger import Logger, configure
 from mfpo.policy import Policy, existing_checkpoint, with_suffix
+from mfpo.sb3 import Schedule, check_device, check_policy_name, random_seed, sb3_overrides
 
 __all__ = ["MFPO", "PredictMode"]
 
@@ -137,7 +149,9 @@ class MFPO:
 
     def __init__(
         self,
-        env: AnyEnv | str,
+        policy: AnyEnv | str,
+        env: AnyEnv | str | None = None,
+        learning_rate: float | Schedule | None = None,
         *,
         preset: str = "paper",
         verbose: int = 1,
@@ -171,20 +185,39 @@ class MFPO:
         eval_candidates: int | None = None,
         seed: int | None = None,
         shards: int | None = None,
+        policy_kwargs: Mapping[str, Any] | None = None,
+        device: str = "auto",
         **config: Any,
     ) -> None:
         args = locals()
+        # MFPO(env, …) or Stable-Baselines3's MFPO("MlpPolicy", env, …).
+        if env is None:
+            env = policy
+        else:
+            check_policy_name(policy)
+        # Stable-Baselines3's SAC arguments: mapped onto Config keys, or
+        # refused with the reason (mfpo/sb3.py).
+        sb3 = sb3_overrides(config, policy_kwargs, learning_rate)
         # Keys the Go Config has beyond this signature still pass; others
         # are an error that names the closest known keys.
         check_keys(config)
         overrides = {k: args[k] for k in CONFIG_KEYS if args.get(k) is not None}
         overrides.update({k: v for k, v in config.items() if v is not None})
-        cfg_json = config_json(preset, overrides)
+        for k, v in sb3.config.items():
+            if k in overrides and overrides[k] != v:
+                raise ConfigError(f"{k} = {overrides[k]!r} and {sb3.source[k]} (which sets {k} = {v!r}) disagree")
+            overrides[k] = v
+        if overrides.get("seed") is None:  # Stable-Baselines3's seed=None: a random seed
+            overrides["seed"] = random_seed()
+        device = check_device(device)
+        config_json(preset, overrides)  # the config's errors before the env is made
 
         env, env_id, owns_env = _resolve_env(env, env_kwargs)
         try:
             driver = EnvDriver(env)
-            agent = _core.Agent(cfg_json, _spaces(driver.obs, driver.act))
+            if sb3.target_entropy is not None:
+                overrides["target_entropy_per_dim"] = sb3.target_entropy / driver.act.dim
+            agent = _core.Agent(config_json(preset, overrides), _spaces(driver.obs, driver.act))
         except BaseException:
             if owns_env:
                 env.close()
@@ -192,6 +225,13 @@ class MFPO:
         self._setup(agent, driver.obs, driver.act, driver, env_id, owns_env, verbose, tensorboard_log)
         self.preset: str | None = preset
         """The preset the model was made from (None when loaded)."""
+        self.learning_rate = sb3.schedule
+        """The learning-rate schedule (progress remaining → rate) of
+        Stable-Baselines3's ``learning_rate``, or None: the config's four
+        rates are then kept."""
+        self.ep_info_buffer = deque(maxlen=sb3.stats_window_size)
+        self.device = device
+        """Where the networks run: always ``"cpu"`` (the Go core)."""
 
     def _setup(
         self,
@@ -222,6 +262,9 @@ class MFPO:
         self._last_obs: npt.NDArray[np.float32] | None = None
         self._logger = configure(None, ["stdout"] if self.verbose >= 1 else [])
         self._custom_logger = False
+        self.learning_rate: Schedule | None = None
+        self.device = "cpu"
+        self._obs_described = True
         self._train_sums: dict[str, float] = {}
         self._train_count = 0
         # The noise seeds of predict: a stream of its own, so that acting
@@ -398,6 +441,8 @@ class MFPO:
         action box differs from the model's (compared as float32, the
         checkpoint's precision)."""
         ok = obs.dim == self._obs.dim and same_box(act_space, self.action_space)
+        if self._obs_described:  # the saved gymnasium space, bounds included
+            ok = ok and describe_space(obs.space) == describe_space(self._obs.space)
         if not ok or act_space.shape != self.action_space.shape:
             raise ConfigError(
                 f"{what}: the env's spaces (observation {obs.space}, flattened to {obs.dim}; action {act_space}) "
@@ -451,6 +496,7 @@ class MFPO:
         bar = _progress_bar(progress_bar, total, self.num_timesteps)
         self._start_time, self._start_timesteps = time.perf_counter(), self.num_timesteps
         updates_from = max(int(self._config["learning_starts"]), batch)
+        env = driver.env
         callback.on_training_start(locals(), globals())
 
         reset_seed = functools.partial(self._episode_seed, 1)
@@ -477,7 +523,13 @@ class MFPO:
                 buffer_len = min(buffer_len + n, capacity)
                 n_updates = min(n, stored - updates_from + 1, buffer_len - batch + 1)
                 if n_updates > 0:
+                    if self.learning_rate is not None:  # progress remaining, as Stable-Baselines3 counts it
+                        self._agent.set_learning_rate(float(self.learning_rate(1 - self.num_timesteps / total)))
                     self._record_update(self._agent.update(n_updates), n_updates)
+            # Stable-Baselines3's rollout locals, for callbacks: the flattened
+            # next observations, the rewards, done flags and infos of this step.
+            new_obs, rewards, infos = step.obs, step.reward, step.infos
+            dones = step.terminated | step.truncated
             obs = step.obs
             # 5. Episodes, logs, callbacks, progress bar.
             for episode in step.episodes:
@@ -577,6 +629,7 @@ class MFPO:
         if replay_buffer and policy_only:
             raise ConfigError("save: a policy-only checkpoint holds no replay buffer; choose one of the two")
         p = with_suffix(path)
+        p.parent.mkdir(parents=True, exist_ok=True)
         kind: _core.CheckpointKind = "policy" if policy_only else "replay" if replay_buffer else "full"
         self._agent.save(p, kind)
         return p
@@ -590,16 +643,27 @@ class MFPO:
         verbose: int = 1,
         tensorboard_log: str | os.PathLike[str] | None = None,
         env_kwargs: Mapping[str, Any] | None = None,
+        device: str = "auto",
+        custom_objects: Mapping[str, Any] | None = None,
+        print_system_info: bool = False,
+        force_reset: bool = True,
     ) -> MFPO:
         """A model from a checkpoint :meth:`save` wrote (a full one; a
         policy-only checkpoint loads with :meth:`mfpo.Policy.load`). ``path``
         may leave out ``.mfpo``.
 
         ``env`` (an env, a vector env or an env id) is needed to ``learn``;
-        without it the model predicts, in spaces rebuilt from the checkpoint
-        (a Box of the saved observation shape, the saved action box). Its
-        spaces must match the checkpoint's. ``num_timesteps`` is the stored
-        transitions of the saved agent.
+        without it the model predicts, in the spaces saved in the checkpoint
+        (the gymnasium observation space and the action box). Its spaces
+        must be the checkpoint's, bounds included. ``num_timesteps`` is the
+        stored transitions of the saved agent.
+
+        Stable-Baselines3's keywords: ``device`` (always the CPU),
+        ``custom_objects`` (``learning_rate`` or ``lr_schedule``: a number or
+        a schedule for the next ``learn``; other keys are refused, nothing
+        in an mfpo checkpoint is pickled), ``print_system_info`` (prints
+        :func:`mfpo.build_info`), ``force_reset`` (the next ``learn`` always
+        resets the env).
 
         Raises:
             FileNotFoundError: no file at ``path`` (nor at ``path.mfpo``).
@@ -608,10 +672,25 @@ class MFPO:
             CheckpointVersionError: a newer format than this mfpo reads.
             ConfigError: the env's spaces differ from the checkpoint's.
         """
+        device = check_device(device)
+        objects = dict(custom_objects or {})
+        lr = objects.pop("learning_rate", objects.pop("lr_schedule", None))
+        if objects:
+            raise ConfigError(
+                f"load: custom_objects {sorted(objects)}: only learning_rate and lr_schedule apply "
+                "(an mfpo checkpoint holds no pickled objects to replace)"
+            )
+        if print_system_info:
+            print(f"mfpo {_core.version()} {_core.build_info()}")
         p = existing_checkpoint(path)
         agent, info = _core.Agent.load(p)
         try:
-            obs_space = gym.spaces.Box(-np.inf, np.inf, shape=tuple(info["obs_shape"]), dtype=np.float32)
+            described = info.get("obs_space") or ""
+            obs_space = (
+                space_from_json(described)
+                if described
+                else gym.spaces.Box(-np.inf, np.inf, shape=tuple(info["obs_shape"]), dtype=np.float32)
+            )
             act_space = gym.spaces.Box(
                 np.asarray(info["act_low"], np.float32), np.asarray(info["act_high"], np.float32), dtype=np.float32
             )
@@ -620,7 +699,12 @@ class MFPO:
                 agent, ObsFlattener(obs_space), ActionBox(act_space), None, None, False, verbose, tensorboard_log
             )
             model.preset = None
+            model.device = device
+            model._obs_described = bool(described)
             model.num_timesteps = int(info["stored"])
+            if lr is not None:
+                model.learning_rate = lr if callable(lr) else (lambda _: float(lr))
+                model._agent.set_learning_rate(float(model.learning_rate(1.0)))
             if env is not None:
                 model.set_env(env, env_kwargs)
         except BaseException:
@@ -628,12 +712,51 @@ class MFPO:
             raise
         return model
 
-    def policy(self) -> Policy:
+    @property
+    def policy(self) -> ModelPolicy:
+        """The model's policy as Stable-Baselines3 users reach it:
+        ``model.policy.predict(obs, deterministic=True)``;
+        ``model.policy.snapshot()`` is a :class:`mfpo.Policy` copy for
+        deployment."""
+        return ModelPolicy(self)
+
+    def snapshot(self) -> Policy:
         """A :class:`mfpo.Policy` with a copy of the current policy and target
         critics (the model may go on training): the deployment path, acting
         with explicit seeds exactly as ``libmfpo.so`` does."""
         handle = _core.Policy.from_agent(self._agent)
         return Policy._wrap(handle, _spaces(self._obs, self._act), self._act.space)
+
+    # ----------------------------------------------------- parameters, seeds
+
+    def get_parameters(self) -> dict[str, npt.NDArray[np.float32]]:
+        """Every network's and optimiser's parameters as float32 arrays, by
+        the names of :meth:`mfpo.checkpoint.CheckpointFile.tensors`
+        (``policy/params``, ``critic1/params``, ``policy_opt/m``, …):
+        copies, taken from a checkpoint of the model."""
+        from mfpo import checkpoint
+
+        ckpt = checkpoint.read(self._agent.marshal("full"))
+        return {k: v.copy() for k, v in ckpt.tensors().items() if not k.startswith("spaces/")}
+
+    def set_parameters(self, params: Mapping[str, npt.ArrayLike], exact_match: bool = True) -> None:
+        """Load arrays of :meth:`get_parameters`' names and shapes into the
+        model (all of them when ``exact_match``). The agent is rebuilt from a
+        checkpoint of itself with those arrays written in."""
+        from mfpo import checkpoint
+
+        agent = checkpoint.with_tensors(self._agent.marshal("full"), params, exact_match)
+        self._agent.close()
+        self._agent = agent
+
+    def set_random_seed(self, seed: int | None = None) -> None:
+        """Seed predict's noise stream and the env's next reset (the Go
+        core's training stream is the config's ``seed``, fixed when the model
+        is made); None draws a random seed."""
+        seed = random_seed() if seed is None else int(seed)
+        self._eval_seeds = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, _EVAL_STREAM])))
+        if self._driver is not None:
+            self._driver.env.action_space.seed(seed)
 
     # ------------------------------------------------------------- lifetime
 
@@ -651,6 +774,36 @@ class MFPO:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+class ModelPolicy:
+    """``model.policy``: Stable-Baselines3's policy object for an MFPO
+    model (it acts with the model's current networks)."""
+
+    def __init__(self, model: MFPO) -> None:
+        self._model = model
+
+    @property
+    def observation_space(self) -> gym.Space[Any]:
+        return self._model.observation_space
+
+    @property
+    def action_space(self) -> gym.spaces.Box:
+        return self._model.action_space
+
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = False
+    ) -> tuple[npt.NDArray[Any], None]:
+        """:meth:`MFPO.predict`."""
+        return self._model.predict(observation, state, episode_start, deterministic)
+
+    def snapshot(self) -> Policy:
+        """:meth:`MFPO.snapshot`: a :class:`mfpo.Policy` copy."""
+        return self._model.snapshot()
+
+    def set_training_mode(self, mode: bool) -> None:
+        """Stable-Baselines3's train/eval switch: MFPO's networks have no
+        dropout or batch statistics, so it changes nothing."""
 
 
 def _resolve_env(env: Any, env_kwargs: Mapping[str, Any] | None) -> tuple[AnyEnv, str | None, bool]:
@@ -695,4 +848,4 @@ def _spaces(obs: ObsFlattener, act: ActionBox) -> dict[str, Any]:
     and the action box."""
     space = obs.space
     shape = list(space.shape) if isinstance(space, gym.spaces.Box) and space.shape else [obs.dim]
-    return {"obs_shape": shape, **act.bounds()}
+    return {"obs_shape": shape, **act.bounds(), "obs_space": describe_space(space)}

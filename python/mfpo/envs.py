@@ -18,6 +18,8 @@ actions, and stepping single and vector environments for the training loop.
 from __future__ import annotations
 
 import functools
+import json
+import math
 import multiprocessing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -152,6 +154,70 @@ class ObsFlattener:
         return np.ascontiguousarray(_flatten(self.space, obs, n, what), dtype=np.float32)
 
 
+def describe_space(space: spaces.Space[Any]) -> str:
+    """The observation space as JSON, kept in checkpoints (the spaces'
+    ``obs_space``) so that :meth:`mfpo.MFPO.load` without an env rebuilds
+    it and refuses an env whose space differs; :func:`space_from_json`
+    reads it back. Non-finite bounds are the strings ``"inf"``, ``"-inf"``."""
+    return json.dumps(_describe(space), separators=(",", ":"))
+
+
+def _bound(x: Any) -> Any:
+    """A Box bound as JSON: one number when it is the same everywhere."""
+    a = np.asarray(x, dtype=np.float64)
+    if a.size and np.all(a == a.flat[0]):
+        a = np.asarray(a.flat[0])
+    enc = lambda v: v if math.isfinite(v) else repr(v)  # noqa: E731
+    return enc(float(a)) if a.ndim == 0 else np.vectorize(enc, otypes=[object])(a).tolist()
+
+
+def _describe(space: spaces.Space[Any]) -> dict[str, Any]:
+    if isinstance(space, spaces.Box):
+        return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype),
+                "low": _bound(space.low), "high": _bound(space.high)}
+    if isinstance(space, spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    if isinstance(space, spaces.MultiDiscrete):
+        return {"type": "MultiDiscrete", "nvec": np.asarray(space.nvec).tolist(),
+                "start": np.asarray(space.start).tolist(), "dtype": str(space.dtype)}
+    if isinstance(space, spaces.MultiBinary):
+        return {"type": "MultiBinary", "n": np.asarray(space.n).tolist()}
+    if isinstance(space, spaces.Dict):
+        return {"type": "Dict", "spaces": [[k, _describe(s)] for k, s in space.spaces.items()]}
+    if isinstance(space, spaces.Tuple):
+        return {"type": "Tuple", "spaces": [_describe(s) for s in space.spaces]}
+    raise ConfigError(f"MFPO cannot describe the observation space {space}")
+
+
+def space_from_json(text: str) -> spaces.Space[Any]:
+    """The space :func:`describe_space` described."""
+    return _undescribe(json.loads(text))
+
+
+def _unbound(x: Any) -> Any:
+    return np.vectorize(float, otypes=[np.float64])(np.asarray(x, dtype=object))
+
+
+def _undescribe(d: dict[str, Any]) -> spaces.Space[Any]:
+    kind = d["type"]
+    if kind == "Box":
+        shape = tuple(d["shape"])
+        dtype = np.dtype(d["dtype"])
+        low, high = (np.broadcast_to(_unbound(d[k]), shape).astype(dtype) for k in ("low", "high"))
+        return spaces.Box(low, high, shape=shape, dtype=dtype)
+    if kind == "Discrete":
+        return spaces.Discrete(d["n"], start=d["start"])
+    if kind == "MultiDiscrete":
+        return spaces.MultiDiscrete(d["nvec"], start=d["start"], dtype=np.dtype(d["dtype"]))
+    if kind == "MultiBinary":
+        return spaces.MultiBinary(d["n"])
+    if kind == "Dict":
+        return spaces.Dict({k: _undescribe(s) for k, s in d["spaces"]})
+    if kind == "Tuple":
+        return spaces.Tuple([_undescribe(s) for s in d["spaces"]])
+    raise ConfigError(f"unknown observation space type {kind!r} in the checkpoint")
+
+
 def _check_supported(space: spaces.Space[Any]) -> None:
     if isinstance(space, (spaces.Dict, spaces.Tuple)):
         for sub in space.spaces.values() if isinstance(space, spaces.Dict) else space.spaces:
@@ -207,23 +273,43 @@ def _flatten(space: spaces.Space[Any], obs: Any, n: int, what: str) -> npt.NDArr
     arr = np.asarray(obs)
     if arr.dtype.kind not in "biuf":
         raise ShapeError(f"{what}: expected real numbers; got dtype {arr.dtype}")
+    size = int(np.prod(_leaf_shape(space), dtype=np.int64))
+    if arr.size != n * size:
+        raise ShapeError(f"{what}: expected {n} × {size} numbers; got shape {arr.shape}")
     if isinstance(space, spaces.Discrete):
-        idx = arr.reshape(n).astype(np.int64) - int(space.start)
+        idx = _indices(arr.reshape(n, 1), np.array([int(space.start)]), np.array([int(space.n)]), space, what)
         out = np.zeros((n, int(space.n)), dtype=np.float32)
-        out[np.arange(n), idx] = 1
+        out[np.arange(n), idx[:, 0]] = 1
         return out
     if isinstance(space, spaces.MultiDiscrete):
         nvec = np.asarray(space.nvec).reshape(-1)
-        start = np.asarray(space.start).reshape(-1)
-        idx = arr.reshape(n, -1).astype(np.int64) - start
+        idx = _indices(arr.reshape(n, -1), np.asarray(space.start).reshape(-1), nvec, space, what)
         offsets = np.concatenate([[0], np.cumsum(nvec)[:-1]])
         out = np.zeros((n, int(nvec.sum())), dtype=np.float32)
         out[np.arange(n)[:, None], offsets + idx] = 1
         return out
-    size = int(np.prod(_leaf_shape(space), dtype=np.int64))
-    if arr.size != n * size:
-        raise ShapeError(f"{what}: expected {n} × {size} numbers; got shape {arr.shape}")
+    if isinstance(space, spaces.MultiBinary):
+        _indices(arr.reshape(n, -1), np.zeros(size, np.int64), np.full(size, 2), space, what)
     return arr.reshape(n, size).astype(np.float32, copy=False)
+
+
+def _indices(
+    arr: npt.NDArray[Any], start: npt.NDArray[Any], count: npt.NDArray[Any], space: spaces.Space[Any], what: str
+) -> npt.NDArray[np.int64]:
+    """arr − start as one-hot indices: ShapeError unless every element of
+    arr is a whole number in [start, start + count) (per column)."""
+    if arr.dtype.kind == "f":  # whole, finite numbers only (clipped first: no overflowing cast)
+        as_int = np.rint(np.clip(np.nan_to_num(arr), -(2**62), 2**62)).astype(np.int64)
+        ok = np.isfinite(arr) & (as_int == arr)
+    else:
+        as_int, ok = arr.astype(np.int64), np.ones(arr.shape, bool)
+    ok &= (as_int >= start) & (as_int < start + count)
+    if not ok.all():
+        row, col = np.argwhere(~ok)[0]
+        lo, hi = int(start[col]), int(start[col] + count[col]) - 1
+        where = f"{what} element {col}" if arr.shape[1] > 1 else what
+        raise ShapeError(f"{where}: expected a whole number in {lo} … {hi} for {space}; got {arr[row, col].item()!r}")
+    return as_int - start
 
 
 def check_finite(rows: F32) -> None:

@@ -75,7 +75,7 @@ class Policy:
     info: dict[str, Any] | None
 
     def __init__(self) -> None:
-        raise TypeError("make a Policy with Policy.load(path) or MFPO.policy()")
+        raise TypeError("make a Policy with Policy.load(path) or MFPO.snapshot()")
 
     @classmethod
     def _wrap(

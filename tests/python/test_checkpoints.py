@@ -139,7 +139,7 @@ def test_policy(tiny: dict[str, Any], tmp_path: Path) -> None:
     a.save(tmp_path / "p.mfpo", policy_only=True)
     full = a.save(tmp_path / "f.mfpo")
     live = _core.live_policies()
-    snap = a.policy()
+    snap = a.snapshot()
     loaded = mfpo.Policy.load(tmp_path / "p")
     from_bytes = mfpo.Policy.load(full.read_bytes())
     assert loaded.info is not None and loaded.info["kind"] == "policy" and from_bytes.info["kind"] == "full"
