@@ -27,7 +27,14 @@ from mfpo import checkpoint
 from mfpo._core import BuildInfo, build_info
 from mfpo._core import version as _version
 from mfpo.agent import MFPO, PredictMode
-from mfpo.callbacks import BaseCallback, CallbackList, CheckpointCallback, ConvertCallback, EvalCallback
+from mfpo.callbacks import (
+    BaseCallback,
+    CallbackList,
+    CheckpointCallback,
+    ConvertCallback,
+    EvalCallback,
+    StopTrainingOnRewardThreshold,
+)
 from mfpo.config import CONFIG_KEYS, PRESETS, default_config
 from mfpo.envs import Episode, make_env, make_vec_env
 from mfpo.exceptions import (
@@ -76,6 +83,7 @@ __all__ = [
     "PolicyMode",
     "PredictMode",
     "ShapeError",
+    "StopTrainingOnRewardThreshold",
     "UpdateError",
     "__version__",
     "build_info",
