@@ -330,7 +330,7 @@ func AgentUpdate(h Handle, n int) (st Stats, err error) {
 
 // AgentSetLearningRate sets every optimiser's rate of agent h to lr (a
 // learning-rate schedule's current value); EConfig unless lr is finite
-// and > 0.
+// and ≥ 0.
 func AgentSetLearningRate(h Handle, lr float64) (err error) {
 	defer catch(&err)
 	return withAgent(h, func(ah *agentHandle) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -200,3 +201,23 @@ func TestAgentCalls(t *testing.T) {
 }
 
 func posInf() float64 { var z float64; return 1 / z }
+
+func TestAgentSetLearningRate(t *testing.T) {
+	h, err := CreateAgent([]byte(`{"preset":"small","hidden":[8],"time_features":2,"time_width":4}`), policy.Spaces{ObsDim: 2, ActDim: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer FreeAgent(h)
+	for _, bad := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if err := AgentSetLearningRate(h, bad); err == nil || AsError(err).Code != EConfig || !strings.Contains(err.Error(), "learning_rate") {
+			t.Errorf("rate %v: %v, want an EConfig error naming learning_rate", bad, err)
+		}
+	}
+	if err := AgentSetLearningRate(h, 0.25); err != nil {
+		t.Fatal(err)
+	}
+	ah := lookup(h).(*agentHandle)
+	if a := ah.agent; a.PolicyOpt.LR != 0.25 || a.ADNOpt.LR != 0.25 || a.Critics.Opt[1].LR != 0.25 || a.AlphaOpt.LR != 0.25 {
+		t.Fatal("not every optimiser has the new rate")
+	}
+}

@@ -40,7 +40,7 @@ from mfpo.envs import (
     same_box,
     space_from_json,
 )
-from mfpo.exceptions import ConfigError
+from mfpo.exceptions import CheckpointIOError, ConfigError
 from mfpo.logger import Logger, configure
 from mfpo.policy import Policy, existing_checkpoint, with_suffix
 from mfpo.sb3 import Schedule, check_device, check_policy_name, random_seed, sb3_overrides
@@ -135,7 +135,13 @@ class MFPO:
         learning_starts: uniform random actions and no updates before this
             many transitions are stored: 10 000.
         eval_candidates: N of best-of-N acting: 10.
-        seed: seeds the Go core's every draw and the env's first reset: 1.
+        seed: seeds the Go core's every draw and the env's first reset;
+            None (the default) draws a random one, as Stable-Baselines3
+            does (``model.config["seed"]`` says which).
+        policy, learning_rate, policy_kwargs, device: Stable-Baselines3's
+            SAC arguments (``MFPO("MlpPolicy", env, 3e-4)``); these and the
+            others SB3 takes are mapped or refused as mfpo/sb3.py's table
+            and docs/python.md say.
         shards: batch slices computed in parallel: 2 (with the seed, they
             fix the run bit for bit wherever the same BLAS kernels run:
             ``build_info()["blas_core"]``, docs/reproducibility.md).
@@ -146,6 +152,13 @@ class MFPO:
             environment MFPO cannot drive (a Discrete action space,
             infinite action bounds, a vector env whose workers were forked).
     """
+
+    ep_info_buffer: deque[Episode]
+    """The last finished training episodes (100, or SB3's stats_window_size)."""
+    learning_rate: Schedule | None
+    """The learning-rate schedule (progress remaining → rate) of
+    Stable-Baselines3's ``learning_rate``, or None: the config's four rates
+    are then kept."""
 
     def __init__(
         self,
@@ -226,9 +239,6 @@ class MFPO:
         self.preset: str | None = preset
         """The preset the model was made from (None when loaded)."""
         self.learning_rate = sb3.schedule
-        """The learning-rate schedule (progress remaining → rate) of
-        Stable-Baselines3's ``learning_rate``, or None: the config's four
-        rates are then kept."""
         self.ep_info_buffer = deque(maxlen=sb3.stats_window_size)
         self.device = device
         """Where the networks run: always ``"cpu"`` (the Go core)."""
@@ -256,13 +266,12 @@ class MFPO:
         self._config = self._agent.config()
         self.num_timesteps = 0
         """Environment steps taken in training (transitions stored)."""
-        self.ep_info_buffer: deque[Episode] = deque(maxlen=100)
-        """The last 100 finished training episodes."""
+        self.ep_info_buffer = deque(maxlen=100)
         self._episode_num = 0
         self._last_obs: npt.NDArray[np.float32] | None = None
         self._logger = configure(None, ["stdout"] if self.verbose >= 1 else [])
         self._custom_logger = False
-        self.learning_rate: Schedule | None = None
+        self.learning_rate = None
         self.device = "cpu"
         self._obs_described = True
         self._train_sums: dict[str, float] = {}
@@ -629,7 +638,10 @@ class MFPO:
         if replay_buffer and policy_only:
             raise ConfigError("save: a policy-only checkpoint holds no replay buffer; choose one of the two")
         p = with_suffix(path)
-        p.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)  # as Stable-Baselines3's save does
+        except OSError as err:
+            raise CheckpointIOError(f"save: cannot make the folder {p.parent}: {err.strerror or err}") from None
         kind: _core.CheckpointKind = "policy" if policy_only else "replay" if replay_buffer else "full"
         self._agent.save(p, kind)
         return p

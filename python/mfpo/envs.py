@@ -309,7 +309,8 @@ def _indices(
         lo, hi = int(start[col]), int(start[col] + count[col]) - 1
         where = f"{what} element {col}" if arr.shape[1] > 1 else what
         raise ShapeError(f"{where}: expected a whole number in {lo} … {hi} for {space}; got {arr[row, col].item()!r}")
-    return as_int - start
+    idx: npt.NDArray[np.int64] = as_int - start
+    return idx
 
 
 def check_finite(rows: F32) -> None:

@@ -70,7 +70,7 @@ def _same(value: Any, default: Any) -> bool:
     if isinstance(default, bool) or default is None:
         return value is default
     if isinstance(value, tuple) and len(value) == 2 and value[1] in ("step", "steps"):
-        return value[0] == default
+        return bool(value[0] == default)
     return bool(value == default)
 
 

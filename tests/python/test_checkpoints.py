@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -90,11 +89,11 @@ def test_dict_observations_round_trip(tiny: dict[str, Any], tmp_path: Path) -> N
     b = mfpo.MFPO.load(tmp_path / "d.mfpo", env=DictObsEnv())
     obs = DictObsEnv().reset(seed=0)[0]
     np.testing.assert_array_equal(a.predict(obs, mode="deterministic")[0], b.predict(obs, mode="deterministic")[0])
-    flat = mfpo.MFPO.load(tmp_path / "d.mfpo")  # no env: a Box of the flattened size
-    assert flat.observation_space.shape == (9,)
+    flat = mfpo.MFPO.load(tmp_path / "d.mfpo")  # no env: the saved Dict space
+    assert flat.observation_space == DictObsEnv().observation_space
     np.testing.assert_array_equal(
         a.predict(obs, mode="deterministic")[0],
-        flat.predict(gym.spaces.utils.flatten(a.observation_space, obs), mode="deterministic")[0],
+        flat.predict(obs, mode="deterministic")[0],
     )
     for m in (a, b, flat):
         m.close()
@@ -128,8 +127,9 @@ def test_bad_checkpoints_raise_typed_errors(tiny: dict[str, Any], tmp_path: Path
         mfpo.MFPO.load(tmp_path / "p.mfpo")
     with pytest.raises(mfpo.ConfigError, match="policy-only"):
         a.save(tmp_path / "x.mfpo", replay_buffer=True, policy_only=True)
-    with pytest.raises(mfpo.CheckpointIOError):
-        a.save(tmp_path / "no" / "such" / "folder" / "x.mfpo")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(mfpo.CheckpointIOError):  # a folder that cannot be made (save makes missing ones)
+        a.save(tmp_path / "file" / "x.mfpo")
     assert isinstance(mfpo.CheckpointIOError("x"), OSError) and isinstance(mfpo.CheckpointError("x"), ValueError)
     a.close()
 
