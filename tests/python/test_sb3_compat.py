@@ -50,8 +50,9 @@ def test_evaluate_policy() -> None:
 def test_callbacks_eval_checkpoint_stop(tmp_path: Path) -> None:
     eval_env = gym.make("Pendulum-v1")
     callback_on_best = StopTrainingOnRewardThreshold(reward_threshold=-200, verbose=1)
-    eval_callback = EvalCallback(eval_env, callback_on_new_best=callback_on_best, best_model_save_path=tmp_path / "best",
-                                 log_path=tmp_path / "logs", eval_freq=200, n_eval_episodes=1, deterministic=True)
+    eval_callback = EvalCallback(eval_env, callback_on_new_best=callback_on_best,
+                                 best_model_save_path=tmp_path / "best", log_path=tmp_path / "logs",
+                                 eval_freq=200, n_eval_episodes=1, deterministic=True)
     checkpoint_callback = CheckpointCallback(save_freq=100, save_path=tmp_path / "ckpt", name_prefix="rl_model")
     model = SAC("MlpPolicy", "Pendulum-v1", learning_starts=100, batch_size=64)
     model.learn(STEPS, callback=[checkpoint_callback, eval_callback])
