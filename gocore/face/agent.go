@@ -80,11 +80,12 @@ func CheckSpaces(sp policy.Spaces) error {
 }
 
 // CreateAgent makes an agent with fresh networks from a strict JSON
-// config (mfpo.ConfigFromJSON; empty means "{}", the paper's defaults) for
-// the spaces sp, the one owner of the observation width and action box.
+// config (mfpo.ConfigFromJSON; nil means "{}", the paper's defaults, and
+// an empty config is invalid JSON) for the spaces sp, the one owner of
+// the observation width and action box.
 func CreateAgent(configJSON []byte, sp policy.Spaces) (h Handle, err error) {
 	defer catch(&err)
-	if len(configJSON) == 0 {
+	if configJSON == nil {
 		configJSON = []byte("{}")
 	}
 	cfg, err := mfpo.ConfigFromJSON(configJSON)

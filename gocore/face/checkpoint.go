@@ -36,7 +36,7 @@ func (k SaveKind) String() string {
 // SaveKindOf is the kind of a C ABI flags value; anything else is EInval.
 func SaveKindOf(flags uint) (SaveKind, error) {
 	if flags >= uint(len(saveNames)) {
-		return 0, errorf(EInval, "flags %#x, want MFPO_SAVE_FULL (0), MFPO_SAVE_REPLAY (1) or MFPO_SAVE_POLICY (2)", flags)
+		return 0, errorf(EInval, "kind %d, want %s", flags, kindList())
 	}
 	return SaveKind(flags), nil
 }
@@ -52,7 +52,12 @@ func SaveKindOfName(name string) (SaveKind, error) {
 			return SaveKind(k), nil
 		}
 	}
-	return 0, errorf(EInval, "checkpoint kind %q, want %q, %q or %q", name, saveNames[0], saveNames[1], saveNames[2])
+	return 0, errorf(EInval, "kind %q, want %s", name, kindList())
+}
+
+// kindList names every kind with its C ABI number: `"full" (0), …`.
+func kindList() string {
+	return fmt.Sprintf("%q (0), %q (1) or %q (2)", saveNames[0], saveNames[1], saveNames[2])
 }
 
 func (k SaveKind) options() checkpoint.Options {

@@ -126,7 +126,7 @@ func TestHandleTable(t *testing.T) {
 	}
 	for want, tok := range map[string]Handle{
 		"NULL": 0, "was freed": hs[0], "never issued": 0x1234, "is a policy handle, not an agent": h,
-		"never issued)": HandleTag | serialMask,
+		"never issued)": HandleTag | serialMask, "is a policy handle, not an agent handle": h,
 	} {
 		if err := CheckAgent(tok); code(err) != EHandle || !strings.Contains(err.Error(), want) {
 			t.Errorf("CheckAgent(%#x) = %v, want it to say %q", tok, err, want)

@@ -81,7 +81,8 @@ func badHandle(h Handle, want string) *Error {
 	case h == 0:
 		return errorf(EHandle, "the %s handle is NULL", want)
 	case obj != nil:
-		return errorf(EHandle, "the handle is a %s handle, not a%s %s handle", kindOf(obj), article(want), want)
+		kind := kindOf(obj)
+		return errorf(EHandle, "the handle is a%s %s handle, not a%s %s handle", article(kind), kind, article(want), want)
 	case h&^serialMask == HandleTag && uint64(h&serialMask) <= handles.next.Load():
 		return errorf(EHandle, "the %s handle was freed", want)
 	}

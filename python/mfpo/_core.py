@@ -179,8 +179,9 @@ class Agent:
 
     def _rows(self, name: str, x: npt.NDArray[Any], dim: int) -> npt.NDArray[Any]:
         a = np.ascontiguousarray(x, dtype=_F32)
-        if a.ndim != 2 or a.shape[1] != dim or a.shape[0] < 1:
-            raise ShapeError(f"{name}: expected a float32 array of shape (rows ≥ 1, {dim}); got shape {np.shape(x)}")
+        # Zero rows go on to Go, which refuses them as the C ABI does (inval).
+        if a.ndim != 2 or a.shape[1] != dim:
+            raise ShapeError(f"{name}: expected a float32 array of shape (rows, {dim}); got shape {np.shape(x)}")
         return a
 
     def act(self, obs: npt.ArrayLike, mode: ActMode, seed: int = 0) -> npt.NDArray[np.float32]:
@@ -315,10 +316,9 @@ class Policy:
         of shape (rows, obs_dim); mode ``"sample"``, ``"best_of_n"`` or
         ``"deterministic"``; ``seed`` an integer in [0, 2**64)."""
         o = np.ascontiguousarray(obs, dtype=_F32)
-        if o.ndim != 2 or o.shape[1] != self.obs_dim or o.shape[0] < 1:
-            raise ShapeError(
-                f"obs: expected a float32 array of shape (rows ≥ 1, {self.obs_dim}); got shape {np.shape(obs)}"
-            )
+        if o.ndim != 2 or o.shape[1] != self.obs_dim:
+            want = f"(rows, {self.obs_dim})"
+            raise ShapeError(f"obs: expected a float32 array of shape {want}; got shape {np.shape(obs)}")
         out = _call(_ext.PolicyAct, self._handle, _bytes(o), o.shape[0], mode, _seed(seed))
         return np.frombuffer(bytes(out), dtype=_F32).reshape(o.shape[0], self.act_dim)
 

@@ -187,8 +187,8 @@ int main(void) {
 	/* ---- misuse ---------------------------------------------------------- */
 	mfpo_agent *x = NULL;
 	mfpo_policy *y = NULL;
-	check_status(mfpo_agent_save(a, full, 3), MFPO_EINVAL, a, "flags", "save: unknown flags");
-	check_status(mfpo_agent_save_buffer(a, 99, NULL, 0, &needed), MFPO_EINVAL, a, "flags",
+	check_status(mfpo_agent_save(a, full, 3), MFPO_EINVAL, a, "kind 3, want", "save: unknown flags");
+	check_status(mfpo_agent_save_buffer(a, 99, NULL, 0, &needed), MFPO_EINVAL, a, "kind 99, want",
 	             "save_buffer: unknown flags");
 	check_status(mfpo_agent_save(a, NULL, 0), MFPO_EINVAL, a, "path", "save: path NULL");
 	check_status(mfpo_agent_save(a, "", 0), MFPO_EINVAL, a, "path", "save: path empty");

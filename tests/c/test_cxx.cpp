@@ -98,7 +98,7 @@ int main() {
 		try {
 			a.act(std::vector<float>(4, 0.f));
 		} catch (const mfpo::error &e) {
-			check(std::string(e.what()).find("obs_len") != std::string::npos, "the message names the argument",
+			check(std::string(e.what()).find("obs has 4 floats") != std::string::npos, "the message names the argument",
 			      e.what());
 		}
 

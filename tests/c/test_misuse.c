@@ -75,7 +75,7 @@ int main(void) {
 	create_case("{\"hiden\":[8]}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, "hiden", "create: unknown JSON key");
 	create_case("{\"hidden\":[8],}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, NULL, "create: JSON syntax error");
 	create_case("{\"hidden\":\"wide\"}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, "hidden", "create: wrong JSON type");
-	create_case("{\"gamma\":2}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, "Gamma", "create: value out of range");
+	create_case("{\"gamma\":2}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, "gamma = 2", "create: value out of range");
 	create_case("{} {}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, "after top-level value", "create: trailing data");
 	create_case("[1,2]", OBS, ACT, NULL, NULL, MFPO_ECONFIG, NULL, "create: not an object");
 	create_case("{\"preset\":\"huge\"}", OBS, ACT, NULL, NULL, MFPO_ECONFIG, "preset", "create: unknown preset");
@@ -111,9 +111,9 @@ int main(void) {
 	             "act: freed policy");
 	check_status(mfpo_agent_free(freed), MFPO_EHANDLE, freed, "freed", "double free of an agent");
 	check_status(mfpo_policy_free(pfreed), MFPO_EHANDLE, pfreed, "freed", "double free of a policy");
-	check_status(mfpo_agent_act((mfpo_agent *)p, obs, OBS, 1, 0, 0, act, ACT), MFPO_EHANDLE, p, "mfpo_policy",
+	check_status(mfpo_agent_act((mfpo_agent *)p, obs, OBS, 1, 0, 0, act, ACT), MFPO_EHANDLE, p, "is a policy handle",
 	             "act: a policy passed as an agent");
-	check_status(mfpo_policy_act((mfpo_policy *)a, obs, OBS, 1, 0, 0, act, ACT), MFPO_EHANDLE, a, "mfpo_agent",
+	check_status(mfpo_policy_act((mfpo_policy *)a, obs, OBS, 1, 0, 0, act, ACT), MFPO_EHANDLE, a, "is an agent handle",
 	             "act: an agent passed as a policy");
 	check_status(mfpo_agent_free((mfpo_agent *)p), MFPO_EHANDLE, p, NULL, "agent_free of a policy");
 	check_status(mfpo_policy_free((mfpo_policy *)a), MFPO_EHANDLE, a, NULL, "policy_free of an agent");
@@ -153,17 +153,17 @@ int main(void) {
 	check_status(mfpo_agent_act(a, obs, 0, 0, 0, 0, act, ACT), MFPO_EINVAL, a, "rows", "act: rows 0");
 	check_status(mfpo_agent_act(a, obs, OBS, 1, 7, 0, act, ACT), MFPO_EINVAL, a, "mode", "act: unknown mode");
 	check_status(mfpo_agent_act(a, obs, OBS, 1, -1, 0, act, ACT), MFPO_EINVAL, a, "mode", "act: negative mode");
-	check_status(mfpo_policy_act(p, obs, OBS, 1, MFPO_ACT_EXPLORE, 0, act, ACT), MFPO_EINVAL, p, "EXPLORE",
+	check_status(mfpo_policy_act(p, obs, OBS, 1, MFPO_ACT_EXPLORE, 0, act, ACT), MFPO_EINVAL, p, "\"explore\" is for training agents",
 	             "act: explore on a policy");
 	check_status(mfpo_agent_act(a, NULL, OBS, 1, 0, 0, act, ACT), MFPO_EINVAL, a, "obs", "act: obs NULL");
 	check_status(mfpo_agent_act(a, obs, OBS, 1, 0, 0, NULL, ACT), MFPO_EINVAL, a, "act", "act: act NULL");
-	check_status(mfpo_agent_act(a, obs, 2 * OBS - 1, 2, 0, 0, act, 2 * ACT), MFPO_ESHAPE, a, "obs_len",
+	check_status(mfpo_agent_act(a, obs, 2 * OBS - 1, 2, 0, 0, act, 2 * ACT), MFPO_ESHAPE, a, "obs has",
 	             "act: obs_len not rows x obs_dim");
-	check_status(mfpo_agent_act(a, obs, 2 * OBS, 1, 0, 0, act, 2 * ACT), MFPO_ESHAPE, a, "obs_len",
+	check_status(mfpo_agent_act(a, obs, 2 * OBS, 1, 0, 0, act, 2 * ACT), MFPO_ESHAPE, a, "obs has",
 	             "act: obs_len of 2 rows with rows 1 (wrong obs_dim)");
-	check_status(mfpo_agent_act(a, obs, 2 * OBS, 2, 0, 0, act, 2 * ACT - 1), MFPO_ESHAPE, a, "act_cap",
+	check_status(mfpo_agent_act(a, obs, 2 * OBS, 2, 0, 0, act, 2 * ACT - 1), MFPO_ESHAPE, a, "act has room for",
 	             "act: act buffer too small");
-	check_status(mfpo_policy_act(p, obs, 2 * OBS, 2, 0, 0, act, ACT), MFPO_ESHAPE, p, "act_cap",
+	check_status(mfpo_policy_act(p, obs, 2 * OBS, 2, 0, 0, act, ACT), MFPO_ESHAPE, p, "act has room for",
 	             "policy act: act buffer too small");
 	check_status(mfpo_agent_act(a, obs, SIZE_MAX, SIZE_MAX / 2, 0, 0, act, SIZE_MAX), MFPO_ESHAPE, a, NULL,
 	             "act: rows x obs_dim overflows");
@@ -192,14 +192,14 @@ int main(void) {
 		check_status(mfpo_agent_store(a, 2, o, 2 * OBS, ac, 2 * ACT, r, nx, 2 * OBS, NULL), MFPO_EINVAL, a,
 		             "NULL", "store: terminated NULL");
 		check_status(mfpo_agent_store(a, 2, o, 2 * OBS - 1, ac, 2 * ACT, r, nx, 2 * OBS, t), MFPO_ESHAPE, a,
-		             "obs_len", "store: obs_len wrong");
+		             "obs has 5 floats", "store: obs_len wrong");
 		check_status(mfpo_agent_store(a, 2, o, 2 * OBS, ac, 2 * ACT + 1, r, nx, 2 * OBS, t), MFPO_ESHAPE, a,
-		             "act_len", "store: act_len wrong");
+		             "act has 5 floats", "store: act_len wrong");
 		check_status(mfpo_agent_store(a, 2, o, 2 * OBS, ac, 2 * ACT, r, nx, OBS, t), MFPO_ESHAPE, a,
-		             "next_obs_len", "store: next_obs_len wrong");
+		             "next_obs has 3 floats", "store: next_obs_len wrong");
 		o[4] = NAN;
 		check_status(mfpo_agent_store(a, 2, o, 2 * OBS, ac, 2 * ACT, r, nx, 2 * OBS, t), MFPO_ENONFINITE, a,
-		             "obs in row 1", "store: NaN observation");
+		             "obs row 1 element 1", "store: NaN observation");
 		o[4] = 4;
 		r[1] = INFINITY;
 		check_status(mfpo_agent_store(a, 2, o, 2 * OBS, ac, 2 * ACT, r, nx, 2 * OBS, t), MFPO_ENONFINITE, a,
@@ -207,14 +207,14 @@ int main(void) {
 		r[1] = 2;
 		ac[3] = INFINITY;
 		check_status(mfpo_agent_store(a, 2, o, 2 * OBS, ac, 2 * ACT, r, nx, 2 * OBS, t), MFPO_ENONFINITE, a,
-		             "act in row 1", "store: infinite action (not clipped into the box)");
+		             "act row 1 element 1", "store: infinite action (not clipped into the box)");
 		ac[3] = NAN;
 		check_status(mfpo_agent_store(a, 2, o, 2 * OBS, ac, 2 * ACT, r, nx, 2 * OBS, t), MFPO_ENONFINITE, a,
 		             "act", "store: NaN action");
 		ac[3] = 1;
 		nx[0] = NAN;
 		check_status(mfpo_agent_store(a, 2, o, 2 * OBS, ac, 2 * ACT, r, nx, 2 * OBS, t), MFPO_ENONFINITE, a,
-		             "nextObs in row 0", "store: NaN next observation");
+		             "next_obs row 0 element 0", "store: NaN next observation");
 		mfpo_agent_counters(a, NULL, &stored);
 		check(stored == 0, "nothing stored by the failed stores", "%lld stored", (long long)stored);
 	}

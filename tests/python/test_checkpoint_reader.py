@@ -380,7 +380,7 @@ def corruptions(go: Fixture) -> dict[str, tuple[bytes, type[Exception], str]]:
         "replay len 8 (rows missing)": (patched(full, rep_len_at, "<q", 8), CheckpointError,
                                         r"Checkpoint.replay.obs has 96 floats, want 24"),
         "obs_shape 1 -> 2": (patched(full, obs_shape0_at, "<i", 2), CheckpointError,
-                             r"obs_shape \[2 3\]: want positive sizes whose product is obs_dim = 3"),
+                             r"obs_shape: \[2 3\], want positive sizes whose product is obs_dim = 3"),
         "unknown kind 7": (patched(policy, policy_kind_at, "<B", 7), CheckpointError, "kind = 7"),
         "policy-only marked full": (patched(policy, policy_kind_at, "<B", 0), CheckpointError,
                                     "Checkpoint.adn is missing"),

@@ -51,7 +51,9 @@ def test_act_store_update_and_errors_from_go() -> None:
         a.act(bad, "sample")
     with pytest.raises(mfpo.ShapeError, match="reward has 4 rows, obs has 5"):
         a.store(obs, act, np.ones(4), obs, np.zeros(5))
-    with pytest.raises(mfpo.ShapeError, match=r"shape \(rows ≥ 1, 3\); got shape \(5, 2\)"):
+    with pytest.raises(mfpo.ArgumentError, match="rows is 0, want ≥ 1"):
+        a.act(obs[:0], "sample")
+    with pytest.raises(mfpo.ShapeError, match=r"shape \(rows, 3\); got shape \(5, 2\)"):
         a.act(act, "sample")
     assert a.info()["stored"] == 5
     stats = a.update(3)
@@ -59,7 +61,7 @@ def test_act_store_update_and_errors_from_go() -> None:
     assert all(np.isfinite(stats[k]) for k in ("critic_loss", "actor_loss", "adn_loss", "alpha", "entropy"))
     assert a.config()["batch_size"] == 4
     a.close()
-    with pytest.raises(mfpo.HandleError, match="was freed"):
+    with pytest.raises(mfpo.HandleError, match="agent handle"):
         a.act(obs, "sample")
 
 
