@@ -43,3 +43,10 @@ func Codes() (string, error) {
 	b, err := json.Marshal(face.CodeNames())
 	return string(b), err
 }
+
+// SecondRuntime is face.SecondRuntime for Python: an error of code
+// "runtime" when libmfpo.so (another Go runtime) was loaded into the
+// process before this extension; python/mfpo/_core.py calls it on import.
+func SecondRuntime() error {
+	return fail("import mfpo", face.SecondRuntime())
+}

@@ -316,7 +316,7 @@ type fullState struct {
 func (d *decoder) full(lim Limits) (*fullState, error) {
 	info, root := d.info, d.root
 	if info.Kind != Full {
-		return nil, formatErr("this is a %v checkpoint, without the training state; load it with LoadPolicy", info.Kind)
+		return nil, formatErr("this is a %v checkpoint, without the training state; load it as a policy (mfpo.Policy.load in Python, mfpo_policy_load in C, checkpoint.LoadPolicy in Go)", info.Kind)
 	}
 	cfg, obs, act := info.Config, info.Spaces.ObsDim, info.Spaces.ActDim
 	ps, ds, cs := specs(cfg, obs, act)

@@ -85,6 +85,9 @@ func CheckSpaces(sp policy.Spaces) error {
 // the observation width and action box.
 func CreateAgent(configJSON []byte, sp policy.Spaces) (h Handle, err error) {
 	defer catch(&err)
+	if err := SecondRuntime(); err != nil {
+		return 0, err
+	}
 	if configJSON == nil {
 		configJSON = []byte("{}")
 	}

@@ -139,6 +139,9 @@ func bytesArg(data []byte) error {
 // exactly where the saved one was.
 func LoadAgent(path string) (h Handle, info *checkpoint.Info, err error) {
 	defer catch(&err)
+	if err := SecondRuntime(); err != nil {
+		return 0, nil, err
+	}
 	if err := pathArg(path); err != nil {
 		return 0, nil, err
 	}
@@ -149,6 +152,9 @@ func LoadAgent(path string) (h Handle, info *checkpoint.Info, err error) {
 // LoadAgentBytes is LoadAgent from a checkpoint's bytes (none kept).
 func LoadAgentBytes(data []byte) (h Handle, info *checkpoint.Info, err error) {
 	defer catch(&err)
+	if err := SecondRuntime(); err != nil {
+		return 0, nil, err
+	}
 	if err := bytesArg(data); err != nil {
 		return 0, nil, err
 	}
@@ -167,6 +173,9 @@ func loadedAgent(a *mfpo.Agent, info *checkpoint.Info, err error) (Handle, *chec
 // policy handle.
 func LoadPolicy(path string) (h Handle, info *checkpoint.Info, err error) {
 	defer catch(&err)
+	if err := SecondRuntime(); err != nil {
+		return 0, nil, err
+	}
 	if err := pathArg(path); err != nil {
 		return 0, nil, err
 	}
@@ -177,6 +186,9 @@ func LoadPolicy(path string) (h Handle, info *checkpoint.Info, err error) {
 // LoadPolicyBytes is LoadPolicy from a checkpoint's bytes (none kept).
 func LoadPolicyBytes(data []byte) (h Handle, info *checkpoint.Info, err error) {
 	defer catch(&err)
+	if err := SecondRuntime(); err != nil {
+		return 0, nil, err
+	}
 	if err := bytesArg(data); err != nil {
 		return 0, nil, err
 	}

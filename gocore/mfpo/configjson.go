@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
+	"reflect"
 	"strings"
 )
 
@@ -62,6 +62,29 @@ func (c Config) JSON() string {
 	return string(b)
 }
 
+// jsonKind names the JSON values a Go type reads, in the words of JSON
+// (and of Python, whose json module writes them): "an integer ≥ 0" for a
+// uint64, "a list, each element an integer" for a []int.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer ≥ 0"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list, each element " + jsonKind(t.Elem())
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "a " + t.Kind().String()
+}
+
 // jsonError turns encoding/json's errors into a *ConfigError naming the key.
 func jsonError(err error) error {
 	var te *json.UnmarshalTypeError
@@ -69,7 +92,7 @@ func jsonError(err error) error {
 		if te.Field == "" {
 			return configError("(json)", te.Value, "want a JSON object")
 		}
-		return configError(strings.TrimPrefix(te.Field, "Config."), te.Value, fmt.Sprintf("want a JSON value of Go type %v", te.Type))
+		return configError(strings.TrimPrefix(te.Field, "Config."), "a JSON "+te.Value, "want "+jsonKind(te.Type))
 	}
 	if m := err.Error(); strings.HasPrefix(m, "json: unknown field ") {
 		key := strings.Trim(strings.TrimPrefix(m, "json: unknown field "), `"`)

@@ -47,6 +47,7 @@ from mfpo.exceptions import (
     MFPOError,
     NonFiniteError,
     NotEnoughDataError,
+    RuntimeConflictError,
     ShapeError,
     UpdateError,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "MFPOError",
     "NonFiniteError",
     "NotEnoughDataError",
+    "RuntimeConflictError",
     "Policy",
     "PolicyMode",
     "PredictMode",

@@ -260,7 +260,8 @@ def _decode(buf: bytes | memoryview, path: str | None, checked: dict[str, Any]) 
     full = root.Kind() == _FbKind.Full
     sp = root.Spaces()
     spaces = {"obs_dim": sp.ObsDim(), "act_dim": sp.ActDim(), "obs_shape": tuple(checked["obs_shape"]),
-              "act_low": sp.ActLowAsNumpy(), "act_high": sp.ActHighAsNumpy()}
+              "act_low": sp.ActLowAsNumpy(), "act_high": sp.ActHighAsNumpy(),
+              "obs_space": (sp.ObsSpace() or b"").decode("utf-8", "replace") or None}
     networks = {"policy": _network("policy", root.Policy())}
     networks.update(
         {f"target_critic{k + 1}": _network(f"target_critic{k + 1}", root.TargetCritics(k)) for k in range(2)}

@@ -142,16 +142,16 @@ class ObsFlattener:
         carried a leading batch axis."""
         if self._box_shape is not None and type(obs) is np.ndarray and obs.dtype.kind in "fiu":
             if obs.shape == self._box_shape:
-                return np.ascontiguousarray(obs, dtype=np.float32).reshape(1, self.dim), False
+                return as_f32(obs, what).reshape(1, self.dim), False
             if obs.shape[1:] == self._box_shape and obs.ndim == len(self._box_shape) + 1 and obs.shape[0] >= 1:
-                return np.ascontiguousarray(obs, dtype=np.float32).reshape(obs.shape[0], self.dim), True
+                return as_f32(obs, what).reshape(obs.shape[0], self.dim), True
         n = _batch_size(self.space, obs, what)
         flat = _flatten(self.space, obs, 1 if n is None else n, what)
-        return np.ascontiguousarray(flat, dtype=np.float32), n is not None
+        return flat, n is not None
 
     def batch(self, obs: Any, n: int, what: str = "observation") -> F32:
         """A batch of n observations (a vector env's), flattened."""
-        return np.ascontiguousarray(_flatten(self.space, obs, n, what), dtype=np.float32)
+        return _flatten(self.space, obs, n, what)
 
 
 def describe_space(space: spaces.Space[Any]) -> str:
@@ -260,8 +260,16 @@ def _batch_size(space: spaces.Space[Any], obs: Any, what: str) -> int | None:
         return None
     if arr.ndim == len(shape) + 1 and arr.shape[1:] == shape and arr.shape[0] >= 1:
         return int(arr.shape[0])
+    raise ShapeError(shape_message(what, shape, arr.shape))
+
+
+def shape_message(what: str, shape: tuple[int, ...], got: tuple[int, ...]) -> str:
+    """What an observation of shape got is told when one has shape: an
+    empty batch is told it has no rows, anything else what was expected."""
     batch = ("(n, " + ", ".join(map(str, shape)) + ")") if shape else "(n,)"
-    raise ShapeError(f"{what}: expected shape {shape} for one observation or {batch} for a batch; got {arr.shape}")
+    if len(got) == len(shape) + 1 and got[0] == 0 and got[1:] == shape:
+        return f"{what}: a batch of shape {got} has no rows; expected {batch} with n ≥ 1"
+    return f"{what}: expected shape {shape} for one observation or {batch} for a batch; got {got}"
 
 
 def _flatten(space: spaces.Space[Any], obs: Any, n: int, what: str) -> npt.NDArray[Any]:
@@ -290,7 +298,7 @@ def _flatten(space: spaces.Space[Any], obs: Any, n: int, what: str) -> npt.NDArr
         return out
     if isinstance(space, spaces.MultiBinary):
         _indices(arr.reshape(n, -1), np.zeros(size, np.int64), np.full(size, 2), space, what)
-    return arr.reshape(n, size).astype(np.float32, copy=False)
+    return as_f32(arr.reshape(n, size), what)
 
 
 def _indices(
@@ -311,6 +319,26 @@ def _indices(
         raise ShapeError(f"{where}: expected a whole number in {lo} … {hi} for {space}; got {arr[row, col].item()!r}")
     idx: npt.NDArray[np.int64] = as_int - start
     return idx
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def as_f32(x: Any, what: str) -> F32:
+    """x as a contiguous float32 array; NonFiniteError for a finite number
+    float32 cannot hold (1e300 would become an infinity), named as given."""
+    arr = np.asarray(x)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:
+        with np.errstate(invalid="ignore"):
+            big = np.isfinite(arr) & (np.abs(arr) > _F32_MAX)
+        if big.any():
+            at = tuple(int(i) for i in np.argwhere(big)[0])
+            where = f" at index {at if len(at) > 1 else at[0]}" if arr.ndim else ""
+            raise NonFiniteError(
+                f"{what}{where} is {arr[at].item()!r}, beyond float32's range (|x| ≤ 3.4e38): "
+                "expected numbers float32 holds (the Go core computes in float32)"
+            )
+    return np.ascontiguousarray(arr, dtype=np.float32)
 
 
 def check_finite(rows: F32) -> None:
@@ -454,7 +482,7 @@ class EnvDriver:
         if not self.vector:
             o, r, term, trunc, info = self.env.step(env_act[0])
             nxt = self._flat(o, "the environment's observation")
-            reward = np.array([r], dtype=np.float32)
+            reward = as_f32([r], "the environment's reward")
             terminated, truncated = np.array([bool(term)]), np.array([bool(trunc)])
             valid = np.ones(1, dtype=bool)
             obs, infos = nxt, info
@@ -464,7 +492,7 @@ class EnvDriver:
         else:
             o, r, term, trunc, infos = self.env.step(env_act)
             nxt = self._flat(o, "the environment's observation")
-            reward = np.asarray(r, dtype=np.float32).reshape(n)
+            reward = as_f32(r, "the environment's reward").reshape(n)
             terminated = np.asarray(term, dtype=bool).reshape(n)
             truncated = np.asarray(trunc, dtype=bool).reshape(n)
             done = terminated | truncated
