@@ -31,6 +31,14 @@ func Marshal(h int64, kind string) (b []byte, err error) {
 	return b, fail("save", err)
 }
 
+// LoadReplay replaces agent h's replay buffer with the one of a full
+// checkpoint saved with it (its bytes). It reports true.
+func LoadReplay(h int64, data []byte) (ok bool, err error) {
+	defer recoverInto(&err)
+	err = face.AgentLoadReplay(face.Handle(h), data)
+	return err == nil, fail("load_replay_buffer", err)
+}
+
 // Load reads a full checkpoint into a new agent and returns the JSON
 // object {"handle": h, "info": {…}} (infoJSON).
 func Load(path string) (s string, err error) {

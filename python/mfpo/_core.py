@@ -261,6 +261,11 @@ class Agent:
         """The checkpoint :meth:`save` would write, as bytes."""
         return bytes(_call(_ext.Marshal, self._live(), kind))
 
+    def load_replay(self, data: bytes) -> None:
+        """Replace the replay buffer with the one of a full checkpoint saved
+        with it (its bytes); the same obs_dim, act_dim and buffer_size."""
+        _call(_ext.LoadReplay, self._live(), _go.Slice_byte.from_bytes(bytes(data)))
+
     @classmethod
     def load(cls, source: str | os.PathLike[str] | bytes) -> tuple[Agent, dict[str, Any]]:
         """An agent from a full checkpoint (a path or its bytes), and the

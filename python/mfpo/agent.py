@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import gymnasium as gym
 import numpy as np
@@ -646,6 +646,40 @@ class MFPO:
         self._agent.save(p, kind)
         return p
 
+    def save_replay_buffer(self, path: str | os.PathLike[str]) -> Path:
+        """Stable-Baselines3's ``save_replay_buffer``: write the replay buffer
+        to ``path`` (``.mfpo`` appended when it has no suffix). The file is a
+        full checkpoint with the buffer (``save(path, replay_buffer=True)``:
+        mfpo's format, no pickle), which :meth:`load_replay_buffer` reads.
+        Returns the path written."""
+        return self.save(path, replay_buffer=True)
+
+    def load_replay_buffer(self, path: str | os.PathLike[str], truncate_last_traj: bool = True) -> None:
+        """Stable-Baselines3's ``load_replay_buffer``: replace the replay buffer
+        with the one saved in ``path`` (by :meth:`save_replay_buffer`, or any
+        ``save(..., replay_buffer=True)`` of a model with the same observation
+        and action widths and ``buffer_size``); the networks and the rest of
+        the model stay, but ``num_timesteps`` is raised to at least the rows
+        loaded (a buffer never holds more than was stored). ``truncate_last_traj`` is accepted and
+        has nothing to do: it concerns HER's episode bookkeeping, and mfpo
+        stores no episode boundaries beyond each row's termination flag.
+
+        Raises:
+            FileNotFoundError: no file at ``path`` (nor at ``path.mfpo``).
+            CheckpointError: not a full checkpoint with a replay buffer.
+            ShapeError, ConfigError: another obs_dim or act_dim, another
+                ``buffer_size``.
+        """
+        del truncate_last_traj
+        self._agent.load_replay(existing_checkpoint(path).read_bytes())
+
+    @property
+    def replay_buffer(self) -> ReplayBuffer:
+        """The replay buffer, as Stable-Baselines3's attribute of the name:
+        ``size()``, ``buffer_size``, ``full``, ``pos`` and the stored rows
+        (see :class:`ReplayBuffer`)."""
+        return ReplayBuffer(self._agent)
+
     @classmethod
     def load(
         cls,
@@ -847,8 +881,8 @@ def _run_dir(root: Path, name: str, new: bool) -> str:
 def _progress_bar(enabled: bool, total: int, initial: int) -> Any:
     if not enabled:
         return None
-    try:
-        from tqdm import tqdm
+    try:  # tqdm.auto: a widget in a notebook (with ipywidgets), text in a terminal
+        from tqdm.auto import tqdm
     except ImportError as err:
         raise ImportError("progress_bar=True needs tqdm: pip install tqdm") from err
     return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True)
@@ -861,3 +895,80 @@ def _spaces(obs: ObsFlattener, act: ActionBox) -> dict[str, Any]:
     space = obs.space
     shape = list(space.shape) if isinstance(space, gym.spaces.Box) and space.shape else [obs.dim]
     return {"obs_shape": shape, **act.bounds(), "obs_space": describe_space(space)}
+
+
+class ReplayBuffer:
+    """A look at an MFPO model's replay buffer (the Go core's ring), with
+    the names of Stable-Baselines3's ``ReplayBuffer``: ``buffer_size`` (its
+    capacity), ``size()`` (the transitions it holds), ``full``, ``pos`` (the
+    row the next transition goes to) and copies of the stored rows,
+    ``observations`` and ``next_observations`` (flattened, ``(size,
+    obs_dim)``), ``actions`` (in the agent's box [−1, 1], as SB3 stores
+    SAC's scaled actions, ``(size, act_dim)``), ``rewards`` and ``dones``
+    (1 for a termination; a time-limit truncation is 0, as SB3 stores it
+    with ``handle_timeout_termination``), ``(size,)``, in storage order.
+    The counts are read live; the rows are read once, on first use, from a
+    checkpoint of the model (a copy: later training does not change them)."""
+
+    def __init__(self, agent: _core.Agent) -> None:
+        self._agent = agent
+        self._rows: dict[str, Any] | None = None
+
+    @property
+    def buffer_size(self) -> int:
+        return int(self._agent.config()["buffer_size"])
+
+    def size(self) -> int:
+        return int(self._agent.info()["buffer_len"])
+
+    @property
+    def full(self) -> bool:
+        return self.size() == self.buffer_size
+
+    def __len__(self) -> int:
+        return self.size()
+
+    def _replay(self) -> dict[str, Any]:
+        from mfpo import checkpoint
+
+        if self._rows is None:
+            r = checkpoint.read(self._agent.marshal("replay")).replay
+            if r is None:
+                obs, act = self._agent.obs_dim, self._agent.act_dim
+                r = {"pos": 0, "obs": np.zeros((0, obs)), "act": np.zeros((0, act)), "reward": np.zeros(0),
+                     "next_obs": np.zeros((0, obs)), "not_done": np.zeros(0)}
+            self._rows = {
+                "pos": np.asarray(r["pos"]), "observations": np.array(r["obs"], np.float32),
+                "actions": np.array(r["act"], np.float32), "rewards": np.array(r["reward"], np.float32),
+                "next_observations": np.array(r["next_obs"], np.float32),
+                "dones": 1 - np.array(r["not_done"], np.float32),
+            }
+        return self._rows
+
+    @property
+    def pos(self) -> int:
+        n = self.size()
+        return n if n < self.buffer_size else int(self._replay()["pos"])
+
+    @property
+    def observations(self) -> npt.NDArray[np.float32]:
+        return cast("npt.NDArray[np.float32]", self._replay()["observations"])
+
+    @property
+    def actions(self) -> npt.NDArray[np.float32]:
+        return cast("npt.NDArray[np.float32]", self._replay()["actions"])
+
+    @property
+    def rewards(self) -> npt.NDArray[np.float32]:
+        return cast("npt.NDArray[np.float32]", self._replay()["rewards"])
+
+    @property
+    def next_observations(self) -> npt.NDArray[np.float32]:
+        return cast("npt.NDArray[np.float32]", self._replay()["next_observations"])
+
+    @property
+    def dones(self) -> npt.NDArray[np.float32]:
+        return cast("npt.NDArray[np.float32]", self._replay()["dones"])
+
+    def __repr__(self) -> str:
+        return f"ReplayBuffer(size={self.size()}, buffer_size={self.buffer_size})"

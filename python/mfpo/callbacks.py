@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
+import numpy.typing as npt
 
 from mfpo.envs import Episode, make_env
 from mfpo.exceptions import ConfigError
@@ -195,7 +196,9 @@ class EvalCallback(BaseCallback):
     keeps ``evaluations`` (a list of dicts: timesteps, mean_reward,
     std_reward, mean_ep_length), ``last_mean_reward`` and
     ``best_mean_reward``. With ``log_path`` it also writes
-    ``evaluations.csv`` there. With ``reward_threshold`` training stops once
+    ``evaluations.csv`` and, as Stable-Baselines3 does, ``evaluations.npz``
+    (``timesteps``, ``results`` and ``ep_lengths``, one row of episodes per
+    evaluation) there. With ``reward_threshold`` training stops once
     the mean reward reaches it.
 
     ``eval_freq`` counts environment steps of all sub-envs together
@@ -245,6 +248,7 @@ class EvalCallback(BaseCallback):
         self.reward_threshold = reward_threshold
         self.seed = seed
         self.evaluations: list[dict[str, float]] = []
+        self._episodes: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]] = []
         self.last_mean_reward = -np.inf
         self.best_mean_reward = -np.inf
         self._next_eval = self.eval_freq
@@ -273,6 +277,7 @@ class EvalCallback(BaseCallback):
             "mean_ep_length": float(np.mean(lengths)),
         }
         self.evaluations.append(row)
+        self._episodes.append((np.asarray(returns, np.float64), np.asarray(lengths, np.int64)))
         self.last_mean_reward = row["mean_reward"]
         go_on = True
         if self.last_mean_reward > self.best_mean_reward:
@@ -302,6 +307,13 @@ class EvalCallback(BaseCallback):
             w = csv.DictWriter(f, fieldnames=["timesteps", "mean_reward", "std_reward", "mean_ep_length"])
             w.writeheader()
             w.writerows(self.evaluations)
+        # Stable-Baselines3's file: the timesteps, and each evaluation's episode returns and lengths.
+        np.savez(
+            self.log_path / "evaluations.npz",
+            timesteps=np.array([int(r["timesteps"]) for r in self.evaluations], np.int64),
+            results=np.array([r for r, _ in self._episodes]),
+            ep_lengths=np.array([n for _, n in self._episodes]),
+        )
 
 
 class StopTrainingOnRewardThreshold(BaseCallback):

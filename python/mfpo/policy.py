@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mfpo import _core
-from mfpo.envs import check_finite
+from mfpo.envs import as_f32, check_finite, shape_message
 from mfpo.exceptions import ConfigError, ShapeError
 
 __all__ = ["Policy", "PolicyMode", "existing_checkpoint", "with_suffix"]

@@ -224,6 +224,10 @@ def test_eval_callback(tiny: dict[str, Any], tmp_path: Path) -> None:
     assert cb.last_mean_reward == cb.evaluations[-1]["mean_reward"]
     assert cb.best_mean_reward == max(e["mean_reward"] for e in cb.evaluations)
     assert (tmp_path / "evaluations.csv").read_text().count("\n") == 4
+    with np.load(tmp_path / "evaluations.npz") as npz:  # Stable-Baselines3's file
+        assert npz["timesteps"].tolist() == [150, 300, 450]
+        assert npz["results"].shape == npz["ep_lengths"].shape == (3, 2) and np.all(npz["ep_lengths"] == 200)
+        assert npz["results"].mean(axis=1).tolist() == pytest.approx([e["mean_reward"] for e in cb.evaluations])
     # reward_threshold stops training at the first evaluation that reaches it.
     stop = mfpo.EvalCallback(
         gym.make("Pendulum-v1"), eval_freq=100, n_eval_episodes=1, reward_threshold=-1e9, verbose=0

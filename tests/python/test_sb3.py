@@ -152,6 +152,42 @@ def test_get_and_set_parameters(tiny: dict[str, Any]) -> None:
             model.set_parameters({**params, "policy/params": params["policy/params"][:-1]})
 
 
+def test_replay_buffer_save_load_and_attribute(tiny: dict[str, Any], tmp_path: Path) -> None:
+    """SB3's save_replay_buffer / load_replay_buffer / replay_buffer, mapped
+    onto the checkpoint's replay."""
+    with MFPO(BoxEnv(horizon=7, terminate_at=5), **tiny) as model:
+        model.learn(40)
+        buf = model.replay_buffer
+        assert buf.size() == len(buf) == 40 and buf.buffer_size == tiny["buffer_size"] and buf.pos == 40
+        assert buf.full == (40 == tiny["buffer_size"])
+        assert buf.observations.shape == buf.next_observations.shape == (40, 3) and buf.actions.shape == (40, 2)
+        assert buf.rewards.shape == buf.dones.shape == (40,) and np.all(np.abs(buf.actions) <= 1)
+        assert set(np.unique(buf.dones)) <= {0.0, 1.0} and buf.dones.sum() >= 1  # the terminations
+        path = model.save_replay_buffer(tmp_path / "buffer")
+        assert path == tmp_path / "buffer.mfpo"
+        saved = buf.observations.copy()
+        with MFPO(BoxEnv(), **tiny) as other:
+            assert other.replay_buffer.size() == 0
+            other.load_replay_buffer(tmp_path / "buffer")
+            got = other.replay_buffer
+            assert got.size() == 40 and np.array_equal(got.observations, saved)
+            assert np.array_equal(got.actions, buf.actions) and np.array_equal(got.dones, buf.dones)
+            assert other.num_timesteps == 40  # raised to the rows it holds; the networks are its own
+            other.learn(1)  # and trains on
+            assert other.replay_buffer.size() == 41 and other.num_timesteps == 41
+        model.save(tmp_path / "nobuf.mfpo")
+        with pytest.raises(mfpo.CheckpointError, match="holds no replay buffer"):
+            model.load_replay_buffer(tmp_path / "nobuf.mfpo")
+        with MFPO(BoxEnv(), **{**tiny, "buffer_size": tiny["buffer_size"] * 2}) as bigger:
+            with pytest.raises(ConfigError, match=r"buffer_size"):
+                bigger.load_replay_buffer(path)
+        with MFPO(BoxEnv(obs_dim=4), **tiny) as wider:
+            with pytest.raises(ShapeError, match=r"obs_dim 3 .* the agent's 4"):
+                wider.load_replay_buffer(path)
+        with pytest.raises(FileNotFoundError):
+            model.load_replay_buffer(tmp_path / "missing")
+
+
 def test_model_policy_is_an_object_with_predict(tiny: dict[str, Any]) -> None:
     with MFPO(BoxEnv(), **tiny) as model:
         obs = np.ones(3, np.float32)
