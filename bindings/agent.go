@@ -185,10 +185,11 @@ func Update(h int64, n int) (s string, err error) {
 }
 
 // SetLearningRate sets the rate of all of agent h's optimisers (a
-// learning-rate schedule's value).
-func SetLearningRate(h int64, lr float64) (err error) {
+// learning-rate schedule's value). It reports true.
+func SetLearningRate(h int64, lr float64) (ok bool, err error) {
 	defer recoverInto(&err)
-	return fail("set_learning_rate", face.AgentSetLearningRate(face.Handle(h), lr))
+	err = face.AgentSetLearningRate(face.Handle(h), lr)
+	return err == nil, fail("set_learning_rate", err)
 }
 
 // Free frees agent h; it reports true (a handle not live is a "handle"

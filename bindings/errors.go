@@ -47,6 +47,9 @@ func Codes() (string, error) {
 // SecondRuntime is face.SecondRuntime for Python: an error of code
 // "runtime" when libmfpo.so (another Go runtime) was loaded into the
 // process before this extension; python/mfpo/_core.py calls it on import.
-func SecondRuntime() error {
-	return fail("import mfpo", face.SecondRuntime())
+// It reports true when there is none.
+func SecondRuntime() (ok bool, err error) {
+	defer recoverInto(&err)
+	err = face.SecondRuntime()
+	return err == nil, fail("import mfpo", err)
 }

@@ -36,15 +36,6 @@ from mfpo._gopy import bindings as _ext
 from mfpo._gopy import go as _go
 from mfpo.exceptions import BY_CODE, ConfigError, HandleError, MFPOError, ShapeError
 
-def _refuse_a_second_runtime() -> None:
-    """RuntimeConflictError (an ImportError) when libmfpo.so, with its own Go
-    runtime, was loaded into this process before the extension was."""
-    try:
-        _ext.SecondRuntime()
-    except RuntimeError as err:
-        _reraise(err)
-
-
 ActMode = Literal["sample", "best_of_n", "deterministic", "explore"]
 """How the Go core chooses actions (see :meth:`Agent.act`)."""
 
@@ -107,6 +98,15 @@ def _reraise(err: RuntimeError) -> NoReturn:
 def _call(fn: Callable[..., _T], *args: Any) -> _T:
     try:
         return fn(*args)
+    except RuntimeError as err:
+        _reraise(err)
+
+
+def _refuse_a_second_runtime() -> None:
+    """RuntimeConflictError (an ImportError) when libmfpo.so, with its own Go
+    runtime, was loaded into this process before the extension was."""
+    try:
+        _ext.SecondRuntime()
     except RuntimeError as err:
         _reraise(err)
 

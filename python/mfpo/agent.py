@@ -659,8 +659,9 @@ class MFPO:
         with the one saved in ``path`` (by :meth:`save_replay_buffer`, or any
         ``save(..., replay_buffer=True)`` of a model with the same observation
         and action widths and ``buffer_size``); the networks and the rest of
-        the model stay, but ``num_timesteps`` is raised to at least the rows
-        loaded (a buffer never holds more than was stored). ``truncate_last_traj`` is accepted and
+        the model stay (``num_timesteps`` too; the checkpoint's count of
+        stored transitions is raised to at least the rows loaded, as a
+        buffer never holds more than was stored). ``truncate_last_traj`` is accepted and
         has nothing to do: it concerns HER's episode bookkeeping, and mfpo
         stores no episode boundaries beyond each row's termination flag.
 

@@ -20,7 +20,8 @@ import ctypes
 lib = ctypes.CDLL({lib!r})
 lib.mfpo_errmsg.restype = ctypes.c_char_p
 out = ctypes.c_void_p()
-rc = lib.mfpo_agent_create(ctypes.byref(out), b'{{"preset": "small"}}', ctypes.c_size_t(3), ctypes.c_size_t(1), None, None)
+size = ctypes.c_size_t
+rc = lib.mfpo_agent_create(ctypes.byref(out), b'{{"preset": "small"}}', size(3), size(1), None, None)
 print("status", rc, lib.mfpo_errmsg(None).decode())
 if rc == 0:
     lib.mfpo_agent_free(out)
