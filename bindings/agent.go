@@ -40,6 +40,7 @@ type spacesJSON struct {
 	ActDim   int       `json:"act_dim"`
 	ActLow   []float32 `json:"act_low"`
 	ActHigh  []float32 `json:"act_high"`
+	ObsSpace string    `json:"obs_space,omitempty"` // mfpo/envs.py's description of the gymnasium space
 }
 
 func toJSON(sp policy.Spaces) spacesJSON {
@@ -50,7 +51,8 @@ func toJSON(sp policy.Spaces) spacesJSON {
 			lo[j], hi[j] = -1, 1
 		}
 	}
-	return spacesJSON{ObsShape: sp.Shape(), ObsDim: sp.ObsDim, ActDim: sp.ActDim, ActLow: lo, ActHigh: hi}
+	return spacesJSON{ObsShape: sp.Shape(), ObsDim: sp.ObsDim, ActDim: sp.ActDim, ActLow: lo, ActHigh: hi,
+		ObsSpace: sp.ObsSpace}
 }
 
 func parseSpaces(s string) (policy.Spaces, error) {
@@ -60,7 +62,8 @@ func parseSpaces(s string) (policy.Spaces, error) {
 	if err := dec.Decode(&sj); err != nil {
 		return policy.Spaces{}, &face.Error{Code: face.EInval, Msg: "spaces: " + err.Error()}
 	}
-	sp := policy.Spaces{ObsShape: sj.ObsShape, ObsDim: sj.ObsDim, ActDim: sj.ActDim, Low: sj.ActLow, High: sj.ActHigh}
+	sp := policy.Spaces{ObsShape: sj.ObsShape, ObsDim: sj.ObsDim, ActDim: sj.ActDim, Low: sj.ActLow, High: sj.ActHigh,
+		ObsSpace: sj.ObsSpace}
 	if sp.ObsDim == 0 && len(sp.ObsShape) > 0 {
 		sp.ObsDim = 1
 		for _, n := range sp.ObsShape {
@@ -179,6 +182,14 @@ func Update(h int64, n int) (s string, err error) {
 	}
 	b, err := json.Marshal(out)
 	return string(b), fail("update", err)
+}
+
+// SetLearningRate sets the rate of all of agent h's optimisers (a
+// learning-rate schedule's value). It reports true.
+func SetLearningRate(h int64, lr float64) (ok bool, err error) {
+	defer recoverInto(&err)
+	err = face.AgentSetLearningRate(face.Handle(h), lr)
+	return err == nil, fail("set_learning_rate", err)
 }
 
 // Free frees agent h; it reports true (a handle not live is a "handle"

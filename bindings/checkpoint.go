@@ -31,6 +31,14 @@ func Marshal(h int64, kind string) (b []byte, err error) {
 	return b, fail("save", err)
 }
 
+// LoadReplay replaces agent h's replay buffer with the one of a full
+// checkpoint saved with it (its bytes). It reports true.
+func LoadReplay(h int64, data []byte) (ok bool, err error) {
+	defer recoverInto(&err)
+	err = face.AgentLoadReplay(face.Handle(h), data)
+	return err == nil, fail("load_replay_buffer", err)
+}
+
 // Load reads a full checkpoint into a new agent and returns the JSON
 // object {"handle": h, "info": {…}} (infoJSON).
 func Load(path string) (s string, err error) {
@@ -81,7 +89,7 @@ func infoJSON(info *checkpoint.Info) map[string]any {
 	return map[string]any{
 		"format_version": info.Version, "kind": kind, "producer": info.Producer,
 		"config": json.RawMessage(info.Config.JSON()), "obs_dim": sp.ObsDim, "act_dim": sp.ActDim,
-		"obs_shape": sp.ObsShape, "act_low": sp.ActLow, "act_high": sp.ActHigh,
+		"obs_shape": sp.ObsShape, "act_low": sp.ActLow, "act_high": sp.ActHigh, "obs_space": sp.ObsSpace,
 		"updates": info.Updates, "stored": info.Stored, "replay": info.Replay, "replay_len": info.ReplayLen,
 	}
 }

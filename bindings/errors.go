@@ -43,3 +43,13 @@ func Codes() (string, error) {
 	b, err := json.Marshal(face.CodeNames())
 	return string(b), err
 }
+
+// SecondRuntime is face.SecondRuntime for Python: an error of code
+// "runtime" when libmfpo.so (another Go runtime) was loaded into the
+// process before this extension; python/mfpo/_core.py calls it on import.
+// It reports true when there is none.
+func SecondRuntime() (ok bool, err error) {
+	defer recoverInto(&err)
+	err = face.SecondRuntime()
+	return err == nil, fail("import mfpo", err)
+}

@@ -104,6 +104,7 @@ extern "C" {
 #define MFPO_EPANIC 10    /* an internal error of the library (a bug), recovered; free the handle involved */
 #define MFPO_ESIZE 11     /* a caller's buffer is too small; *needed says how large it must be */
 #define MFPO_EVERSION 12  /* a checkpoint written in a newer format than this library reads: load it with a newer mfpo */
+#define MFPO_ERUNTIME 13  /* another mfpo library with its own Go runtime (mfpo's Python extension) was loaded into the process first: this one makes no handles */
 
 /* Acting modes (the `mode` argument of the *_act functions). */
 #define MFPO_ACT_SAMPLE 0        /* one draw of the T-step sampler from noise drawn from `seed` */

@@ -29,7 +29,8 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	cfg.ActorLR, cfg.ADNLR, cfg.CriticLR, cfg.AlphaLR = 1e-3, 2e-3, 3e-3, 4e-3
 	cfg.Gamma, cfg.Tau, cfg.VMin, cfg.VMax = 0.98, 0.01, -50, 70
 	cfg.BufferSize, cfg.LearningStarts, cfg.EvalCandidates, cfg.Seed = 100, 5, 4, 12345
-	spaces := policy.Spaces{ObsShape: []int{1, 3}, ObsDim: 3, ActDim: 2, Low: []float32{-2, 0}, High: []float32{2, 0.5}}
+	spaces := policy.Spaces{ObsShape: []int{1, 3}, ObsDim: 3, ActDim: 2, Low: []float32{-2, 0}, High: []float32{2, 0.5},
+		ObsSpace: `{"type": "Box", "shape": [1, 3]}`}
 	a := trainedIn(t, cfg, spaces, 130, 5) // 130 > 100: the ring has wrapped
 	a.PolicyOpt.Beta1, a.ADNOpt.Eps = 0.8, 1e-7
 	if a.Buffer.State().Pos == 0 || a.Buffer.Len() != 100 {

@@ -203,7 +203,7 @@ func policyOnlyFull(t testing.TB, a *mfpo.Agent) []byte {
 // Every truncation of a small checkpoint, and many random byte flips
 // (with the checksum left stale, and resealed so that the flip reaches
 // the decoder), are errors or, for a resealed flip in float data, a
-// valid agent: never a panic.
+// valid agent: never a panic; a truncation is called one.
 func TestCheckpointTruncationsAndFlips(t *testing.T) {
 	a := trained(t, microConfig(), 2, 1, 6, 2)
 	for _, opts := range []Options{{Replay: true}, {PolicyOnly: true}} {
@@ -212,8 +212,14 @@ func TestCheckpointTruncationsAndFlips(t *testing.T) {
 			t.Fatal(err)
 		}
 		for n := 0; n < len(data); n++ {
-			if full, policy, inspect := loadAll(t, data[:n]); full == nil || policy == nil || inspect == nil {
+			full, policy, inspect := loadAll(t, data[:n])
+			if full == nil || policy == nil || inspect == nil {
 				t.Fatalf("truncated to %d of %d bytes: errors %v, %v, %v", n, len(data), full, policy, inspect)
+			}
+			for _, err := range []error{full, policy, inspect} { // the reader says what happened
+				if !strings.Contains(err.Error(), "truncated") {
+					t.Fatalf("truncated to %d of %d bytes: %v does not say truncated", n, len(data), err)
+				}
 			}
 		}
 		r := rand.New(rand.NewPCG(5, 6))

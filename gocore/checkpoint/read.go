@@ -157,6 +157,7 @@ func spacesFrom(sp *fb.Spaces) (s policy.Spaces, err error) {
 	s.Low, s.High = make([]float32, s.ActDim), make([]float32, s.ActDim)
 	decodeFloats(s.Low, low)
 	decodeFloats(s.High, high)
+	s.ObsSpace = string(sp.ObsSpace())
 	if err := s.Validate(); err != nil {
 		return s, &FormatError{Reason: "Checkpoint.spaces are invalid", Err: err}
 	}
@@ -316,7 +317,7 @@ type fullState struct {
 func (d *decoder) full(lim Limits) (*fullState, error) {
 	info, root := d.info, d.root
 	if info.Kind != Full {
-		return nil, formatErr("this is a %v checkpoint, without the training state; load it with LoadPolicy", info.Kind)
+		return nil, formatErr("this is a %v checkpoint, without the training state; load it as a policy (mfpo.Policy.load in Python, mfpo_policy_load in C, checkpoint.LoadPolicy in Go)", info.Kind)
 	}
 	cfg, obs, act := info.Config, info.Spaces.ObsDim, info.Spaces.ActDim
 	ps, ds, cs := mfpo.Specs(cfg, obs, act)

@@ -73,6 +73,15 @@ func verifyErr(path, format string, args ...any) error {
 	return &FormatError{Reason: path + ": " + fmt.Sprintf(format, args...)}
 }
 
+// truncated is what a reference past the end of the buffer means: the
+// bytes stop before the data they point to.
+const truncated = "; the checkpoint is truncated (or corrupted)"
+
+// pastEnd is verifyErr for a reference past the end of the buffer.
+func pastEnd(path, format string, args ...any) error {
+	return verifyErr(path, format+truncated, args...)
+}
+
 // table verifies the table d at pos and, recursively, what it points to.
 func (v *verifier) table(pos uint64, d *tableDef, path string, depth int) error {
 	if depth > maxDepth {
@@ -81,20 +90,32 @@ func (v *verifier) table(pos uint64, d *tableDef, path string, depth int) error 
 	if v.tables++; v.tables > maxTables {
 		return verifyErr(path, "more than %d tables", maxTables)
 	}
-	if pos%4 != 0 || pos+4 > v.n {
-		return verifyErr(path, "table at byte %d is outside the %d-byte buffer or misaligned", pos, v.n)
+	if pos+4 > v.n {
+		return pastEnd(path, "table at byte %d is outside the %d-byte buffer", pos, v.n)
+	}
+	if pos%4 != 0 {
+		return verifyErr(path, "table at byte %d is misaligned", pos)
 	}
 	vt := int64(pos) - int64(int32(v.u32(pos)))
-	if vt < 0 || vt%2 != 0 || uint64(vt)+4 > v.n {
-		return verifyErr(path, "vtable at byte %d (table at %d) is outside the %d-byte buffer or misaligned", vt, pos, v.n)
+	if vt >= 0 && uint64(vt)+4 > v.n {
+		return pastEnd(path, "vtable at byte %d (table at %d) is outside the %d-byte buffer", vt, pos, v.n)
+	}
+	if vt < 0 || vt%2 != 0 {
+		return verifyErr(path, "vtable at byte %d (table at %d) is before the buffer or misaligned", vt, pos)
 	}
 	vtab := uint64(vt)
 	vsize, tsize := v.u16(vtab), v.u16(vtab+2)
-	if vsize < 4 || vsize%2 != 0 || vtab+vsize > v.n {
-		return verifyErr(path, "vtable at byte %d claims %d bytes; the buffer has %d", vtab, vsize, v.n)
+	if vsize >= 4 && vsize%2 == 0 && vtab+vsize > v.n {
+		return pastEnd(path, "vtable at byte %d claims %d bytes; the buffer has %d", vtab, vsize, v.n)
 	}
-	if tsize < 4 || pos+tsize > v.n {
-		return verifyErr(path, "table at byte %d claims %d bytes; the buffer has %d", pos, tsize, v.n)
+	if vsize < 4 || vsize%2 != 0 {
+		return verifyErr(path, "vtable at byte %d claims %d bytes, not an even number ≥ 4", vtab, vsize)
+	}
+	if tsize < 4 {
+		return verifyErr(path, "table at byte %d claims %d bytes, fewer than 4", pos, tsize)
+	}
+	if pos+tsize > v.n {
+		return pastEnd(path, "table at byte %d claims %d bytes; the buffer has %d", pos, tsize, v.n)
 	}
 	for i := range d.fields {
 		f := &d.fields[i]
@@ -123,7 +144,7 @@ func (v *verifier) table(pos uint64, d *tableDef, path string, depth int) error 
 		}
 		target := at + v.u32(at)
 		if target >= v.n {
-			return verifyErr(fpath, "points to byte %d, past the end of the %d-byte buffer", target, v.n)
+			return pastEnd(fpath, "points to byte %d, past the end of the %d-byte buffer", target, v.n)
 		}
 		var err error
 		switch f.t {
@@ -155,12 +176,15 @@ func (v *verifier) table(pos uint64, d *tableDef, path string, depth int) error 
 // vector verifies the length prefix at at and that cnt elements of elem
 // bytes follow inside the buffer; it returns cnt.
 func (v *verifier) vector(at, elem uint64, path string) (uint64, error) {
-	if at%4 != 0 || at+4 > v.n {
-		return 0, verifyErr(path, "vector at byte %d is outside the %d-byte buffer or misaligned", at, v.n)
+	if at+4 > v.n {
+		return 0, pastEnd(path, "vector at byte %d is outside the %d-byte buffer", at, v.n)
+	}
+	if at%4 != 0 {
+		return 0, verifyErr(path, "vector at byte %d is misaligned", at)
 	}
 	cnt := v.u32(at)
 	if end := at + 4 + cnt*elem; end > v.n {
-		return 0, verifyErr(path, "vector of %d elements at byte %d ends at byte %d, past the end of the %d-byte buffer", cnt, at, end, v.n)
+		return 0, pastEnd(path, "vector of %d elements at byte %d ends at byte %d, past the end of the %d-byte buffer", cnt, at, end, v.n)
 	}
 	return cnt, nil
 }
@@ -171,7 +195,11 @@ func (v *verifier) str(at uint64, path string) error {
 	if err != nil {
 		return err
 	}
-	if end := at + 4 + cnt; end >= v.n || v.buf[end] != 0 {
+	end := at + 4 + cnt
+	if end >= v.n {
+		return pastEnd(path, "string of %d bytes at byte %d has no terminating zero before the end of the %d-byte buffer", cnt, at, v.n)
+	}
+	if v.buf[end] != 0 {
 		return verifyErr(path, "string of %d bytes at byte %d has no terminating zero", cnt, at)
 	}
 	return nil
@@ -182,7 +210,7 @@ func (v *verifier) str(at uint64, path string) error {
 func verifyBuffer(buf []byte) error {
 	n := uint64(len(buf))
 	if n < 8 {
-		return &FormatError{Reason: fmt.Sprintf("%d bytes, too short for a checkpoint (a root offset and the identifier %q take 8)", n, Identifier)}
+		return &FormatError{Reason: fmt.Sprintf("%d bytes, too short for a checkpoint (a root offset and the identifier %q take 8): empty or truncated", n, Identifier)}
 	}
 	if id := string(buf[4:8]); id != Identifier {
 		return &FormatError{Reason: fmt.Sprintf("file identifier %q (bytes 4…7), want %q%s", id, Identifier, foreignHint(buf))}

@@ -53,6 +53,7 @@ var (
 		{name: "obs_shape", t: tVector, size: 4},
 		{name: "act_low", t: tVector, size: 4},
 		{name: "act_high", t: tVector, size: 4},
+		{name: "obs_space", t: tString},
 	}}
 	netSpecDef = &tableDef{"NetSpec", []fieldDef{
 		{name: "inputs", t: tVector, size: 4},

@@ -232,12 +232,19 @@ func (w writer) spaces(s policy.Spaces) flatbuffers.UOffsetT {
 	b := w.b
 	shape := putInt32s(b, s.ObsShape)
 	low, high := putFloats(b, s.Low), putFloats(b, s.High)
+	var desc flatbuffers.UOffsetT
+	if s.ObsSpace != "" {
+		desc = b.CreateString(s.ObsSpace)
+	}
 	fb.SpacesStart(b)
 	fb.SpacesAddObsDim(b, int32(s.ObsDim))
 	fb.SpacesAddActDim(b, int32(s.ActDim))
 	fb.SpacesAddObsShape(b, shape)
 	fb.SpacesAddActLow(b, low)
 	fb.SpacesAddActHigh(b, high)
+	if desc != 0 {
+		fb.SpacesAddObsSpace(b, desc)
+	}
 	return fb.SpacesEnd(b)
 }
 

@@ -97,6 +97,9 @@ func CheckSpaces(sp policy.Spaces) error {
 // the observation width and action box.
 func CreateAgent(configJSON []byte, sp policy.Spaces) (h Handle, err error) {
 	defer catch(&err)
+	if err := SecondRuntime(); err != nil {
+		return 0, err
+	}
 	if configJSON == nil {
 		configJSON = []byte("{}")
 	}
@@ -355,3 +358,17 @@ func MemoryLimit() int64 { return mfpo.MemoryLimit() }
 // SetMemoryLimit sets the process's memory limit (n ≤ 0: the default)
 // and returns the one before.
 func SetMemoryLimit(n int64) int64 { return mfpo.SetMemoryLimit(n) }
+
+// AgentSetLearningRate sets every optimiser's rate of agent h to lr (a
+// learning-rate schedule's current value); EConfig unless lr is finite
+// and ≥ 0.
+func AgentSetLearningRate(h Handle, lr float64) (err error) {
+	defer catch(&err)
+	return withAgent(h, func(ah *agentHandle) error {
+		if err := ah.agent.SetLearningRate(lr); err != nil {
+			return AsError(err)
+		}
+		ah.changed()
+		return nil
+	})
+}

@@ -148,6 +148,9 @@ func bytesArg(data []byte) error {
 // exactly where the saved one was.
 func LoadAgent(path string) (h Handle, info *checkpoint.Info, err error) {
 	defer catch(&err)
+	if err := SecondRuntime(); err != nil {
+		return 0, nil, err
+	}
 	if err := pathArg(path); err != nil {
 		return 0, nil, err
 	}
@@ -158,6 +161,9 @@ func LoadAgent(path string) (h Handle, info *checkpoint.Info, err error) {
 // LoadAgentBytes is LoadAgent from a checkpoint's bytes (none kept).
 func LoadAgentBytes(data []byte) (h Handle, info *checkpoint.Info, err error) {
 	defer catch(&err)
+	if err := SecondRuntime(); err != nil {
+		return 0, nil, err
+	}
 	if err := bytesArg(data); err != nil {
 		return 0, nil, err
 	}
@@ -176,6 +182,9 @@ func loadedAgent(a *mfpo.Agent, info *checkpoint.Info, err error) (Handle, *chec
 // policy handle.
 func LoadPolicy(path string) (h Handle, info *checkpoint.Info, err error) {
 	defer catch(&err)
+	if err := SecondRuntime(); err != nil {
+		return 0, nil, err
+	}
 	if err := pathArg(path); err != nil {
 		return 0, nil, err
 	}
@@ -186,6 +195,9 @@ func LoadPolicy(path string) (h Handle, info *checkpoint.Info, err error) {
 // LoadPolicyBytes is LoadPolicy from a checkpoint's bytes (none kept).
 func LoadPolicyBytes(data []byte) (h Handle, info *checkpoint.Info, err error) {
 	defer catch(&err)
+	if err := SecondRuntime(); err != nil {
+		return 0, nil, err
+	}
 	if err := bytesArg(data); err != nil {
 		return 0, nil, err
 	}
@@ -198,4 +210,46 @@ func loadedPolicy(p *policy.Policy, info *checkpoint.Info, err error) (Handle, *
 		return 0, nil, fileError(err)
 	}
 	return register(&policyHandle{p: p, config: info.Config.JSON()}), info, nil
+}
+
+// AgentLoadReplay replaces agent h's replay buffer with a copy of the one
+// in a full checkpoint saved with it (its bytes), as Stable-Baselines3's
+// load_replay_buffer does; the rest of h is unchanged. The rows are
+// stored in the agent's units (observations flat, actions in [−1, 1]), so
+// the checkpoint's obs_dim, act_dim and buffer_size must be h's. The
+// count of stored transitions is raised to at least the rows loaded (a
+// buffer never holds more than was ever stored; checkpoints check it).
+func AgentLoadReplay(h Handle, data []byte) (err error) {
+	defer catch(&err)
+	if err := CheckAgent(h); err != nil { // before the work of decoding
+		return err
+	}
+	if err := bytesArg(data); err != nil {
+		return err
+	}
+	src, info, err := checkpoint.Unmarshal(data, checkpoint.Limits{})
+	if err != nil {
+		return fileError(err)
+	}
+	defer src.Close()
+	if !info.Replay {
+		return errorf(EFormat, "the checkpoint holds no replay buffer (it was saved without one)")
+	}
+	return withAgent(h, func(ah *agentHandle) error {
+		a, b := ah.agent, src.Buffer
+		if b.ObsDim() != a.Buffer.ObsDim() || b.ActDim() != a.Buffer.ActDim() {
+			return errorf(EShape, "the replay buffer's rows have obs_dim %d and act_dim %d, the agent's %d and %d",
+				b.ObsDim(), b.ActDim(), a.Buffer.ObsDim(), a.Buffer.ActDim())
+		}
+		if b.Capacity() != a.Buffer.Capacity() {
+			return errorf(EConfig, "the replay buffer holds up to %d transitions (buffer_size), the agent's %d",
+				b.Capacity(), a.Buffer.Capacity())
+		}
+		if err := a.Buffer.Restore(b.State()); err != nil { // verified when loaded: a bug
+			return errorf(EPanic, "internal error (a bug in mfpo, please report it): %v", err)
+		}
+		a.Stored = max(a.Stored, int64(b.Len()))
+		ah.changed()
+		return nil
+	})
 }

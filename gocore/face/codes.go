@@ -1,10 +1,12 @@
 package face
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"reflect"
+	"regexp"
 	"runtime/debug"
 	"strings"
 	"unicode/utf8"
@@ -36,6 +38,7 @@ const (
 	EPanic
 	ESize
 	EVersion
+	ERuntime
 )
 
 // codeInfo is one row of codeTable.
@@ -60,6 +63,7 @@ var codeTable = [...]codeInfo{
 	EPanic:     {"MFPO_EPANIC", "internal", "internal error of the library (a bug)"},
 	ESize:      {"MFPO_ESIZE", "size", "the buffer is too small, or the request is over a memory limit"},
 	EVersion:   {"MFPO_EVERSION", "version", "the checkpoint is in a newer format than this library reads"},
+	ERuntime:   {"MFPO_ERUNTIME", "runtime", "another mfpo library with its own Go runtime was loaded into this process first"},
 }
 
 // Codes is the number of codes.
@@ -169,7 +173,7 @@ func AsError(err error) *Error {
 	var sz *mfpo.SizeError
 	switch {
 	case errors.As(err, &ce): // named by the key a JSON or Python user writes
-		msg = fmt.Sprintf("invalid config: %s = %v: %s", configKey(ce.Field), ce.Value, ce.Reason)
+		msg = fmt.Sprintf("invalid config: %s = %s: %s", configKey(ce.Field), jsonValue(ce.Value), configWords(ce.Reason))
 	case errors.As(err, &sz):
 		msg = fmt.Sprintf("%s asks for about %d bytes, over the memory limit of %d bytes (the config's max_bytes, or the process's: mfpo_set_memory_limit); nothing was allocated",
 			sz.Field, sz.Need, sz.Limit)
@@ -249,7 +253,7 @@ func catch(err *error) {
 // (PolicySamples → policy_samples), so that errors name the key a user
 // wrote.
 var configKeys = func() map[string]string {
-	m := map[string]string{"obsDim": "obs_dim", "actDim": "act_dim"}
+	m := map[string]string{"obsDim": "obs_dim", "actDim": "act_dim", "LearningRate": "learning_rate"}
 	t := reflect.TypeOf(mfpo.Config{})
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -259,6 +263,28 @@ var configKeys = func() map[string]string {
 	}
 	return m
 }()
+
+// goName is a word that may be a Config field's Go name.
+var goName = regexp.MustCompile(`\b[A-Z][A-Za-z0-9]*\b`)
+
+// configWords replaces the Go field names in a reason with their JSON
+// keys ("want ≥ BatchSize (20)" → "want ≥ batch_size (20)").
+func configWords(s string) string {
+	return goName.ReplaceAllStringFunc(s, configKey)
+}
+
+// jsonValue writes a config value as JSON writes it ([64,-1],
+// {"mean":-0.4,…}); a string is a description ("a JSON string") and is
+// written as it is.
+func jsonValue(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	if b, err := json.Marshal(v); err == nil {
+		return string(b)
+	}
+	return fmt.Sprint(v)
+}
 
 func configKey(field string) string {
 	if k, ok := configKeys[field]; ok {

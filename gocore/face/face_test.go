@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -209,3 +210,56 @@ func TestAgentCalls(t *testing.T) {
 }
 
 func posInf() float64 { var z float64; return 1 / z }
+
+func TestAgentSetLearningRate(t *testing.T) {
+	h, err := CreateAgent([]byte(`{"preset":"small","hidden":[8],"time_features":2,"time_width":4}`), policy.Spaces{ObsDim: 2, ActDim: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer FreeAgent(h)
+	for _, bad := range []float64{-1, math.NaN(), math.Inf(1)} {
+		if err := AgentSetLearningRate(h, bad); err == nil || AsError(err).Code != EConfig || !strings.Contains(err.Error(), "learning_rate") {
+			t.Errorf("rate %v: %v, want an EConfig error naming learning_rate", bad, err)
+		}
+	}
+	if err := AgentSetLearningRate(h, 0.25); err != nil {
+		t.Fatal(err)
+	}
+	ah := lookup(h).(*agentHandle)
+	if a := ah.agent; a.PolicyOpt.LR != 0.25 || a.ADNOpt.LR != 0.25 || a.Critics.Opt[1].LR != 0.25 || a.AlphaOpt.LR != 0.25 {
+		t.Fatal("not every optimiser has the new rate")
+	}
+}
+
+// TestConfigMessagesNameKeys: an invalid config is told in the keys and
+// values a JSON (or Python) user writes, never in Config's Go field names.
+func TestConfigMessagesNameKeys(t *testing.T) {
+	goNames := map[string]bool{}
+	for name, key := range configKeys {
+		if name != key {
+			goNames[name] = true
+		}
+	}
+	sp := policy.Spaces{ObsDim: 3, ActDim: 1}
+	for doc, want := range map[string]string{
+		`{"v_max": 1e300}`:                      "invalid config: v_max = 1e+300: want a number within float32's range",
+		`{"v_min": -1e300}`:                     "invalid config: v_min = -1e+300: want a number within float32's range",
+		`{"v_min": 5, "v_max": 1}`:              "invalid config: v_min = 5: want v_min < v_max (1)",
+		`{"buffer_size": 10, "batch_size": 20}`: "invalid config: buffer_size = 10: want ≥ batch_size (20)",
+		`{"probes": 0}`:                         "invalid config: probes = 0: want N ≥ 1 Hutchinson probes (or exact_trace)",
+		`{"hidden": [64, -1]}`:                  "invalid config: hidden = [64,-1]: every width must be ≥ 1",
+		`{"gamma": "x"}`:                        "invalid config: gamma = a JSON string: want a number",
+		`{"time_sampler": {"std": -1}}`:         `invalid config: time_sampler = {"mean":-0.4,"std":-1,"flow_matching_ratio":0.75,"uniform":false}: time sampler mean -0.4, std -1: want a finite mean and a finite std > 0`,
+	} {
+		_, err := CreateAgent([]byte(doc), sp)
+		if err == nil || AsError(err).Code != EConfig || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: %v, want EConfig %q…", doc, err, want)
+			continue
+		}
+		for _, w := range goName.FindAllString(err.Error(), -1) {
+			if goNames[w] {
+				t.Errorf("%s: %q names the Go field %s", doc, err, w)
+			}
+		}
+	}
+}

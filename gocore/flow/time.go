@@ -26,10 +26,10 @@ func DefaultTimeSampler() TimeSampler {
 // Validate reports the first invalid field.
 func (s TimeSampler) Validate() error {
 	if !(s.Std > 0) || math.IsInf(s.Std, 0) || math.IsNaN(s.Mean) || math.IsInf(s.Mean, 0) {
-		return fmt.Errorf("flow: TimeSampler Mean = %v, Std = %v: want finite, Std > 0", s.Mean, s.Std)
+		return fmt.Errorf("flow: time sampler mean %v, std %v: want a finite mean and a finite std > 0", s.Mean, s.Std)
 	}
 	if !(s.FlowMatchingRatio >= 0 && s.FlowMatchingRatio <= 1) {
-		return fmt.Errorf("flow: TimeSampler FlowMatchingRatio = %v: want 0 ≤ ratio ≤ 1", s.FlowMatchingRatio)
+		return fmt.Errorf("flow: time sampler flow-matching ratio %v: want 0 ≤ ratio ≤ 1", s.FlowMatchingRatio)
 	}
 	return nil
 }

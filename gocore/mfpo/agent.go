@@ -405,3 +405,16 @@ func stepWith(opt *nn.Adam[float32], params, grad []float32, what string, loss f
 	}
 	return opt.Step(params, grad)
 }
+
+// SetLearningRate sets the rate of all four optimisers (actor, average
+// divergence, both critics, temperature) to lr, for schedules that change
+// it during training; Config keeps the rates the agent was made with.
+func (a *Agent) SetLearningRate(lr float64) error {
+	if !(lr >= 0) || !policy.Float32(lr) { // 0: a linear schedule's last value
+		return &ConfigError{Field: "LearningRate", Value: lr, Reason: "want a rate ≥ 0 " + policy.Float32Range}
+	}
+	for _, o := range []*nn.Adam[float32]{a.PolicyOpt, a.ADNOpt, a.Critics.Opt[0], a.Critics.Opt[1], a.AlphaOpt} {
+		o.LR = lr
+	}
+	return nil
+}

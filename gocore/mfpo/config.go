@@ -2,7 +2,7 @@ package mfpo
 
 import (
 	"fmt"
-	"math"
+	"strings"
 
 	"github.com/mfpo/mfpo/gocore/flow"
 	"github.com/mfpo/mfpo/gocore/policy"
@@ -112,7 +112,7 @@ func (c Config) Acting() policy.Config {
 // Validate returns a *ConfigError for the first invalid field.
 func (c Config) Validate() error {
 	bad := configError
-	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	finite := policy.Float32 // each of these goes into float32 arithmetic
 	if len(c.Hidden) == 0 || len(c.Hidden) > MaxLayers {
 		return bad("Hidden", c.Hidden, fmt.Sprintf("want 1 … %d hidden layers", MaxLayers))
 	}
@@ -144,9 +144,9 @@ func (c Config) Validate() error {
 	case !c.ExactTrace && c.Probes < 1, c.Probes > MaxProbes, c.Probes < 0:
 		return bad("Probes", c.Probes, fmt.Sprintf("want N = 1 … %d Hutchinson probes (or ExactTrace)", MaxProbes))
 	case !(c.InitAlpha > 0) || !finite(c.InitAlpha):
-		return bad("InitAlpha", c.InitAlpha, "want a finite α > 0")
+		return bad("InitAlpha", c.InitAlpha, "want α > 0 "+policy.Float32Range)
 	case !finite(c.TargetEntropyPerDim):
-		return bad("TargetEntropyPerDim", c.TargetEntropyPerDim, "want a finite number")
+		return bad("TargetEntropyPerDim", c.TargetEntropyPerDim, "want a number "+policy.Float32Range)
 	case c.BatchSize < 1 || c.BatchSize > MaxBatch:
 		return bad("BatchSize", c.BatchSize, fmt.Sprintf("want 1 … %d", MaxBatch))
 	case c.BufferSize < 1 || c.BufferSize > MaxBuffer:
@@ -163,11 +163,11 @@ func (c Config) Validate() error {
 		v    float64
 	}{{"ActorLR", c.ActorLR}, {"ADNLR", c.ADNLR}, {"CriticLR", c.CriticLR}, {"AlphaLR", c.AlphaLR}} {
 		if !(lr.v > 0) || !finite(lr.v) {
-			return bad(lr.name, lr.v, "want a finite learning rate > 0")
+			return bad(lr.name, lr.v, "want a learning rate > 0 "+policy.Float32Range)
 		}
 	}
 	if err := c.TimeSampler.Validate(); err != nil {
-		return bad("TimeSampler", c.TimeSampler, err.Error())
+		return bad("TimeSampler", c.TimeSampler, strings.TrimPrefix(err.Error(), "flow: "))
 	}
 	return nil
 }

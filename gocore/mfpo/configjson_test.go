@@ -3,6 +3,7 @@ package mfpo
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/mfpo/mfpo/gocore/policy"
@@ -86,6 +87,24 @@ func TestConfigJSONStrict(t *testing.T) {
 	}
 }
 
+// A value of the wrong JSON type is named in JSON's words, never Go's.
+func TestConfigJSONTypeErrorsSpeakJSON(t *testing.T) {
+	for doc, want := range map[string]string{
+		`{"gamma": "x"}`:                  `gamma = "x": want a number`,
+		`{"batch_size": 3.5}`:             "batch_size = 3.5: want an integer",
+		`{"seed": -1}`:                    "seed = -1: want an integer 0 … 2^64−1",
+		`{"hidden": 3}`:                   "hidden = 3: want a JSON array",
+		`{"exact_trace": 1}`:              "exact_trace = 1: want true or false",
+		`{"time_sampler": 3}`:             "time_sampler = 3: want a JSON object",
+		`{"time_sampler": {"mean": "x"}}`: `time_sampler.mean = "x": want a number`,
+	} {
+		_, err := ConfigFromJSON([]byte(doc))
+		if err == nil || !strings.Contains(err.Error(), "invalid config: "+want) || strings.Contains(err.Error(), "Go") {
+			t.Errorf("%s: %v, want …%q", doc, err, want)
+		}
+	}
+}
+
 // Every field has an upper bound, so that no JSON reaches a panic or an
 // allocation the size of the address space; the issue's cases each name
 // their field.
@@ -120,5 +139,22 @@ func TestConfigBounds(t *testing.T) {
 	c.Hidden, c.TimeWidth, c.Atoms, c.Steps = []int{MaxWidth}, MaxWidth, policy.MaxAtoms, policy.MaxSteps
 	if err := c.Validate(); err != nil {
 		t.Errorf("the largest values are valid: %v", err)
+	}
+}
+
+// A number float32 cannot hold is refused as given, not as the infinity
+// float32 would make of it.
+func TestConfigFloat32Range(t *testing.T) {
+	for key, field := range map[string]string{"v_min": "VMin", "v_max": "VMax", "init_alpha": "InitAlpha",
+		"target_entropy_per_dim": "TargetEntropyPerDim", "actor_lr": "ActorLR", "critic_lr": "CriticLR"} {
+		for _, v := range []string{"1e300", "-1e300"} {
+			_, err := ConfigFromJSON([]byte(`{"` + key + `": ` + v + `}`))
+			var ce *ConfigError
+			// (v_min and v_max are held to a tighter bound, policy.MaxValue.)
+			if !errors.As(err, &ce) || ce.Field != field || !strings.Contains(err.Error(), "1e+300") ||
+				!(strings.Contains(err.Error(), "float32's range") || strings.Contains(err.Error(), "magnitude ≤")) {
+				t.Errorf("%s = %s: %v, want a *ConfigError for %s naming 1e+300 and float32's range", key, v, err, field)
+			}
+		}
 	}
 }

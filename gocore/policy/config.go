@@ -38,6 +38,14 @@ func (e *ConfigError) Error() string {
 	return fmt.Sprintf("mfpo: invalid config: %s = %v: %s", e.Field, e.Value, e.Reason)
 }
 
+// Float32 reports whether x is finite and within float32's range
+// (|x| ≤ math.MaxFloat32), so that the float32 arithmetic it goes into
+// sees the number that was given rather than an infinity.
+func Float32(x float64) bool { return math.Abs(x) <= math.MaxFloat32 }
+
+// Float32Range is how messages state Float32's condition.
+const Float32Range = "within float32's range (|x| ≤ 3.4e38)"
+
 // Validate returns a *ConfigError for the first invalid field.
 func (c Config) Validate() error {
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

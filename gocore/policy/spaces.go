@@ -15,6 +15,10 @@ type Spaces struct {
 	ObsShape       []int
 	ObsDim, ActDim int
 	Low, High      []float32
+	// ObsSpace is a face's own description of the observation space
+	// (Python: the gymnasium space as JSON); informational, checkpoints
+	// keep it, nothing else reads it.
+	ObsSpace string
 }
 
 // SpacesError names the invalid field of a Spaces.

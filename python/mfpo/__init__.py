@@ -27,7 +27,14 @@ from mfpo import checkpoint
 from mfpo._core import BuildInfo, build_info, memory_limit, set_memory_limit
 from mfpo._core import version as _version
 from mfpo.agent import MFPO, PredictMode
-from mfpo.callbacks import BaseCallback, CallbackList, CheckpointCallback, ConvertCallback, EvalCallback
+from mfpo.callbacks import (
+    BaseCallback,
+    CallbackList,
+    CheckpointCallback,
+    ConvertCallback,
+    EvalCallback,
+    StopTrainingOnRewardThreshold,
+)
 from mfpo.config import CONFIG_KEYS, PRESETS, default_config
 from mfpo.envs import Episode, make_env, make_vec_env
 from mfpo.exceptions import (
@@ -40,6 +47,7 @@ from mfpo.exceptions import (
     MFPOError,
     NonFiniteError,
     NotEnoughDataError,
+    RuntimeConflictError,
     ShapeError,
     SizeError,
     UpdateError,
@@ -73,11 +81,13 @@ __all__ = [
     "MFPOError",
     "NonFiniteError",
     "NotEnoughDataError",
+    "RuntimeConflictError",
     "Policy",
     "PolicyMode",
     "PredictMode",
     "ShapeError",
     "SizeError",
+    "StopTrainingOnRewardThreshold",
     "UpdateError",
     "__version__",
     "build_info",

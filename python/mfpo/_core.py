@@ -13,7 +13,9 @@ by code, never by the text.
 
 Importing this module starts the Go runtime, once per process. Do not load
 ``libmfpo.so`` (the C ABI) into the same process: that would start a second
-Go runtime. After ``fork()`` the Go runtime hangs, so any multiprocessing
+Go runtime. Whichever of the two comes second refuses to work (gocore/face/
+oneruntime): this import raises :class:`mfpo.RuntimeConflictError`, or
+libmfpo.so's functions return ``MFPO_ERUNTIME``. After ``fork()`` the Go runtime hangs, so any multiprocessing
 must use the ``spawn`` or ``forkserver`` start method.
 """
 
@@ -32,7 +34,7 @@ import numpy.typing as npt
 # gopy's wrapper, generated at build time and untyped.
 from mfpo._gopy import bindings as _ext
 from mfpo._gopy import go as _go
-from mfpo.exceptions import BY_CODE, ConfigError, MFPOError, ShapeError
+from mfpo.exceptions import BY_CODE, ConfigError, HandleError, MFPOError, ShapeError
 
 ActMode = Literal["sample", "best_of_n", "deterministic", "explore"]
 """How the Go core chooses actions (see :meth:`Agent.act`)."""
@@ -98,6 +100,18 @@ def _call(fn: Callable[..., _T], *args: Any) -> _T:
         return fn(*args)
     except RuntimeError as err:
         _reraise(err)
+
+
+def _refuse_a_second_runtime() -> None:
+    """RuntimeConflictError (an ImportError) when libmfpo.so, with its own Go
+    runtime, was loaded into this process before the extension was."""
+    try:
+        _ext.SecondRuntime()
+    except RuntimeError as err:
+        _reraise(err)
+
+
+_refuse_a_second_runtime()
 
 
 def _bytes(x: npt.NDArray[Any]) -> Any:
@@ -175,6 +189,13 @@ class Agent:
         info = self.info()
         self.obs_dim, self.act_dim = int(info["obs_dim"]), int(info["act_dim"])
 
+    def _live(self) -> int:
+        """The handle; HandleError in Python's words once closed (Go would
+        say the handle is NULL)."""
+        if self._handle == 0:
+            raise HandleError("this MFPO model is closed (close() was called): make or load another one")
+        return self._handle
+
     @property
     def handle(self) -> int:
         """The Go handle (0 once closed)."""
@@ -191,7 +212,7 @@ class Agent:
     def info(self) -> dict[str, Any]:
         """The spaces (obs_shape, obs_dim, act_dim, act_low, act_high), the
         counters (stored, buffer_len, updates), alpha and config."""
-        return cast("dict[str, Any]", json.loads(_call(_ext.Info, self._handle)))
+        return cast("dict[str, Any]", json.loads(_call(_ext.Info, self._live())))
 
     def _rows(self, name: str, x: npt.NDArray[Any], dim: int) -> npt.NDArray[Any]:
         a = np.ascontiguousarray(x, dtype=_F32)
@@ -210,7 +231,7 @@ class Agent:
         ``learning_starts`` transitions are stored, then ``"sample"``, from
         the agent's own generator; ``seed`` ignored)."""
         o = self._rows("obs", np.asarray(obs), self.obs_dim)
-        out = _call(_ext.Act, self._handle, _bytes(o), o.shape[0], mode, _seed(seed))
+        out = _call(_ext.Act, self._live(), _bytes(o), o.shape[0], mode, _seed(seed))
         return np.frombuffer(bytes(out), dtype=_F32).reshape(o.shape[0], self.act_dim)
 
     def store(
@@ -235,22 +256,31 @@ class Agent:
         for name, rows_of in others:
             if rows_of != rows:
                 raise ShapeError(f"store: {name} has {rows_of} rows, obs has {rows}")
-        return int(_call(_ext.Store, self._handle, _bytes(o), _bytes(a), _bytes(r), _bytes(n), _bytes(t), rows))
+        return int(_call(_ext.Store, self._live(), _bytes(o), _bytes(a), _bytes(r), _bytes(n), _bytes(t), rows))
 
     def update(self, n: int = 1) -> dict[str, Any]:
         """Run n updates; returns their mean statistics (critic_loss,
         actor_loss, adn_loss, alpha_loss, alpha, entropy, ess_policy,
         ess_posterior, mean_q, …) and ``updates``, the total so far."""
-        return cast("dict[str, Any]", json.loads(_call(_ext.Update, self._handle, int(n))))
+        return cast("dict[str, Any]", json.loads(_call(_ext.Update, self._live(), int(n))))
+
+    def set_learning_rate(self, lr: float) -> None:
+        """Set the rate of all four optimisers (a schedule's current value)."""
+        _call(_ext.SetLearningRate, self._live(), float(lr))
 
     def save(self, path: str | os.PathLike[str], kind: CheckpointKind) -> None:
         """Write a checkpoint atomically (docs/checkpoint.md), with the
         agent's spaces."""
-        _call(_ext.Save, self._handle, _path(path), kind)
+        _call(_ext.Save, self._live(), _path(path), kind)
 
     def marshal(self, kind: CheckpointKind) -> bytes:
         """The checkpoint :meth:`save` would write, as bytes."""
-        return bytes(_call(_ext.Marshal, self._handle, kind))
+        return bytes(_call(_ext.Marshal, self._live(), kind))
+
+    def load_replay(self, data: bytes) -> None:
+        """Replace the replay buffer with the one of a full checkpoint saved
+        with it (its bytes); the same obs_dim, act_dim and buffer_size."""
+        _call(_ext.LoadReplay, self._live(), _go.Slice_byte.from_bytes(bytes(data)))
 
     @classmethod
     def load(cls, source: str | os.PathLike[str] | bytes) -> tuple[Agent, dict[str, Any]]:
@@ -316,8 +346,13 @@ class Policy:
     @classmethod
     def from_agent(cls, agent: Agent) -> Policy:
         """A copy of agent's policy and target critics, in its spaces."""
-        h = _call(_ext.PolicyFromAgent, agent.handle)
+        h = _call(_ext.PolicyFromAgent, agent._live())
         return cls(h, agent.obs_dim, agent.act_dim)
+
+    def _live(self) -> int:
+        if self._handle == 0:
+            raise HandleError("this Policy is closed (close() was called): load another one")
+        return self._handle
 
     @property
     def closed(self) -> bool:
@@ -331,7 +366,7 @@ class Policy:
         if o.ndim != 2 or o.shape[1] != self.obs_dim:
             want = f"(rows, {self.obs_dim})"
             raise ShapeError(f"obs: expected a float32 array of shape {want}; got shape {np.shape(obs)}")
-        out = _call(_ext.PolicyAct, self._handle, _bytes(o), o.shape[0], mode, _seed(seed))
+        out = _call(_ext.PolicyAct, self._live(), _bytes(o), o.shape[0], mode, _seed(seed))
         return np.frombuffer(bytes(out), dtype=_F32).reshape(o.shape[0], self.act_dim)
 
     def close(self) -> None:

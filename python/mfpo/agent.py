@@ -19,7 +19,7 @@ import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import gymnasium as gym
 import numpy as np
@@ -28,10 +28,22 @@ import numpy.typing as npt
 from mfpo import _core
 from mfpo.callbacks import MaybeCallback, as_callback
 from mfpo.config import CONFIG_KEYS, SETTING_KEYS, check_keys, config_json
-from mfpo.envs import ActionBox, AnyEnv, EnvDriver, Episode, ObsFlattener, check_finite, make_env, same_box
-from mfpo.exceptions import ConfigError
+from mfpo.envs import (
+    ActionBox,
+    AnyEnv,
+    EnvDriver,
+    Episode,
+    ObsFlattener,
+    check_finite,
+    describe_space,
+    make_env,
+    same_box,
+    space_from_json,
+)
+from mfpo.exceptions import CheckpointIOError, ConfigError
 from mfpo.logger import Logger, configure
 from mfpo.policy import Policy, existing_checkpoint, with_suffix
+from mfpo.sb3 import Schedule, check_device, check_policy_name, random_seed, sb3_overrides
 
 __all__ = ["MFPO", "PredictMode"]
 
@@ -123,7 +135,13 @@ class MFPO:
         learning_starts: uniform random actions and no updates before this
             many transitions are stored: 10 000.
         eval_candidates: N of best-of-N acting: 10.
-        seed: seeds the Go core's every draw and the env's first reset: 1.
+        seed: seeds the Go core's every draw and the env's first reset;
+            None (the default) draws a random one, as Stable-Baselines3
+            does (``model.config["seed"]`` says which).
+        policy, learning_rate, policy_kwargs, device: Stable-Baselines3's
+            SAC arguments (``MFPO("MlpPolicy", env, 3e-4)``); these and the
+            others SB3 takes are mapped or refused as mfpo/sb3.py's table
+            and docs/python.md say.
         shards: batch slices computed in parallel: 2 (with the seed, they
             fix the run bit for bit wherever the same BLAS kernels run:
             ``build_info()["blas_core"]``, docs/reproducibility.md).
@@ -140,9 +158,18 @@ class MFPO:
             infinite action bounds, a vector env whose workers were forked).
     """
 
+    ep_info_buffer: deque[Episode]
+    """The last finished training episodes (100, or SB3's stats_window_size)."""
+    learning_rate: Schedule | None
+    """The learning-rate schedule (progress remaining → rate) of
+    Stable-Baselines3's ``learning_rate``, or None: the config's four rates
+    are then kept."""
+
     def __init__(
         self,
-        env: AnyEnv | str,
+        policy: AnyEnv | str,
+        env: AnyEnv | str | None = None,
+        learning_rate: float | Schedule | None = None,
         *,
         preset: str = "paper",
         verbose: int = 1,
@@ -177,20 +204,39 @@ class MFPO:
         seed: int | None = None,
         shards: int | None = None,
         max_bytes: int | None = None,
+        policy_kwargs: Mapping[str, Any] | None = None,
+        device: str = "auto",
         **config: Any,
     ) -> None:
         args = locals()
+        # MFPO(env, …) or Stable-Baselines3's MFPO("MlpPolicy", env, …).
+        if env is None:
+            env = policy
+        else:
+            check_policy_name(policy)
+        # Stable-Baselines3's SAC arguments: mapped onto Config keys, or
+        # refused with the reason (mfpo/sb3.py).
+        sb3 = sb3_overrides(config, policy_kwargs, learning_rate)
         # Keys the Go Config has beyond this signature still pass; others
         # are an error that names the closest known keys.
         check_keys(config)
         overrides = {k: args[k] for k in (*CONFIG_KEYS, *SETTING_KEYS) if args.get(k) is not None}
         overrides.update({k: v for k, v in config.items() if v is not None})
-        cfg_json = config_json(preset, overrides)
+        for k, v in sb3.config.items():
+            if k in overrides and overrides[k] != v:
+                raise ConfigError(f"{k} = {overrides[k]!r} and {sb3.source[k]} (which sets {k} = {v!r}) disagree")
+            overrides[k] = v
+        if overrides.get("seed") is None:  # Stable-Baselines3's seed=None: a random seed
+            overrides["seed"] = random_seed()
+        device = check_device(device)
+        config_json(preset, overrides)  # the config's errors before the env is made
 
         env, env_id, owns_env = _resolve_env(env, env_kwargs)
         try:
             driver = EnvDriver(env)
-            agent = _core.Agent(cfg_json, _spaces(driver.obs, driver.act))
+            if sb3.target_entropy is not None:
+                overrides["target_entropy_per_dim"] = sb3.target_entropy / driver.act.dim
+            agent = _core.Agent(config_json(preset, overrides), _spaces(driver.obs, driver.act))
         except BaseException:
             if owns_env:
                 env.close()
@@ -198,6 +244,10 @@ class MFPO:
         self._setup(agent, driver.obs, driver.act, driver, env_id, owns_env, verbose, tensorboard_log)
         self.preset: str | None = preset
         """The preset the model was made from (None when loaded)."""
+        self.learning_rate = sb3.schedule
+        self.ep_info_buffer = deque(maxlen=sb3.stats_window_size)
+        self.device = device
+        """Where the networks run: always ``"cpu"`` (the Go core)."""
 
     def _setup(
         self,
@@ -222,12 +272,14 @@ class MFPO:
         self._config = self._agent.config()
         self.num_timesteps = 0
         """Environment steps taken in training (transitions stored)."""
-        self.ep_info_buffer: deque[Episode] = deque(maxlen=100)
-        """The last 100 finished training episodes."""
+        self.ep_info_buffer = deque(maxlen=100)
         self._episode_num = 0
         self._last_obs: npt.NDArray[np.float32] | None = None
         self._logger = configure(None, ["stdout"] if self.verbose >= 1 else [])
         self._custom_logger = False
+        self.learning_rate = None
+        self.device = "cpu"
+        self._obs_described = True
         self._train_sums: dict[str, float] = {}
         self._train_count = 0
         # The noise seeds of predict: a stream of its own, so that acting
@@ -404,6 +456,8 @@ class MFPO:
         action box differs from the model's (compared as float32, the
         checkpoint's precision)."""
         ok = obs.dim == self._obs.dim and same_box(act_space, self.action_space)
+        if self._obs_described:  # the saved gymnasium space, bounds included
+            ok = ok and describe_space(obs.space) == describe_space(self._obs.space)
         if not ok or act_space.shape != self.action_space.shape:
             raise ConfigError(
                 f"{what}: the env's spaces (observation {obs.space}, flattened to {obs.dim}; action {act_space}) "
@@ -457,6 +511,7 @@ class MFPO:
         bar = _progress_bar(progress_bar, total, self.num_timesteps)
         self._start_time, self._start_timesteps = time.perf_counter(), self.num_timesteps
         updates_from = max(int(self._config["learning_starts"]), batch)
+        env = driver.env
         callback.on_training_start(locals(), globals())
 
         reset_seed = functools.partial(self._episode_seed, 1)
@@ -483,7 +538,13 @@ class MFPO:
                 buffer_len = min(buffer_len + n, capacity)
                 n_updates = min(n, stored - updates_from + 1, buffer_len - batch + 1)
                 if n_updates > 0:
+                    if self.learning_rate is not None:  # progress remaining, as Stable-Baselines3 counts it
+                        self._agent.set_learning_rate(float(self.learning_rate(1 - self.num_timesteps / total)))
                     self._record_update(self._agent.update(n_updates), n_updates)
+            # Stable-Baselines3's rollout locals, for callbacks: the flattened
+            # next observations, the rewards, done flags and infos of this step.
+            new_obs, rewards, infos = step.obs, step.reward, step.infos
+            dones = step.terminated | step.truncated
             obs = step.obs
             # 5. Episodes, logs, callbacks, progress bar.
             for episode in step.episodes:
@@ -583,9 +644,48 @@ class MFPO:
         if replay_buffer and policy_only:
             raise ConfigError("save: a policy-only checkpoint holds no replay buffer; choose one of the two")
         p = with_suffix(path)
+        try:
+            p.parent.mkdir(parents=True, exist_ok=True)  # as Stable-Baselines3's save does
+        except OSError as err:
+            raise CheckpointIOError(f"save: cannot make the folder {p.parent}: {err.strerror or err}") from None
         kind: _core.CheckpointKind = "policy" if policy_only else "replay" if replay_buffer else "full"
         self._agent.save(p, kind)
         return p
+
+    def save_replay_buffer(self, path: str | os.PathLike[str]) -> Path:
+        """Stable-Baselines3's ``save_replay_buffer``: write the replay buffer
+        to ``path`` (``.mfpo`` appended when it has no suffix). The file is a
+        full checkpoint with the buffer (``save(path, replay_buffer=True)``:
+        mfpo's format, no pickle), which :meth:`load_replay_buffer` reads.
+        Returns the path written."""
+        return self.save(path, replay_buffer=True)
+
+    def load_replay_buffer(self, path: str | os.PathLike[str], truncate_last_traj: bool = True) -> None:
+        """Stable-Baselines3's ``load_replay_buffer``: replace the replay buffer
+        with the one saved in ``path`` (by :meth:`save_replay_buffer`, or any
+        ``save(..., replay_buffer=True)`` of a model with the same observation
+        and action widths and ``buffer_size``); the networks and the rest of
+        the model stay (``num_timesteps`` too; the checkpoint's count of
+        stored transitions is raised to at least the rows loaded, as a
+        buffer never holds more than was stored). ``truncate_last_traj`` is accepted and
+        has nothing to do: it concerns HER's episode bookkeeping, and mfpo
+        stores no episode boundaries beyond each row's termination flag.
+
+        Raises:
+            FileNotFoundError: no file at ``path`` (nor at ``path.mfpo``).
+            CheckpointError: not a full checkpoint with a replay buffer.
+            ShapeError, ConfigError: another obs_dim or act_dim, another
+                ``buffer_size``.
+        """
+        del truncate_last_traj
+        self._agent.load_replay(existing_checkpoint(path).read_bytes())
+
+    @property
+    def replay_buffer(self) -> ReplayBuffer:
+        """The replay buffer, as Stable-Baselines3's attribute of the name:
+        ``size()``, ``buffer_size``, ``full``, ``pos`` and the stored rows
+        (see :class:`ReplayBuffer`)."""
+        return ReplayBuffer(self._agent)
 
     @classmethod
     def load(
@@ -596,16 +696,27 @@ class MFPO:
         verbose: int = 1,
         tensorboard_log: str | os.PathLike[str] | None = None,
         env_kwargs: Mapping[str, Any] | None = None,
+        device: str = "auto",
+        custom_objects: Mapping[str, Any] | None = None,
+        print_system_info: bool = False,
+        force_reset: bool = True,
     ) -> MFPO:
         """A model from a checkpoint :meth:`save` wrote (a full one; a
         policy-only checkpoint loads with :meth:`mfpo.Policy.load`). ``path``
         may leave out ``.mfpo``.
 
         ``env`` (an env, a vector env or an env id) is needed to ``learn``;
-        without it the model predicts, in spaces rebuilt from the checkpoint
-        (a Box of the saved observation shape, the saved action box). Its
-        spaces must match the checkpoint's. ``num_timesteps`` is the stored
-        transitions of the saved agent.
+        without it the model predicts, in the spaces saved in the checkpoint
+        (the gymnasium observation space and the action box). Its spaces
+        must be the checkpoint's, bounds included. ``num_timesteps`` is the
+        stored transitions of the saved agent.
+
+        Stable-Baselines3's keywords: ``device`` (always the CPU),
+        ``custom_objects`` (``learning_rate`` or ``lr_schedule``: a number or
+        a schedule for the next ``learn``; other keys are refused, nothing
+        in an mfpo checkpoint is pickled), ``print_system_info`` (prints
+        :func:`mfpo.build_info`), ``force_reset`` (the next ``learn`` always
+        resets the env).
 
         Raises:
             FileNotFoundError: no file at ``path`` (nor at ``path.mfpo``).
@@ -614,10 +725,25 @@ class MFPO:
             CheckpointVersionError: a newer format than this mfpo reads.
             ConfigError: the env's spaces differ from the checkpoint's.
         """
+        device = check_device(device)
+        objects = dict(custom_objects or {})
+        lr = objects.pop("learning_rate", objects.pop("lr_schedule", None))
+        if objects:
+            raise ConfigError(
+                f"load: custom_objects {sorted(objects)}: only learning_rate and lr_schedule apply "
+                "(an mfpo checkpoint holds no pickled objects to replace)"
+            )
+        if print_system_info:
+            print(f"mfpo {_core.version()} {_core.build_info()}")
         p = existing_checkpoint(path)
         agent, info = _core.Agent.load(p)
         try:
-            obs_space = gym.spaces.Box(-np.inf, np.inf, shape=tuple(info["obs_shape"]), dtype=np.float32)
+            described = info.get("obs_space") or ""
+            obs_space = (
+                space_from_json(described)
+                if described
+                else gym.spaces.Box(-np.inf, np.inf, shape=tuple(info["obs_shape"]), dtype=np.float32)
+            )
             act_space = gym.spaces.Box(
                 np.asarray(info["act_low"], np.float32), np.asarray(info["act_high"], np.float32), dtype=np.float32
             )
@@ -626,7 +752,12 @@ class MFPO:
                 agent, ObsFlattener(obs_space), ActionBox(act_space), None, None, False, verbose, tensorboard_log
             )
             model.preset = None
+            model.device = device
+            model._obs_described = bool(described)
             model.num_timesteps = int(info["stored"])
+            if lr is not None:
+                model.learning_rate = lr if callable(lr) else (lambda _: float(lr))
+                model._agent.set_learning_rate(float(model.learning_rate(1.0)))
             if env is not None:
                 model.set_env(env, env_kwargs)
         except BaseException:
@@ -634,12 +765,51 @@ class MFPO:
             raise
         return model
 
-    def policy(self) -> Policy:
+    @property
+    def policy(self) -> ModelPolicy:
+        """The model's policy as Stable-Baselines3 users reach it:
+        ``model.policy.predict(obs, deterministic=True)``;
+        ``model.policy.snapshot()`` is a :class:`mfpo.Policy` copy for
+        deployment."""
+        return ModelPolicy(self)
+
+    def snapshot(self) -> Policy:
         """A :class:`mfpo.Policy` with a copy of the current policy and target
         critics (the model may go on training): the deployment path, acting
         with explicit seeds exactly as ``libmfpo.so`` does."""
         handle = _core.Policy.from_agent(self._agent)
         return Policy._wrap(handle, _spaces(self._obs, self._act), self._act.space)
+
+    # ----------------------------------------------------- parameters, seeds
+
+    def get_parameters(self) -> dict[str, npt.NDArray[np.float32]]:
+        """Every network's and optimiser's parameters as float32 arrays, by
+        the names of :meth:`mfpo.checkpoint.CheckpointFile.tensors`
+        (``policy/params``, ``critic1/params``, ``policy_opt/m``, …):
+        copies, taken from a checkpoint of the model."""
+        from mfpo import checkpoint
+
+        ckpt = checkpoint.read(self._agent.marshal("full"))
+        return {k: v.copy() for k, v in ckpt.tensors().items() if not k.startswith("spaces/")}
+
+    def set_parameters(self, params: Mapping[str, npt.ArrayLike], exact_match: bool = True) -> None:
+        """Load arrays of :meth:`get_parameters`' names and shapes into the
+        model (all of them when ``exact_match``). The agent is rebuilt from a
+        checkpoint of itself with those arrays written in."""
+        from mfpo import checkpoint
+
+        agent = checkpoint.with_tensors(self._agent.marshal("full"), params, exact_match)
+        self._agent.close()
+        self._agent = agent
+
+    def set_random_seed(self, seed: int | None = None) -> None:
+        """Seed predict's noise stream and the env's next reset (the Go
+        core's training stream is the config's ``seed``, fixed when the model
+        is made); None draws a random seed."""
+        seed = random_seed() if seed is None else int(seed)
+        self._eval_seeds = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, _EVAL_STREAM])))
+        if self._driver is not None:
+            self._driver.env.action_space.seed(seed)
 
     # ------------------------------------------------------------- lifetime
 
@@ -657,6 +827,36 @@ class MFPO:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+class ModelPolicy:
+    """``model.policy``: Stable-Baselines3's policy object for an MFPO
+    model (it acts with the model's current networks)."""
+
+    def __init__(self, model: MFPO) -> None:
+        self._model = model
+
+    @property
+    def observation_space(self) -> gym.Space[Any]:
+        return self._model.observation_space
+
+    @property
+    def action_space(self) -> gym.spaces.Box:
+        return self._model.action_space
+
+    def predict(
+        self, observation: Any, state: Any = None, episode_start: Any = None, deterministic: bool = False
+    ) -> tuple[npt.NDArray[Any], None]:
+        """:meth:`MFPO.predict`."""
+        return self._model.predict(observation, state, episode_start, deterministic)
+
+    def snapshot(self) -> Policy:
+        """:meth:`MFPO.snapshot`: a :class:`mfpo.Policy` copy."""
+        return self._model.snapshot()
+
+    def set_training_mode(self, mode: bool) -> None:
+        """Stable-Baselines3's train/eval switch: MFPO's networks have no
+        dropout or batch statistics, so it changes nothing."""
 
 
 def _resolve_env(env: Any, env_kwargs: Mapping[str, Any] | None) -> tuple[AnyEnv, str | None, bool]:
@@ -688,8 +888,8 @@ def _run_dir(root: Path, name: str, new: bool) -> str:
 def _progress_bar(enabled: bool, total: int, initial: int) -> Any:
     if not enabled:
         return None
-    try:
-        from tqdm import tqdm
+    try:  # tqdm.auto: a widget in a notebook (with ipywidgets), text in a terminal
+        from tqdm.auto import tqdm
     except ImportError as err:
         raise ImportError("progress_bar=True needs tqdm: pip install tqdm") from err
     return tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True)
@@ -701,4 +901,81 @@ def _spaces(obs: ObsFlattener, act: ActionBox) -> dict[str, Any]:
     and the action box."""
     space = obs.space
     shape = list(space.shape) if isinstance(space, gym.spaces.Box) and space.shape else [obs.dim]
-    return {"obs_shape": shape, **act.bounds()}
+    return {"obs_shape": shape, **act.bounds(), "obs_space": describe_space(space)}
+
+
+class ReplayBuffer:
+    """A look at an MFPO model's replay buffer (the Go core's ring), with
+    the names of Stable-Baselines3's ``ReplayBuffer``: ``buffer_size`` (its
+    capacity), ``size()`` (the transitions it holds), ``full``, ``pos`` (the
+    row the next transition goes to) and copies of the stored rows,
+    ``observations`` and ``next_observations`` (flattened, ``(size,
+    obs_dim)``), ``actions`` (in the agent's box [−1, 1], as SB3 stores
+    SAC's scaled actions, ``(size, act_dim)``), ``rewards`` and ``dones``
+    (1 for a termination; a time-limit truncation is 0, as SB3 stores it
+    with ``handle_timeout_termination``), ``(size,)``, in storage order.
+    The counts are read live; the rows are read once, on first use, from a
+    checkpoint of the model (a copy: later training does not change them)."""
+
+    def __init__(self, agent: _core.Agent) -> None:
+        self._agent = agent
+        self._rows: dict[str, Any] | None = None
+
+    @property
+    def buffer_size(self) -> int:
+        return int(self._agent.config()["buffer_size"])
+
+    def size(self) -> int:
+        return int(self._agent.info()["buffer_len"])
+
+    @property
+    def full(self) -> bool:
+        return self.size() == self.buffer_size
+
+    def __len__(self) -> int:
+        return self.size()
+
+    def _replay(self) -> dict[str, Any]:
+        from mfpo import checkpoint
+
+        if self._rows is None:
+            r = checkpoint.read(self._agent.marshal("replay")).replay
+            if r is None:
+                obs, act = self._agent.obs_dim, self._agent.act_dim
+                r = {"pos": 0, "obs": np.zeros((0, obs)), "act": np.zeros((0, act)), "reward": np.zeros(0),
+                     "next_obs": np.zeros((0, obs)), "not_done": np.zeros(0)}
+            self._rows = {
+                "pos": np.asarray(r["pos"]), "observations": np.array(r["obs"], np.float32),
+                "actions": np.array(r["act"], np.float32), "rewards": np.array(r["reward"], np.float32),
+                "next_observations": np.array(r["next_obs"], np.float32),
+                "dones": 1 - np.array(r["not_done"], np.float32),
+            }
+        return self._rows
+
+    @property
+    def pos(self) -> int:
+        n = self.size()
+        return n if n < self.buffer_size else int(self._replay()["pos"])
+
+    @property
+    def observations(self) -> npt.NDArray[np.float32]:
+        return cast("npt.NDArray[np.float32]", self._replay()["observations"])
+
+    @property
+    def actions(self) -> npt.NDArray[np.float32]:
+        return cast("npt.NDArray[np.float32]", self._replay()["actions"])
+
+    @property
+    def rewards(self) -> npt.NDArray[np.float32]:
+        return cast("npt.NDArray[np.float32]", self._replay()["rewards"])
+
+    @property
+    def next_observations(self) -> npt.NDArray[np.float32]:
+        return cast("npt.NDArray[np.float32]", self._replay()["next_observations"])
+
+    @property
+    def dones(self) -> npt.NDArray[np.float32]:
+        return cast("npt.NDArray[np.float32]", self._replay()["dones"])
+
+    def __repr__(self) -> str:
+        return f"ReplayBuffer(size={self.size()}, buffer_size={self.buffer_size})"

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
+import numpy.typing as npt
 
 from mfpo.envs import Episode, make_env
 from mfpo.exceptions import ConfigError
@@ -46,6 +47,7 @@ __all__ = [
     "ConvertCallback",
     "EvalCallback",
     "MaybeCallback",
+    "StopTrainingOnRewardThreshold",
     "as_callback",
 ]
 
@@ -60,6 +62,9 @@ class BaseCallback:
         self.num_timesteps = 0
         self.locals: dict[str, Any] = {}
         self.globals: dict[str, Any] = {}
+        self.parent: BaseCallback | None = None
+        """The EvalCallback that calls this one (callback_on_new_best,
+        callback_after_eval), as in Stable-Baselines3."""
 
     # Called by MFPO.learn --------------------------------------------------
 
@@ -113,6 +118,11 @@ class BaseCallback:
     @property
     def logger(self) -> Any:
         return self._model.logger
+
+    @property
+    def training_env(self) -> Any:
+        """The env ``learn`` steps (Stable-Baselines3's name)."""
+        return self._model.get_env()
 
 
 class CallbackList(BaseCallback):
@@ -186,7 +196,9 @@ class EvalCallback(BaseCallback):
     keeps ``evaluations`` (a list of dicts: timesteps, mean_reward,
     std_reward, mean_ep_length), ``last_mean_reward`` and
     ``best_mean_reward``. With ``log_path`` it also writes
-    ``evaluations.csv`` there. With ``reward_threshold`` training stops once
+    ``evaluations.csv`` and, as Stable-Baselines3 does, ``evaluations.npz``
+    (``timesteps``, ``results`` and ``ep_lengths``, one row of episodes per
+    evaluation) there. With ``reward_threshold`` training stops once
     the mean reward reaches it.
 
     ``eval_freq`` counts environment steps of all sub-envs together
@@ -196,16 +208,32 @@ class EvalCallback(BaseCallback):
     def __init__(
         self,
         eval_env: gym.Env | str,
-        eval_freq: int = 10_000,
+        callback_on_new_best: BaseCallback | None = None,
+        callback_after_eval: BaseCallback | None = None,
         n_eval_episodes: int = 5,
-        *,
-        mode: PredictMode = "best_of_n",
+        eval_freq: int = 10_000,
         log_path: str | os.PathLike[str] | None = None,
+        best_model_save_path: str | os.PathLike[str] | None = None,
+        deterministic: bool | None = None,
+        render: bool = False,
+        verbose: int = 1,
+        warn: bool = True,
+        *,
+        mode: PredictMode | None = None,
         reward_threshold: float | None = None,
         seed: int | None = None,
-        verbose: int = 1,
     ) -> None:
         super().__init__(verbose)
+        if render:
+            raise ConfigError("EvalCallback: render=True: mfpo evaluates without rendering; render the env yourself")
+        if mode is None:
+            mode = "best_of_n" if deterministic is None else "deterministic" if deterministic else "sample"
+        self.callback_on_new_best = callback_on_new_best
+        self.callback_after_eval = callback_after_eval
+        for cb in (callback_on_new_best, callback_after_eval):
+            if cb is not None:
+                cb.parent = self
+        self.best_model_save_path = None if best_model_save_path is None else Path(best_model_save_path)
         if eval_freq < 1 or n_eval_episodes < 1:
             raise ConfigError(
                 f"EvalCallback: eval_freq = {eval_freq}, n_eval_episodes = {n_eval_episodes}: expected ≥ 1"
@@ -220,9 +248,15 @@ class EvalCallback(BaseCallback):
         self.reward_threshold = reward_threshold
         self.seed = seed
         self.evaluations: list[dict[str, float]] = []
+        self._episodes: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]] = []
         self.last_mean_reward = -np.inf
         self.best_mean_reward = -np.inf
         self._next_eval = self.eval_freq
+
+    def _init_callback(self) -> None:
+        for cb in (self.callback_on_new_best, self.callback_after_eval):
+            if cb is not None:
+                cb.init_callback(self._model)
 
     def _on_training_start(self) -> None:
         self._next_eval = (self.num_timesteps // self.eval_freq + 1) * self.eval_freq
@@ -243,8 +277,17 @@ class EvalCallback(BaseCallback):
             "mean_ep_length": float(np.mean(lengths)),
         }
         self.evaluations.append(row)
+        self._episodes.append((np.asarray(returns, np.float64), np.asarray(lengths, np.int64)))
         self.last_mean_reward = row["mean_reward"]
-        self.best_mean_reward = max(self.best_mean_reward, self.last_mean_reward)
+        go_on = True
+        if self.last_mean_reward > self.best_mean_reward:
+            self.best_mean_reward = self.last_mean_reward
+            if self.best_model_save_path is not None:
+                model.save(self.best_model_save_path / "best_model")
+            if self.callback_on_new_best is not None:
+                go_on = self.callback_on_new_best.on_step()
+        if self.callback_after_eval is not None:
+            go_on = self.callback_after_eval.on_step() and go_on
         logger = model.logger
         logger.record("eval/mean_reward", row["mean_reward"])
         logger.record("eval/std_reward", row["std_reward"])
@@ -255,7 +298,7 @@ class EvalCallback(BaseCallback):
             print(f"eval at {self.num_timesteps} steps: {row['mean_reward']:.2f} ± {row['std_reward']:.2f}", flush=True)
         if self.log_path is not None:
             self._write_csv()
-        return self.reward_threshold is None or self.last_mean_reward < self.reward_threshold
+        return go_on and (self.reward_threshold is None or self.last_mean_reward < self.reward_threshold)
 
     def _write_csv(self) -> None:
         assert self.log_path is not None
@@ -264,6 +307,32 @@ class EvalCallback(BaseCallback):
             w = csv.DictWriter(f, fieldnames=["timesteps", "mean_reward", "std_reward", "mean_ep_length"])
             w.writeheader()
             w.writerows(self.evaluations)
+        # Stable-Baselines3's file: the timesteps, and each evaluation's episode returns and lengths.
+        np.savez(
+            self.log_path / "evaluations.npz",
+            timesteps=np.array([int(r["timesteps"]) for r in self.evaluations], np.int64),
+            results=np.array([r for r, _ in self._episodes]),
+            ep_lengths=np.array([n for _, n in self._episodes]),
+        )
+
+
+class StopTrainingOnRewardThreshold(BaseCallback):
+    """Stable-Baselines3's: given to ``EvalCallback(callback_on_new_best=…)``,
+    stops training once the evaluation's best mean reward reaches
+    ``reward_threshold``."""
+
+    def __init__(self, reward_threshold: float, verbose: int = 0) -> None:
+        super().__init__(verbose)
+        self.reward_threshold = float(reward_threshold)
+
+    def _on_step(self) -> bool:
+        parent = self.parent
+        if not isinstance(parent, EvalCallback):
+            raise ConfigError("StopTrainingOnRewardThreshold goes in EvalCallback(callback_on_new_best=...)")
+        go_on = parent.best_mean_reward < self.reward_threshold
+        if not go_on and self.verbose >= 1:
+            print(f"stopping: the best mean reward {parent.best_mean_reward:.2f} reached {self.reward_threshold}")
+        return go_on
 
 
 class CheckpointCallback(BaseCallback):
@@ -282,9 +351,12 @@ class CheckpointCallback(BaseCallback):
         save_path: str | os.PathLike[str],
         name_prefix: str = "mfpo",
         save_replay_buffer: bool = False,
+        save_vecnormalize: bool = False,
         verbose: int = 0,
     ) -> None:
         super().__init__(verbose)
+        if save_vecnormalize:
+            raise ConfigError("CheckpointCallback: save_vecnormalize=True: mfpo has no VecNormalize to save")
         if save_freq < 1:
             raise ConfigError(f"CheckpointCallback: save_freq = {save_freq}: expected ≥ 1")
         if not name_prefix or os.sep in name_prefix:

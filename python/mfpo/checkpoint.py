@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import math
 import os
+import struct
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +42,7 @@ from mfpo._fb.Checkpoint import Checkpoint as _FbCheckpoint
 from mfpo._fb.Kind import Kind as _FbKind
 from mfpo._fb.Network import Network as _FbNetwork
 from mfpo._fb.Replay import Replay as _FbReplay
-from mfpo.exceptions import CheckpointError
+from mfpo.exceptions import CheckpointError, ConfigError, ShapeError
 
 __all__ = ["CheckpointFile", "Network", "read"]
 
@@ -258,7 +260,8 @@ def _decode(buf: bytes | memoryview, path: str | None, checked: dict[str, Any]) 
     full = root.Kind() == _FbKind.Full
     sp = root.Spaces()
     spaces = {"obs_dim": sp.ObsDim(), "act_dim": sp.ActDim(), "obs_shape": tuple(checked["obs_shape"]),
-              "act_low": sp.ActLowAsNumpy(), "act_high": sp.ActHighAsNumpy()}
+              "act_low": sp.ActLowAsNumpy(), "act_high": sp.ActHighAsNumpy(),
+              "obs_space": (sp.ObsSpace() or b"").decode("utf-8", "replace") or None}
     networks = {"policy": _network("policy", root.Policy())}
     networks.update(
         {f"target_critic{k + 1}": _network(f"target_critic{k + 1}", root.TargetCritics(k)) for k in range(2)}
@@ -310,3 +313,35 @@ def _replay(r: _FbReplay, obs: int, act: int) -> dict[str, Any]:
     return {"capacity": r.Capacity(), "pos": r.Pos(), "len": n,
             "obs": r.ObsAsNumpy().reshape(n, obs), "act": r.ActAsNumpy().reshape(n, act), "reward": r.RewardAsNumpy(),
             "next_obs": r.NextObsAsNumpy().reshape(n, obs), "not_done": r.NotDoneAsNumpy()}
+
+
+def with_tensors(data: bytes, params: Any, exact_match: bool = True) -> _core.Agent:
+    """An agent loaded from the full checkpoint ``data`` with the arrays of
+    ``params`` (names and shapes of :meth:`CheckpointFile.tensors`) written
+    over the saved ones, and the checksum recomputed: how
+    :meth:`mfpo.MFPO.set_parameters` sets parameters. ConfigError for an
+    unknown name, a missing one (``exact_match``) or another shape."""
+    buf = bytearray(data)
+    ckpt = read(memoryview(buf))
+    tensors = {k: v for k, v in ckpt.tensors().items() if not k.startswith("spaces/")}
+    unknown = sorted(set(params) - set(tensors))
+    missing = sorted(set(tensors) - set(params)) if exact_match else []
+    if unknown or missing:
+        raise ConfigError(
+            f"set_parameters: unknown names {unknown}, missing names {missing} "
+            f"(expected those of get_parameters(): {sorted(tensors)})"
+        )
+    base = np.frombuffer(buf, np.uint8).ctypes.data
+    for name, value in params.items():
+        want = tensors[name]
+        arr = np.asarray(value, dtype=np.float32)
+        if arr.shape != want.shape:
+            raise ShapeError(f"set_parameters: {name}: expected shape {want.shape}; got {arr.shape}")
+        np.frombuffer(buf, "<f4", want.size, want.ctypes.data - base)[:] = arr.reshape(-1)
+    # The checksum: CRC-32 of the buffer with its own four bytes read as zero.
+    root = _FbCheckpoint.GetRootAs(buf, 0)
+    at = root._tab.Pos + root._tab.Offset(40)
+    buf[at:at + 4] = b"\0\0\0\0"
+    buf[at:at + 4] = struct.pack("<I", zlib.crc32(buf))
+    agent, _ = _core.Agent.load(bytes(buf))
+    return agent

@@ -29,9 +29,20 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = ["main"]
+
+
+class UsageError(Exception):
+    """A command line that cannot run: one line on stderr, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line (no usage block), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _parse_set(items: Sequence[str]) -> dict[str, Any]:
@@ -39,7 +50,7 @@ def _parse_set(items: Sequence[str]) -> dict[str, Any]:
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise SystemExit(f"mfpo: --set {item!r}: expected KEY=VALUE, e.g. --set gamma=0.98 or --set hidden=[64,64]")
+            raise UsageError(f"--set {item!r}: expected KEY=VALUE, e.g. --set gamma=0.98 or --set hidden=[64,64]")
         try:
             out[key.strip()] = json.loads(raw)
         except json.JSONDecodeError:
@@ -48,9 +59,9 @@ def _parse_set(items: Sequence[str]) -> dict[str, Any]:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="mfpo", description="MeanFlow Policy Optimization: train agents and plot runs.")
+    p = _Parser(prog="mfpo", description="MeanFlow Policy Optimization: train agents and plot runs.")
     p.add_argument("--version", action="store_true", help="print the version and build, then exit")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     t = sub.add_parser("train", help="train an agent on an environment",
                        description="Train MFPO on a Gymnasium env id.")
@@ -96,33 +107,42 @@ def _train(args: argparse.Namespace) -> int:
     import mfpo
     from mfpo.callbacks import BaseCallback, CheckpointCallback, EvalCallback
 
+    # Every argument is checked, and the env and model made, before the
+    # run folder or any file in it is written.
+    for name in ("steps", "n_envs", "log_interval", "eval_freq", "eval_episodes", "checkpoint_freq"):
+        least = 1 if name == "n_envs" else 0
+        if getattr(args, name) < least:
+            raise UsageError(f"--{name.replace('_', '-')} {getattr(args, name)}: expected an integer ≥ {least}")
     overrides = _parse_set(args.set)
     overrides["seed"] = args.seed
+    if args.resume is not None and args.set:
+        raise UsageError("--set does not apply with --resume: the checkpoint's config is kept")
     out: Path = args.out or Path("runs") / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', args.env)}-s{args.seed}"
-    out.mkdir(parents=True, exist_ok=True)
     if args.n_envs > 1:
         env: Any = mfpo.make_vec_env(args.env, args.n_envs, asynchronous=args.asynchronous)
     else:
         env = mfpo.make_env(args.env)
     try:
+        previous = _resumed_run(out) if args.resume is not None else None
         if args.resume is not None:
-            if args.set:
-                raise mfpo.ConfigError("--set does not apply with --resume: the checkpoint's config is kept")
             model = mfpo.MFPO.load(args.resume, env, verbose=0 if args.quiet else 1)
         else:
             model = mfpo.MFPO(env, preset=args.preset, verbose=0 if args.quiet else 1, **overrides)
         model.env_id = args.env
         formats = ["csv", "tensorboard"] if args.quiet else ["stdout", "csv", "tensorboard"]
-        model.set_logger(mfpo.configure_logger(out, formats))
-        (out / "config.json").write_text(json.dumps({
-            "env": args.env,
-            "steps": args.steps,
-            "preset": args.preset,
-            "n_envs": args.n_envs,
-            "config": model.config,
-            "mfpo_version": mfpo.__version__,
-            "build": mfpo.build_info(),
-        }, indent=2) + "\n")
+        model.set_logger(mfpo.configure_logger(out, formats, append=previous is not None))
+        if previous is not None:  # the run goes on: its config, its episode count
+            model._episode_num = int(previous.get("episodes", 0))
+        start_steps = model.num_timesteps
+        run = previous.get("config.json") if previous else None
+        if run is None:
+            run = {"env": args.env, "steps": start_steps + args.steps,
+                   "preset": None if args.resume is not None else args.preset, "n_envs": args.n_envs,
+                   "config": model.config, "mfpo_version": mfpo.__version__, "build": mfpo.build_info()}
+        else:
+            run["steps"] = start_steps + args.steps
+            run.setdefault("resumed", []).append({"from": str(args.resume), "at": start_steps, "steps": args.steps})
+        (out / "config.json").write_text(json.dumps(run, indent=2) + "\n")
         callbacks: list[BaseCallback] = []
         if args.eval_freq > 0 and args.eval_episodes > 0:
             callbacks.append(EvalCallback(args.env, eval_freq=args.eval_freq, n_eval_episodes=args.eval_episodes,
@@ -138,9 +158,10 @@ def _train(args: argparse.Namespace) -> int:
                             reset_num_timesteps=args.resume is None)
         except KeyboardInterrupt:
             path = model.save(out / "model.mfpo", replay_buffer=True)
+            left = max(args.steps - (model.num_timesteps - start_steps), 0)
             print(f"\nmfpo: interrupted ({received[0] if received else 'SIGINT'}) at {model.num_timesteps} steps; "
                   f"saved {path} (with the replay buffer). Resume with:\n"
-                  f"  mfpo train {args.env} --resume {path} --out {out} --steps N", file=sys.stderr)
+                  f"  mfpo train {args.env} --resume {path} --out {out} --steps {left}", file=sys.stderr)
             model.close()
             return 143 if received else 130
         elapsed = time.perf_counter() - start
@@ -167,6 +188,22 @@ def _train(args: argparse.Namespace) -> int:
     finally:
         env.close()
     return 0
+
+
+def _resumed_run(out: Path) -> dict[str, Any] | None:
+    """What a resumed run keeps of the run in ``out``: its config.json and
+    the episodes its progress.csv counted; None when out holds no run."""
+    cfg = out / "config.json"
+    if not cfg.is_file():
+        return None
+    kept: dict[str, Any] = {"config.json": json.loads(cfg.read_text())}
+    progress = out / "progress.csv"
+    if progress.is_file():
+        from mfpo.plot import load_progress
+
+        episodes = [e for e in load_progress(out).get("time/episodes", []) if e == e]
+        kept["episodes"] = int(episodes[-1]) if episodes else 0
+    return kept
 
 
 @contextlib.contextmanager
@@ -200,7 +237,7 @@ def _eval_env_id(ckpt: Path) -> str:
             env = json.loads(cfg.read_text()).get("env")
             if isinstance(env, str):
                 return env
-    raise SystemExit(f"mfpo eval: no config.json with the env next to {ckpt}: give --env ENV")
+    raise UsageError(f"no config.json with the env next to {ckpt}: give --env ENV")
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -208,11 +245,13 @@ def _eval(args: argparse.Namespace) -> int:
 
     import mfpo
     from mfpo.envs import ObsFlattener, same_box
+    from mfpo.policy import existing_checkpoint
 
     if args.episodes < 1:
-        raise mfpo.ConfigError(f"--episodes {args.episodes}: expected ≥ 1")
-    env_id = args.env or _eval_env_id(args.checkpoint)
-    policy = mfpo.Policy.load(args.checkpoint)
+        raise UsageError(f"--episodes {args.episodes}: expected an integer ≥ 1")
+    ckpt = existing_checkpoint(args.checkpoint)  # a missing file is said first
+    env_id = args.env or _eval_env_id(ckpt)
+    policy = mfpo.Policy.load(ckpt)
     env = mfpo.make_env(env_id)
     try:
         flat = ObsFlattener(env.observation_space)
@@ -272,13 +311,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         _parser().print_help()
         return 2
+    import gymnasium as gym
+
     from mfpo.exceptions import MFPOError
 
     try:
         return {"train": _train, "eval": _eval, "plot": _plot}[args.command](args)
-    except (MFPOError, FileNotFoundError) as err:
-        print(f"mfpo {args.command}: {type(err).__name__}: {err}", file=sys.stderr)
-        return 2
+    except UsageError as err:
+        print(f"mfpo {args.command}: {err}", file=sys.stderr)
+    except (MFPOError, OSError, ValueError, gym.error.Error) as err:
+        # gymnasium's errors for an unknown env id are gym.error.Error.
+        print(f"mfpo {args.command}: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
+    return 2
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
 
 
 if __name__ == "__main__":

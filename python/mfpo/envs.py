@@ -18,6 +18,8 @@ actions, and stepping single and vector environments for the training loop.
 from __future__ import annotations
 
 import functools
+import json
+import math
 import multiprocessing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -140,16 +142,80 @@ class ObsFlattener:
         carried a leading batch axis."""
         if self._box_shape is not None and type(obs) is np.ndarray and obs.dtype.kind in "fiu":
             if obs.shape == self._box_shape:
-                return np.ascontiguousarray(obs, dtype=np.float32).reshape(1, self.dim), False
+                return as_f32(obs, what).reshape(1, self.dim), False
             if obs.shape[1:] == self._box_shape and obs.ndim == len(self._box_shape) + 1 and obs.shape[0] >= 1:
-                return np.ascontiguousarray(obs, dtype=np.float32).reshape(obs.shape[0], self.dim), True
+                return as_f32(obs, what).reshape(obs.shape[0], self.dim), True
         n = _batch_size(self.space, obs, what)
         flat = _flatten(self.space, obs, 1 if n is None else n, what)
-        return np.ascontiguousarray(flat, dtype=np.float32), n is not None
+        return flat, n is not None
 
     def batch(self, obs: Any, n: int, what: str = "observation") -> F32:
         """A batch of n observations (a vector env's), flattened."""
-        return np.ascontiguousarray(_flatten(self.space, obs, n, what), dtype=np.float32)
+        return _flatten(self.space, obs, n, what)
+
+
+def describe_space(space: spaces.Space[Any]) -> str:
+    """The observation space as JSON, kept in checkpoints (the spaces'
+    ``obs_space``) so that :meth:`mfpo.MFPO.load` without an env rebuilds
+    it and refuses an env whose space differs; :func:`space_from_json`
+    reads it back. Non-finite bounds are the strings ``"inf"``, ``"-inf"``."""
+    return json.dumps(_describe(space), separators=(",", ":"))
+
+
+def _bound(x: Any) -> Any:
+    """A Box bound as JSON: one number when it is the same everywhere."""
+    a = np.asarray(x, dtype=np.float64)
+    if a.size and np.all(a == a.flat[0]):
+        a = np.asarray(a.flat[0])
+    enc = lambda v: v if math.isfinite(v) else repr(v)  # noqa: E731
+    return enc(float(a)) if a.ndim == 0 else np.vectorize(enc, otypes=[object])(a).tolist()
+
+
+def _describe(space: spaces.Space[Any]) -> dict[str, Any]:
+    if isinstance(space, spaces.Box):
+        return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype),
+                "low": _bound(space.low), "high": _bound(space.high)}
+    if isinstance(space, spaces.Discrete):
+        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
+    if isinstance(space, spaces.MultiDiscrete):
+        return {"type": "MultiDiscrete", "nvec": np.asarray(space.nvec).tolist(),
+                "start": np.asarray(space.start).tolist(), "dtype": str(space.dtype)}
+    if isinstance(space, spaces.MultiBinary):
+        return {"type": "MultiBinary", "n": np.asarray(space.n).tolist()}
+    if isinstance(space, spaces.Dict):
+        return {"type": "Dict", "spaces": [[k, _describe(s)] for k, s in space.spaces.items()]}
+    if isinstance(space, spaces.Tuple):
+        return {"type": "Tuple", "spaces": [_describe(s) for s in space.spaces]}
+    raise ConfigError(f"MFPO cannot describe the observation space {space}")
+
+
+def space_from_json(text: str) -> spaces.Space[Any]:
+    """The space :func:`describe_space` described."""
+    return _undescribe(json.loads(text))
+
+
+def _unbound(x: Any) -> Any:
+    return np.vectorize(float, otypes=[np.float64])(np.asarray(x, dtype=object))
+
+
+def _undescribe(d: dict[str, Any]) -> spaces.Space[Any]:
+    kind = d["type"]
+    if kind == "Box":
+        shape = tuple(d["shape"])
+        dtype = np.dtype(d["dtype"])
+        low, high = (np.broadcast_to(_unbound(d[k]), shape).astype(dtype) for k in ("low", "high"))
+        return spaces.Box(low, high, shape=shape, dtype=dtype)
+    if kind == "Discrete":
+        return spaces.Discrete(d["n"], start=d["start"])
+    if kind == "MultiDiscrete":
+        return spaces.MultiDiscrete(d["nvec"], start=d["start"], dtype=np.dtype(d["dtype"]))
+    if kind == "MultiBinary":
+        return spaces.MultiBinary(d["n"])
+    if kind == "Dict":
+        return spaces.Dict({k: _undescribe(s) for k, s in d["spaces"]})
+    if kind == "Tuple":
+        return spaces.Tuple([_undescribe(s) for s in d["spaces"]])
+    raise ConfigError(f"unknown observation space type {kind!r} in the checkpoint")
 
 
 def _check_supported(space: spaces.Space[Any]) -> None:
@@ -194,8 +260,16 @@ def _batch_size(space: spaces.Space[Any], obs: Any, what: str) -> int | None:
         return None
     if arr.ndim == len(shape) + 1 and arr.shape[1:] == shape and arr.shape[0] >= 1:
         return int(arr.shape[0])
+    raise ShapeError(shape_message(what, shape, arr.shape))
+
+
+def shape_message(what: str, shape: tuple[int, ...], got: tuple[int, ...]) -> str:
+    """What an observation of shape got is told when one has shape: an
+    empty batch is told it has no rows, anything else what was expected."""
     batch = ("(n, " + ", ".join(map(str, shape)) + ")") if shape else "(n,)"
-    raise ShapeError(f"{what}: expected shape {shape} for one observation or {batch} for a batch; got {arr.shape}")
+    if len(got) == len(shape) + 1 and got[0] == 0 and got[1:] == shape:
+        return f"{what}: a batch of shape {got} has no rows; expected {batch} with n ≥ 1"
+    return f"{what}: expected shape {shape} for one observation or {batch} for a batch; got {got}"
 
 
 def _flatten(space: spaces.Space[Any], obs: Any, n: int, what: str) -> npt.NDArray[Any]:
@@ -207,23 +281,64 @@ def _flatten(space: spaces.Space[Any], obs: Any, n: int, what: str) -> npt.NDArr
     arr = np.asarray(obs)
     if arr.dtype.kind not in "biuf":
         raise ShapeError(f"{what}: expected real numbers; got dtype {arr.dtype}")
+    size = int(np.prod(_leaf_shape(space), dtype=np.int64))
+    if arr.size != n * size:
+        raise ShapeError(f"{what}: expected {n} × {size} numbers; got shape {arr.shape}")
     if isinstance(space, spaces.Discrete):
-        idx = arr.reshape(n).astype(np.int64) - int(space.start)
+        idx = _indices(arr.reshape(n, 1), np.array([int(space.start)]), np.array([int(space.n)]), space, what)
         out = np.zeros((n, int(space.n)), dtype=np.float32)
-        out[np.arange(n), idx] = 1
+        out[np.arange(n), idx[:, 0]] = 1
         return out
     if isinstance(space, spaces.MultiDiscrete):
         nvec = np.asarray(space.nvec).reshape(-1)
-        start = np.asarray(space.start).reshape(-1)
-        idx = arr.reshape(n, -1).astype(np.int64) - start
+        idx = _indices(arr.reshape(n, -1), np.asarray(space.start).reshape(-1), nvec, space, what)
         offsets = np.concatenate([[0], np.cumsum(nvec)[:-1]])
         out = np.zeros((n, int(nvec.sum())), dtype=np.float32)
         out[np.arange(n)[:, None], offsets + idx] = 1
         return out
-    size = int(np.prod(_leaf_shape(space), dtype=np.int64))
-    if arr.size != n * size:
-        raise ShapeError(f"{what}: expected {n} × {size} numbers; got shape {arr.shape}")
-    return arr.reshape(n, size).astype(np.float32, copy=False)
+    if isinstance(space, spaces.MultiBinary):
+        _indices(arr.reshape(n, -1), np.zeros(size, np.int64), np.full(size, 2), space, what)
+    return as_f32(arr.reshape(n, size), what)
+
+
+def _indices(
+    arr: npt.NDArray[Any], start: npt.NDArray[Any], count: npt.NDArray[Any], space: spaces.Space[Any], what: str
+) -> npt.NDArray[np.int64]:
+    """arr − start as one-hot indices: ShapeError unless every element of
+    arr is a whole number in [start, start + count) (per column)."""
+    if arr.dtype.kind == "f":  # whole, finite numbers only (clipped first: no overflowing cast)
+        as_int = np.rint(np.clip(np.nan_to_num(arr), -(2**62), 2**62)).astype(np.int64)
+        ok = np.isfinite(arr) & (as_int == arr)
+    else:
+        as_int, ok = arr.astype(np.int64), np.ones(arr.shape, bool)
+    ok &= (as_int >= start) & (as_int < start + count)
+    if not ok.all():
+        row, col = np.argwhere(~ok)[0]
+        lo, hi = int(start[col]), int(start[col] + count[col]) - 1
+        where = f"{what} element {col}" if arr.shape[1] > 1 else what
+        raise ShapeError(f"{where}: expected a whole number in {lo} … {hi} for {space}; got {arr[row, col].item()!r}")
+    idx: npt.NDArray[np.int64] = as_int - start
+    return idx
+
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+def as_f32(x: Any, what: str) -> F32:
+    """x as a contiguous float32 array; NonFiniteError for a finite number
+    float32 cannot hold (1e300 would become an infinity), named as given."""
+    arr = np.asarray(x)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > 4:
+        with np.errstate(invalid="ignore"):
+            big = np.isfinite(arr) & (np.abs(arr) > _F32_MAX)
+        if big.any():
+            at = tuple(int(i) for i in np.argwhere(big)[0])
+            where = f" at index {at if len(at) > 1 else at[0]}" if arr.ndim else ""
+            raise NonFiniteError(
+                f"{what}{where} is {arr[at].item()!r}, beyond float32's range (|x| ≤ 3.4e38): "
+                "expected numbers float32 holds (the Go core computes in float32)"
+            )
+    return np.ascontiguousarray(arr, dtype=np.float32)
 
 
 def check_finite(rows: F32) -> None:
@@ -367,7 +482,7 @@ class EnvDriver:
         if not self.vector:
             o, r, term, trunc, info = self.env.step(env_act[0])
             nxt = self._flat(o, "the environment's observation")
-            reward = np.array([r], dtype=np.float32)
+            reward = as_f32([r], "the environment's reward")
             terminated, truncated = np.array([bool(term)]), np.array([bool(trunc)])
             valid = np.ones(1, dtype=bool)
             obs, infos = nxt, info
@@ -377,7 +492,7 @@ class EnvDriver:
         else:
             o, r, term, trunc, infos = self.env.step(env_act)
             nxt = self._flat(o, "the environment's observation")
-            reward = np.asarray(r, dtype=np.float32).reshape(n)
+            reward = as_f32(r, "the environment's reward").reshape(n)
             terminated = np.asarray(term, dtype=bool).reshape(n)
             truncated = np.asarray(trunc, dtype=bool).reshape(n)
             done = terminated | truncated

@@ -33,6 +33,8 @@ exception              Go code               raised for
 ``CheckpointVersionError`` ``version``       a checkpoint of a newer format version
 ``CheckpointIOError``  ``io``                a checkpoint file that cannot be read or
                                              written (also an ``OSError``)
+``RuntimeConflictError`` ``runtime``       ``import mfpo`` in a process that loaded
+                                             ``libmfpo.so`` first (two Go runtimes)
 ``MFPOError``          ``internal``          a bug in mfpo (a recovered Go panic)
 =====================  ====================  ==========================================
 
@@ -54,6 +56,7 @@ __all__ = [
     "MFPOError",
     "NonFiniteError",
     "NotEnoughDataError",
+    "RuntimeConflictError",
     "ShapeError",
     "SizeError",
     "UpdateError",
@@ -141,6 +144,14 @@ class CheckpointIOError(MFPOError, OSError):
     code = "io"
 
 
+class RuntimeConflictError(MFPOError, ImportError):
+    """``import mfpo`` in a process into which another mfpo library with its
+    own Go runtime (``libmfpo.so``, the C ABI) was loaded first: one process
+    holds one Go runtime. Also an ``ImportError``."""
+
+    code = "runtime"
+
+
 BY_CODE: dict[str, type[MFPOError]] = {
     cls.code: cls
     for cls in (
@@ -156,6 +167,7 @@ BY_CODE: dict[str, type[MFPOError]] = {
         CheckpointError,
         CheckpointVersionError,
         CheckpointIOError,
+        RuntimeConflictError,
     )
 }
 """Go error code -> exception class."""

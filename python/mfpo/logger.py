@@ -80,12 +80,18 @@ class CSVOutput:
     """``progress.csv``: one row per dump; a new key rewrites the file with the
     wider header (earlier rows get empty cells)."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], append: bool = False) -> None:
         self.path = Path(path)
         self.keys: list[str] = []
         self._rows: list[dict[str, Value]] = []
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text("")
+        if append and self.path.is_file():  # a resumed run: keep the rows before it
+            with self.path.open(newline="") as f:
+                reader = csv.DictReader(f)
+                self.keys = list(reader.fieldnames or [])
+                self._rows = [dict(r) for r in reader]
+        else:
+            self.path.write_text("")
 
     def write(self, values: dict[str, Value], step: int) -> None:
         new = [k for k in sorted(values) if k not in self.keys]
@@ -185,10 +191,14 @@ class Logger:
             out.close()
 
 
-def configure(folder: str | os.PathLike[str] | None = None, format_strings: Iterable[str] | None = None) -> Logger:
+def configure(
+    folder: str | os.PathLike[str] | None = None, format_strings: Iterable[str] | None = None, append: bool = False
+) -> Logger:
     """A Logger writing to the named outputs (``"stdout"``, ``"csv"``,
     ``"tensorboard"``); file outputs go to ``folder``, which is created.
-    Default formats: all three with a folder, ``stdout`` without."""
+    Default formats: all three with a folder, ``stdout`` without. With
+    ``append``, ``progress.csv`` keeps the rows already there (a resumed
+    run)."""
     formats = list(format_strings) if format_strings is not None else (list(FORMATS) if folder else ["stdout"])
     outputs: list[Output] = []
     for f in formats:
@@ -200,5 +210,5 @@ def configure(folder: str | os.PathLike[str] | None = None, format_strings: Iter
         if folder is None:
             raise ConfigError(f"log format {f!r} writes files: give a folder")
         Path(folder).mkdir(parents=True, exist_ok=True)
-        outputs.append(CSVOutput(Path(folder) / "progress.csv") if f == "csv" else TensorBoardOutput(folder))
+        outputs.append(CSVOutput(Path(folder) / "progress.csv", append) if f == "csv" else TensorBoardOutput(folder))
     return Logger(folder, outputs)

@@ -66,6 +66,10 @@ def plot_learning_curve(run_dir: str | os.PathLike[str], ax: Any = None, label: 
     ax.set_ylabel("episode return")
     ax.set_title(label or Path(run_dir).name)
     ax.grid(alpha=0.3)
-    if plotted:
-        ax.legend(loc="lower right")
+    if not plotted:
+        raise ValueError(
+            f"{run_dir}: progress.csv has no episode return or evaluation yet "
+            "(the run is shorter than one log interval): nothing to plot"
+        )
+    ax.legend(loc="best")  # where it covers the fewest points
     return fig

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mfpo import _core
-from mfpo.envs import check_finite
+from mfpo.envs import as_f32, check_finite, shape_message
 from mfpo.exceptions import ConfigError, ShapeError
 
 __all__ = ["Policy", "PolicyMode", "existing_checkpoint", "with_suffix"]
@@ -75,7 +75,7 @@ class Policy:
     info: dict[str, Any] | None
 
     def __init__(self) -> None:
-        raise TypeError("make a Policy with Policy.load(path) or MFPO.policy()")
+        raise TypeError("make a Policy with Policy.load(path) or MFPO.snapshot()")
 
     @classmethod
     def _wrap(
@@ -133,11 +133,8 @@ class Policy:
         elif arr.ndim >= 1 and arr.shape[0] >= 1 and arr.shape[1:] in (self.obs_shape, (self.obs_dim,)):
             rows, batched = arr.reshape(arr.shape[0], self.obs_dim), True
         else:
-            raise ShapeError(
-                f"observation: expected shape {self.obs_shape} for one observation or "
-                f"(n, {', '.join(map(str, self.obs_shape))}) "
-                f"for a batch; got {arr.shape}"
-            )
+            raise ShapeError(shape_message("observation", self.obs_shape, arr.shape))
+        rows = as_f32(rows, "observation")
         check_finite(rows)
         out = self._handle.act(rows, mode, seed)
         one: npt.NDArray[np.float32] = out[0]

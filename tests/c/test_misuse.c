@@ -286,13 +286,13 @@ int main(void) {
 		check(distinct && strncmp(mfpo_errstr(MFPO_ESHAPE), "MFPO_ESHAPE", 11) == 0,
 		      "errstr names every code", "%s", mfpo_errstr(MFPO_ESHAPE));
 		check(strcmp(mfpo_errstr(-1), "unknown mfpo status") == 0 &&
-		          strcmp(mfpo_errstr(MFPO_EVERSION + 1), "unknown mfpo status") == 0,
+		          strcmp(mfpo_errstr(MFPO_ERUNTIME + 1), "unknown mfpo status") == 0,
 		      "errstr of an unknown code", "%s", mfpo_errstr(-1));
 	}
 	/* Codes are fixed numbers (never renumbered). */
 	check(MFPO_OK == 0 && MFPO_EINVAL == 1 && MFPO_ECONFIG == 2 && MFPO_ESHAPE == 3 && MFPO_ENONFINITE == 4 &&
 	          MFPO_ENODATA == 5 && MFPO_EUPDATE == 6 && MFPO_EHANDLE == 7 && MFPO_EIO == 8 &&
-	          MFPO_EFORMAT == 9 && MFPO_EPANIC == 10 && MFPO_ESIZE == 11 && MFPO_EVERSION == 12,
+	          MFPO_EFORMAT == 9 && MFPO_EPANIC == 10 && MFPO_ESIZE == 11 && MFPO_EVERSION == 12 && MFPO_ERUNTIME == 13,
 	      "status numbers are the published ones", "renumbered");
 
 	/* A policy outlives the agent it came from. */

@@ -53,7 +53,7 @@ def test_keyword_arguments_reach_the_effective_config() -> None:
 def test_defaults_are_the_papers_and_every_config_key_is_a_keyword() -> None:
     m = MFPO("Pendulum-v1", verbose=0)
     paper = mfpo.default_config("paper")
-    assert m.config == paper
+    assert {**m.config, "seed": paper["seed"]} == paper  # seed=None draws a random seed (SB3's rule)
     assert paper["hidden"] == [256, 256, 256] and paper["policy_samples"] == 16 and paper["posterior_samples"] == 32
     assert paper["batch_size"] == 256 and paper["learning_starts"] == 10_000 and paper["buffer_size"] == 1_000_000
     assert paper["gamma"] == 0.99 and paper["tau"] == 0.005 and paper["init_alpha"] == 0.01
@@ -61,8 +61,8 @@ def test_defaults_are_the_papers_and_every_config_key_is_a_keyword() -> None:
     params = inspect.signature(MFPO.__init__).parameters
     keywords = {n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
     assert set(mfpo.CONFIG_KEYS) <= keywords, set(mfpo.CONFIG_KEYS) - keywords
-    others = {"preset", "verbose", "tensorboard_log", "env_kwargs", *mfpo.config.SETTING_KEYS}
-    assert keywords - set(mfpo.CONFIG_KEYS) == others
+    own = {"preset", "verbose", "tensorboard_log", "env_kwargs", "policy_kwargs", "device", *mfpo.config.SETTING_KEYS}
+    assert keywords - set(mfpo.CONFIG_KEYS) == own
     # Every config keyword is documented in the class docstring.
     doc = MFPO.__doc__ or ""
     for key in mfpo.CONFIG_KEYS:
@@ -224,6 +224,10 @@ def test_eval_callback(tiny: dict[str, Any], tmp_path: Path) -> None:
     assert cb.last_mean_reward == cb.evaluations[-1]["mean_reward"]
     assert cb.best_mean_reward == max(e["mean_reward"] for e in cb.evaluations)
     assert (tmp_path / "evaluations.csv").read_text().count("\n") == 4
+    with np.load(tmp_path / "evaluations.npz") as npz:  # Stable-Baselines3's file
+        assert npz["timesteps"].tolist() == [150, 300, 450]
+        assert npz["results"].shape == npz["ep_lengths"].shape == (3, 2) and np.all(npz["ep_lengths"] == 200)
+        assert npz["results"].mean(axis=1).tolist() == pytest.approx([e["mean_reward"] for e in cb.evaluations])
     # reward_threshold stops training at the first evaluation that reaches it.
     stop = mfpo.EvalCallback(
         gym.make("Pendulum-v1"), eval_freq=100, n_eval_episodes=1, reward_threshold=-1e9, verbose=0

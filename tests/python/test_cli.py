@@ -143,4 +143,49 @@ def test_interrupt_saves_a_checkpoint_to_resume_from(tmp_path: Path, sig: signal
 
     model = mfpo.MFPO.load(out / "model.mfpo")
     assert model.num_timesteps >= 300 and model.info()["buffer_len"] == model.num_timesteps
+    assert f"--steps {1_000_000 - model.num_timesteps}" in stderr  # the steps left, not N
     model.close()
+
+
+@pytest.mark.parametrize("args, says", [
+    (["train", "Nope-v9"], "NameNotFound"),
+    (["train", "Pendulum-v1", "--set", "gamma"], "expected KEY=VALUE"),
+    (["train", "Pendulum-v1", "--steps", "-5"], "--steps -5: expected an integer ≥ 0"),
+    (["train", "Pendulum-v1", "--n-envs", "0"], "--n-envs 0: expected an integer ≥ 1"),
+    (["train", "Pendulum-v1", "--bogus"], "unrecognized arguments: --bogus"),
+    (["train"], "required: env"),
+    (["eval", "missing.mfpo"], "no checkpoint at missing.mfpo"),
+])
+def test_usage_errors_are_one_line_exit_2_and_write_nothing(tmp_path: Path, args: list[str], says: str) -> None:
+    out = tmp_path / "run"
+    res = run(args + (["--out", str(out)] if args[0] == "train" and len(args) > 1 else []), tmp_path)
+    assert res.returncode == 2 and says in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_plot_of_a_run_with_nothing_logged_is_an_error(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    res = run(["train", "Pendulum-v1", "--steps", "50", "--out", str(out), "--eval-episodes", "0", *TINY], tmp_path)
+    assert res.returncode == 0, res.stderr
+    res = run(["plot", str(out)], tmp_path)
+    assert res.returncode == 2 and "nothing to plot" in res.stderr and not (out / "learning_curve.png").exists()
+
+
+def test_resume_appends_to_the_runs_logs_and_keeps_its_config(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    first = ["train", "Pendulum-v1", "--steps", "400", "--out", str(out), "--save-replay", "--log-interval", "1",
+             "--eval-episodes", "0", *TINY]
+    assert run(first, tmp_path).returncode == 0
+    rows = (out / "progress.csv").read_text().splitlines()
+    res = run(["train", "Pendulum-v1", "--steps", "400", "--out", str(out), "--resume", str(out / "model.mfpo"),
+               "--log-interval", "1", "--eval-episodes", "0", "--no-progress", "--quiet"], tmp_path)
+    assert res.returncode == 0, res.stderr
+    again = (out / "progress.csv").read_text().splitlines()
+    assert again[:len(rows)] == rows and len(again) == len(rows) + 2  # two more episodes of 200 steps
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["preset"] == "small" and cfg["steps"] == 800 and cfg["resumed"][0]["at"] == 400
+    import mfpo
+
+    episodes = mfpo.load_progress(out)["time/episodes"]
+    assert episodes == [1.0, 2.0, 3.0, 4.0]

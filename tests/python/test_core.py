@@ -61,7 +61,7 @@ def test_act_store_update_and_errors_from_go() -> None:
     assert all(np.isfinite(stats[k]) for k in ("critic_loss", "actor_loss", "adn_loss", "alpha", "entropy"))
     assert a.config()["batch_size"] == 4
     a.close()
-    with pytest.raises(mfpo.HandleError, match="agent handle"):
+    with pytest.raises(mfpo.HandleError, match="model is closed"):
         a.act(obs, "sample")
 
 

@@ -93,8 +93,10 @@ def test_predict_wrong_shape(model: MFPO) -> None:
         model.predict(np.zeros((2, 4), np.float32))
     with pytest.raises(ShapeError, match=r"got \(2, 2, 3\)"):
         model.predict(np.zeros((2, 2, 3), np.float32))
-    with pytest.raises(ShapeError, match=r"got \(0, 3\)"):
+    with pytest.raises(ShapeError, match=r"a batch of shape \(0, 3\) has no rows; expected \(n, 3\) with n ≥ 1"):
         model.predict(np.zeros((0, 3), np.float32))
+    with pytest.raises(ShapeError, match=r"a batch of shape \(0, 3\) has no rows"):
+        model.snapshot().act(np.zeros((0, 3), np.float32))
 
 
 def test_predict_wrong_dtype(model: MFPO) -> None:
@@ -166,3 +168,48 @@ def test_vector_env_started_with_fork_is_refused() -> None:
 def test_callback_of_the_wrong_type(model: MFPO) -> None:
     with pytest.raises(ConfigError, match="callback: expected a BaseCallback"):
         model.learn(10, callback=42)  # type: ignore[arg-type]
+
+
+class _BigRewardEnv(BoxEnv):
+    def step(self, action: Any) -> Any:
+        obs, _, term, trunc, info = super().step(action)
+        return obs, 1e300, term, trunc, info
+
+
+def test_numbers_beyond_float32_are_named_as_given(model: MFPO) -> None:
+    """1e300 is finite: it is refused as 1e300 (float32 cannot hold it),
+    never as the infinity a cast would make of it."""
+    msg = r"is 1e\+300, beyond float32's range"
+    with pytest.raises(NonFiniteError, match=r"observation at index 1 " + msg):
+        model.predict(np.array([0.0, 1e300, 0.0]))
+    with pytest.raises(NonFiniteError, match=r"at index \(1, 0\) " + msg):
+        model.snapshot().act(np.array([[0.0, 0.0, 0.0], [1e300, 0.0, 0.0]]))
+    with pytest.raises(NonFiniteError, match=r"the environment's reward at index 0 " + msg):
+        MFPO(_BigRewardEnv(), learning_starts=4, batch_size=4, buffer_size=64, verbose=0).learn(2)
+    with pytest.raises(ConfigError, match=r"v_max = 1e\+300: want a number within float32's range"):
+        MFPO("Pendulum-v1", v_max=1e300, verbose=0)
+    with pytest.raises(ConfigError, match=r"init_alpha = 1e\+300: want α > 0 within float32's range"):
+        MFPO("Pendulum-v1", init_alpha=1e300, verbose=0)
+
+
+def test_config_messages_speak_json() -> None:
+    with pytest.raises(ConfigError, match=r"gamma = a JSON string: want a number$"):
+        MFPO("Pendulum-v1", gamma="x", verbose=0)
+    with pytest.raises(ConfigError, match=r"seed = a JSON number -1: want an integer ≥ 0$"):
+        MFPO("Pendulum-v1", seed=-1, verbose=0)
+    with pytest.raises(ConfigError, match=r"buffer_size = 10: want ≥ batch_size \(20\)$"):
+        MFPO("Pendulum-v1", buffer_size=10, batch_size=20, verbose=0)
+    with pytest.raises(ConfigError, match=r"v_min = 5: want v_min < v_max \(1\)$"):
+        MFPO("Pendulum-v1", v_min=5.0, v_max=1.0, verbose=0)
+
+
+def test_closed_model_and_policy_say_closed() -> None:
+    m = MFPO("Pendulum-v1", preset="small", hidden=[8], verbose=0)
+    p = m.snapshot()
+    m.close()
+    for call in (lambda: m.predict(np.zeros(3)), lambda: m.save("unused.mfpo"), lambda: m.snapshot()):
+        with pytest.raises(mfpo.HandleError, match=r"^this MFPO model is closed \(close\(\) was called\)"):
+            call()
+    p.close()
+    with pytest.raises(mfpo.HandleError, match=r"^this Policy is closed \(close\(\) was called\)"):
+        p.act(np.zeros(3))

@@ -1,6 +1,6 @@
 """Python ↔ C++ parity: the same checkpoint, observations, mode and seed give
 the same float32 actions, bit for bit, in Python (``mfpo.Policy.load``,
-``MFPO.policy()``) and in a C++ program linked against ``libmfpo.so``
+``MFPO.snapshot()``) and in a C++ program linked against ``libmfpo.so``
 (``tests/c/act_tool.cpp``, through ``mfpo.hpp``).
 
 Bits are compared because both sides run the same BLAS kernels: the child
@@ -119,10 +119,10 @@ def trained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         make_env(), preset="small", learning_starts=100, batch_size=32, verbose=0, hidden=[32, 32], seed=7
     )
     obs = make_obs(np.random.default_rng(11))
-    before = model.policy()
+    before = model.snapshot()
     model.learn(300)
     # Trained: the parameters moved away from their initial values.
-    assert not np.array_equal(bits(before.act(obs, "deterministic")), bits(model.policy().act(obs, "deterministic")))
+    assert not np.array_equal(bits(before.act(obs, "deterministic")), bits(model.snapshot().act(obs, "deterministic")))
     before.close()
     d = tmp_path_factory.mktemp(f"parity-{request.param}")
     ckpts = {"policy": model.save(d / "policy.mfpo", policy_only=True), "full": model.save(d / "full.mfpo")}
@@ -135,10 +135,10 @@ def trained(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def test_python_and_cpp_actions_are_bit_identical(trained: Trained, act_tool: Path, kind: str, mode: str) -> None:
     ckpt = trained.ckpts[kind]
     obs = trained.obs
-    pythons = {"Policy.load": mfpo.Policy.load(ckpt), "MFPO.policy()": trained.model.policy()}
+    pythons = {"Policy.load": mfpo.Policy.load(ckpt), "MFPO.snapshot()": trained.model.snapshot()}
     if kind == "full":
         loaded = mfpo.MFPO.load(ckpt, verbose=0)
-        pythons["MFPO.load().policy()"] = loaded.policy()
+        pythons["MFPO.load().snapshot()"] = loaded.snapshot()
     act_dim = pythons["Policy.load"].act_dim
     compared = 0
     per_seed = []

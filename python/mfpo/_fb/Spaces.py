@@ -128,7 +128,17 @@ class Spaces(object):
         o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(12))
         return o == 0
 
-def SpacesStart(builder): builder.StartObject(5)
+    # How the face that made the agent describes the observation space
+    # (Python: the gymnasium space as JSON, mfpo/envs.py), so that a load
+    # without an environment rebuilds it; informational, may be absent.
+    # Spaces
+    def ObsSpace(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(14))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+def SpacesStart(builder): builder.StartObject(6)
 def Start(builder):
     return SpacesStart(builder)
 def SpacesAddObsDim(builder, obsDim): builder.PrependInt32Slot(0, obsDim, 0)
@@ -155,6 +165,9 @@ def AddActHigh(builder, actHigh):
 def SpacesStartActHighVector(builder, numElems): return builder.StartVector(4, numElems, 4)
 def StartActHighVector(builder, numElems):
     return SpacesStartActHighVector(builder, numElems)
+def SpacesAddObsSpace(builder, obsSpace): builder.PrependUOffsetTRelativeSlot(5, flatbuffers.number_types.UOffsetTFlags.py_type(obsSpace), 0)
+def AddObsSpace(builder, obsSpace):
+    return SpacesAddObsSpace(builder, obsSpace)
 def SpacesEnd(builder): return builder.EndObject()
 def End(builder):
     return SpacesEnd(builder)

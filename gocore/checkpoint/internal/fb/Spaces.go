@@ -142,8 +142,22 @@ func (rcv *Spaces) MutateActHigh(j int, n float32) bool {
 	return false
 }
 
+/// How the face that made the agent describes the observation space
+/// (Python: the gymnasium space as JSON, mfpo/envs.py), so that a load
+/// without an environment rebuilds it; informational, may be absent.
+func (rcv *Spaces) ObsSpace() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(14))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+/// How the face that made the agent describes the observation space
+/// (Python: the gymnasium space as JSON, mfpo/envs.py), so that a load
+/// without an environment rebuilds it; informational, may be absent.
 func SpacesStart(builder *flatbuffers.Builder) {
-	builder.StartObject(5)
+	builder.StartObject(6)
 }
 func SpacesAddObsDim(builder *flatbuffers.Builder, obsDim int32) {
 	builder.PrependInt32Slot(0, obsDim, 0)
@@ -168,6 +182,9 @@ func SpacesAddActHigh(builder *flatbuffers.Builder, actHigh flatbuffers.UOffsetT
 }
 func SpacesStartActHighVector(builder *flatbuffers.Builder, numElems int) flatbuffers.UOffsetT {
 	return builder.StartVector(4, numElems, 4)
+}
+func SpacesAddObsSpace(builder *flatbuffers.Builder, obsSpace flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(5, flatbuffers.UOffsetT(obsSpace), 0)
 }
 func SpacesEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()
