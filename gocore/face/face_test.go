@@ -242,13 +242,13 @@ func TestConfigMessagesNameKeys(t *testing.T) {
 	}
 	sp := policy.Spaces{ObsDim: 3, ActDim: 1}
 	for doc, want := range map[string]string{
-		`{"v_max": 1e300}`:                      "invalid config: v_max = 1e+300: want a number within float32's range",
-		`{"v_min": -1e300}`:                     "invalid config: v_min = -1e+300: want a number within float32's range",
+		`{"v_max": 1e300}`:                      "invalid config: v_max = 1e+300: want a finite number of magnitude ≤ 1e+12",
+		`{"v_min": -1e300}`:                     "invalid config: v_min = -1e+300: want a finite number of magnitude ≤ 1e+12",
 		`{"v_min": 5, "v_max": 1}`:              "invalid config: v_min = 5: want v_min < v_max (1)",
 		`{"buffer_size": 10, "batch_size": 20}`: "invalid config: buffer_size = 10: want ≥ batch_size (20)",
-		`{"probes": 0}`:                         "invalid config: probes = 0: want N ≥ 1 Hutchinson probes (or exact_trace)",
-		`{"hidden": [64, -1]}`:                  "invalid config: hidden = [64,-1]: every width must be ≥ 1",
-		`{"gamma": "x"}`:                        "invalid config: gamma = a JSON string: want a number",
+		`{"probes": 0}`:                         "invalid config: probes = 0: want N = 1 … 1024 Hutchinson probes (or exact_trace)",
+		`{"hidden": [64, -1]}`:                  "invalid config: hidden = [64,-1]: every width must be 1 … 65536",
+		`{"gamma": "x"}`:                        "invalid config: gamma = \"x\": want a number",
 		`{"time_sampler": {"std": -1}}`:         `invalid config: time_sampler = {"mean":-0.4,"std":-1,"flow_matching_ratio":0.75,"uniform":false}: time sampler mean -0.4, std -1: want a finite mean and a finite std > 0`,
 	} {
 		_, err := CreateAgent([]byte(doc), sp)

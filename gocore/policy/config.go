@@ -60,14 +60,14 @@ func (c Config) Validate() error {
 	case !within(c.VMax):
 		return &ConfigError{"VMax", c.VMax, fmt.Sprintf("want a finite number of magnitude ≤ %g", MaxValue)}
 	case !(c.VMin < c.VMax):
-		return &ConfigError{"VMin", fmt.Sprintf("%v (VMax %v)", c.VMin, c.VMax), "want VMin < VMax"}
+		return &ConfigError{"VMin", c.VMin, fmt.Sprintf("want VMin < VMax (%v)", c.VMax)}
 	case c.EvalCandidates < 1 || c.EvalCandidates > MaxEvalCandidates:
 		return &ConfigError{"EvalCandidates", c.EvalCandidates, fmt.Sprintf("want N = 1 … %d", MaxEvalCandidates)}
 	}
 	if _, err := critic.NewSupport(c.Atoms, c.VMin, c.VMax); err != nil { // distinct atoms in float32
 		var se *critic.ConfigError
 		if errors.As(err, &se) {
-			return &ConfigError{se.Field, fmt.Sprintf("%v (VMin %v, Atoms %d)", c.VMax, c.VMin, c.Atoms), se.Reason}
+			return &ConfigError{se.Field, c.VMax, se.Reason}
 		}
 		return err
 	}

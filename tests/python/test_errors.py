@@ -186,16 +186,16 @@ def test_numbers_beyond_float32_are_named_as_given(model: MFPO) -> None:
         model.snapshot().act(np.array([[0.0, 0.0, 0.0], [1e300, 0.0, 0.0]]))
     with pytest.raises(NonFiniteError, match=r"the environment's reward at index 0 " + msg):
         MFPO(_BigRewardEnv(), learning_starts=4, batch_size=4, buffer_size=64, verbose=0).learn(2)
-    with pytest.raises(ConfigError, match=r"v_max = 1e\+300: want a number within float32's range"):
+    with pytest.raises(ConfigError, match=r"v_max = 1e\+300: want a finite number of magnitude ≤ 1e\+12"):
         MFPO("Pendulum-v1", v_max=1e300, verbose=0)
     with pytest.raises(ConfigError, match=r"init_alpha = 1e\+300: want α > 0 within float32's range"):
         MFPO("Pendulum-v1", init_alpha=1e300, verbose=0)
 
 
 def test_config_messages_speak_json() -> None:
-    with pytest.raises(ConfigError, match=r"gamma = a JSON string: want a number$"):
+    with pytest.raises(ConfigError, match=r'gamma = "x": want a number$'):
         MFPO("Pendulum-v1", gamma="x", verbose=0)
-    with pytest.raises(ConfigError, match=r"seed = a JSON number -1: want an integer ≥ 0$"):
+    with pytest.raises(ConfigError, match=r"seed = -1: want an integer 0 … 2\^64−1, without fraction or exponent$"):
         MFPO("Pendulum-v1", seed=-1, verbose=0)
     with pytest.raises(ConfigError, match=r"buffer_size = 10: want ≥ batch_size \(20\)$"):
         MFPO("Pendulum-v1", buffer_size=10, batch_size=20, verbose=0)
