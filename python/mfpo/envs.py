@@ -18,6 +18,7 @@ actions, and stepping single and vector environments for the training loop.
 from __future__ import annotations
 
 import functools
+import math
 import multiprocessing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -138,11 +139,12 @@ class ObsFlattener:
     def rows(self, obs: Any, what: str = "observation") -> tuple[F32, bool]:
         """(float32 array [n, dim], batched): obs flattened, and whether it
         carried a leading batch axis."""
-        if self._box_shape is not None and type(obs) is np.ndarray and obs.dtype.kind in "fiu":
-            if obs.shape == self._box_shape:
-                return np.ascontiguousarray(obs, dtype=np.float32).reshape(1, self.dim), False
-            if obs.shape[1:] == self._box_shape and obs.ndim == len(self._box_shape) + 1 and obs.shape[0] >= 1:
-                return np.ascontiguousarray(obs, dtype=np.float32).reshape(obs.shape[0], self.dim), True
+        box = self._box_shape
+        if box is not None and type(obs) is np.ndarray and obs.dtype.kind in "fiu":
+            if obs.shape == box:
+                return obs.astype(np.float32, order="C", copy=False).reshape(1, self.dim), False
+            if obs.shape[1:] == box and obs.ndim == len(box) + 1 and obs.shape[0] >= 1:
+                return obs.astype(np.float32, order="C", copy=False).reshape(obs.shape[0], self.dim), True
         n = _batch_size(self.space, obs, what)
         flat = _flatten(self.space, obs, 1 if n is None else n, what)
         return np.ascontiguousarray(flat, dtype=np.float32), n is not None
@@ -226,8 +228,21 @@ def _flatten(space: spaces.Space[Any], obs: Any, n: int, what: str) -> npt.NDArr
     return arr.reshape(n, size).astype(np.float32, copy=False)
 
 
+# Up to this many numbers, check_finite sums them in Python: faster than
+# np.isfinite below about 64 numbers (bench/RESULTS.md).
+_SUM_CHECK_MAX = 32
+
+
 def check_finite(rows: F32) -> None:
-    """NonFiniteError naming the first NaN or infinity of flattened rows."""
+    """NonFiniteError naming the first NaN or infinity of flattened rows.
+
+    A few numbers (one observation) are first summed as Python floats, at a
+    third of the cost of ``np.isfinite`` at this size: a NaN or an infinity
+    makes the sum NaN or infinite, so a finite sum proves them all finite
+    (float32s cannot overflow it; any other sum that does falls through to
+    the exact check)."""
+    if rows.size <= _SUM_CHECK_MAX and math.isfinite(sum(rows.ravel().tolist())):
+        return
     if np.isfinite(rows).all():
         return
     r, c = np.argwhere(~np.isfinite(rows))[0]
@@ -283,7 +298,7 @@ class ActionBox:
 
     def shaped(self, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """[n, d] actions in the box -> [n, *shape] of the space's dtype."""
-        return x.astype(self.dtype, copy=False).reshape((len(x),) + self.shape)
+        return (x if x.dtype == self.dtype else x.astype(self.dtype)).reshape((len(x),) + self.shape)
 
 
 # ---------------------------------------------------------------------------
