@@ -228,6 +228,15 @@ def bench_predict(plan: Plan, gob: GoBench) -> tuple[dict[str, Any], dict[str, A
         cases[f"_core.Agent.act, {m}"] = (m, lambda m=m: agent.act(rows32, m, 7))
     for m in MODES:
         cases[f"bindings.Act (gopy), {m}"] = (m, lambda m=m: ext.Act(h, payload, 1, m, 7))
+    # The same two calls on an agent whose networks are tiny: Go's work is
+    # small there, so predict − bindings.Act is Python's own cost, with less
+    # of the noise that the paper network's act time brings.
+    tiny = mfpo.MFPO(ENV_ID, verbose=0, hidden=[4], time_features=2, time_width=2, buffer_size=1000)
+    th = tiny._agent.handle
+    cases["– MFPO.predict(obs float64), deterministic, tiny networks"] = (
+        None, lambda: tiny.predict(obs64, mode="deterministic"))
+    cases["– bindings.Act (gopy), deterministic, tiny networks"] = (
+        None, lambda: ext.Act(th, payload, 1, "deterministic", 7))
     cases["– ObsFlattener.rows(obs float64)"] = (None, lambda: flat.rows(obs64))
     cases["– check_finite(rows)"] = (None, lambda: check_finite(rows32))
     cases["– the seed draw (eval stream's generator)"] = (
@@ -252,6 +261,7 @@ def bench_predict(plan: Plan, gob: GoBench) -> tuple[dict[str, Any], dict[str, A
         for name, (mode, fn) in cases.items():
             samples[name].append(time_calls(fn, n_slow if mode == "best_of_n" else n_fast))
     model.close()
+    tiny.close()
 
     res: dict[str, Any] = {}
     for name, (mode, _) in cases.items():
