@@ -58,5 +58,6 @@ include mk/dist.mk
 include mk/checkpoint.mk
 include mk/limits.mk
 include mk/bench-python.mk
+include mk/bench-smoke.mk
 include mk/docs.mk
 include mk/lint.mk

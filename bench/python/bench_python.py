@@ -30,15 +30,19 @@ Two measurements, each compared with the Go core measured in the same run:
    (Go only) run in the same process tree.
 
 Prints a Markdown report and writes it to build/bench-python.md (and the raw
-numbers to build/bench-python.json). ``--quick`` for a shorter run.
+numbers to build/bench-python.json). ``--quick`` for a shorter run;
+``--smoke`` for a run of seconds with tiny sizes and a few calls each (its
+numbers mean nothing: it checks that every part still runs, and the test
+suite runs it: ``make bench-smoke``).
 
 Run it against the installed package from the repository root:
-``make bench-python`` or ``python bench/python/bench_python.py [--quick]``.
+``make bench-python`` or ``python bench/python/bench_python.py [--quick | --smoke]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import json
 import os
@@ -59,8 +63,34 @@ ROOT = Path(__file__).resolve().parents[2]
 OBS_DIM, ACT_DIM = 17, 6
 ENV_ID = "HalfCheetah-v5"
 MODES = ("sample", "deterministic", "best_of_n")
-GO_MODE_NAME = {"sample": "sample", "deterministic": "deterministic", "best_of_n": "best-of-N"}
 _pc = time.perf_counter_ns
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """How much of everything one run measures."""
+
+    repeats: int  # predict repeats, each with one run of Go's BenchmarkAct
+    learn_repeats: int  # learn() runs per preset
+    calls: tuple[int, int]  # timed calls per repeat: (one-sample modes, best-of-N)
+    warm_calls: tuple[int, int]  # warm-up calls, likewise
+    act_benchtime: str  # -benchtime of Go's BenchmarkAct
+    update_benchtime: str  # -benchtime of Go's BenchmarkUpdate*
+    learn: dict[str, tuple[int | None, int, int]]  # preset: (learning_starts override, window, skip)
+    back_to_back: int  # the fewest updates called back to back after a learn() window
+    buffer_size: int | None  # a replay capacity override (None: the preset's)
+    go_short: bool  # the Go benchmarks with -test.short (their smoke sizes)
+
+
+PLANS = {
+    "full": Plan(5, 3, (10_000, 1_000), (500, 50), "1s", "10x",
+                 {"paper": (1000, 200, 5), "small": (None, 2000, 20)}, 5, None, False),
+    "quick": Plan(1, 1, (2_000, 300), (500, 50), "0.5s", "10x",
+                  {"paper": (1000, 40, 5), "small": (None, 400, 20)}, 5, None, False),
+    # Learning starts at one batch (the presets' batch sizes), a few updates.
+    "smoke": Plan(1, 1, (20, 5), (5, 2), "1x", "1x",
+                  {"paper": (256, 2, 1), "small": (128, 4, 1)}, 1, 10_000, True),
+}
 
 
 def log(msg: str) -> None:
@@ -91,9 +121,10 @@ class GoBench:
     Makefile's build tag) and run as often as the interleaving needs: the
     same code and flags as `go test -run '^$' -bench ... ./gocore/mfpo`."""
 
-    def __init__(self) -> None:
+    def __init__(self, short: bool) -> None:
         self.go = os.environ.get("GO", "go")
         self.tags = go_tags()
+        self.short = ["-short"] if short else []
         self.bin = ROOT / "build" / "bench-python" / "mfpo.test"
         self.bin.parent.mkdir(parents=True, exist_ok=True)
         cmd = [self.go, "test", "-c", *self.tags, "-o", str(self.bin), "./gocore/mfpo"]
@@ -104,12 +135,13 @@ class GoBench:
 
     def command(self, pattern: str, benchtime: str) -> str:
         """The equivalent go test command line, for the report."""
-        return " ".join([self.go, "test", *self.tags, "-run", "'^$'", "-bench", f"'{pattern}'",
+        return " ".join([self.go, "test", *self.tags, *self.short, "-run", "'^$'", "-bench", f"'{pattern}'",
                          "-benchtime", benchtime, "./gocore/mfpo"])
 
     def run(self, pattern: str, benchtime: str, count: int = 1) -> dict[str, dict[str, list[float]]]:
         """Per benchmark (GOMAXPROCS suffix stripped), each unit's values."""
-        cmd = [str(self.bin), "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", benchtime,
+        short = ["-test.short"] if self.short else []
+        cmd = [str(self.bin), *short, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", benchtime,
                "-test.count", str(count)]
         p = subprocess.run(cmd, cwd=ROOT / "gocore" / "mfpo", capture_output=True, text=True)
         if p.returncode != 0:
@@ -125,7 +157,18 @@ class GoBench:
                     out[name][unit].append(float(v))
                 except ValueError:
                     pass
-        return out
+        return {k: dict(v) for k, v in out.items()}
+
+
+def metric(results: dict[str, dict[str, list[float]]], name: str, unit: str) -> list[float]:
+    """The values of unit that benchmark name reported; SystemExit naming
+    what was reported when it is missing (a benchmark renamed or a metric
+    dropped: the smoke run catches it)."""
+    vals = results.get(name, {}).get(unit)
+    if not vals:
+        have = {k: sorted(v) for k, v in results.items()}
+        raise SystemExit(f"the Go benchmarks reported no {unit!r} for {name!r}; they reported {have}")
+    return vals
 
 
 # ---------------------------------------------------------------------------
@@ -143,19 +186,20 @@ def time_calls(fn: Callable[[], Any], n: int) -> np.ndarray:
     return ts / 1e3
 
 
-ACT_PATTERN, ACT_BENCHTIME = "^BenchmarkAct$", "1s"
+ACT_PATTERN = "^BenchmarkAct$"
 
 
-def bench_predict(args: argparse.Namespace, gob: GoBench) -> tuple[dict[str, Any], dict[str, Any]]:
+def bench_predict(plan: Plan, gob: GoBench) -> tuple[dict[str, Any], dict[str, Any]]:
     """Python layers timed call by call, interleaved with runs of Go's
     BenchmarkAct; returns (python results, go results)."""
     import mfpo
     from mfpo import _core
     from mfpo._gopy import bindings as ext  # type: ignore
     from mfpo._gopy import go as gogo  # type: ignore
-    from mfpo.agent import _check_finite
+    from mfpo.envs import check_finite
 
-    model = mfpo.MFPO(ENV_ID, verbose=0)  # preset "paper"
+    kw = {} if plan.buffer_size is None else {"buffer_size": plan.buffer_size}
+    model = mfpo.MFPO(ENV_ID, verbose=0, **kw)  # preset "paper"
     assert model.config["hidden"] == mfpo.default_config("paper")["hidden"]
     env = model.get_env()
     obs64, _ = env.reset(seed=0)
@@ -166,46 +210,57 @@ def bench_predict(args: argparse.Namespace, gob: GoBench) -> tuple[dict[str, Any
     agent: _core.Agent = model._agent
     h = agent.handle
     payload = gogo.Slice_byte.from_bytes(rows32.tobytes())
-    out_slice = ext.Act(h, payload, 1, "sample")
-    unit_act = agent.act(rows32, "sample")
+    out_slice = ext.Act(h, payload, 1, "sample", 0)
+    env_act = agent.act(rows32, "sample", 0)
     obs_bytes = rows32.tobytes()
-    flat, scaler = model._driver.obs, model._driver.act
+    flat, box = model._obs, model._act
+    seeds = np.random.PCG64(0)
 
     # name -> (mode or None, callable)
     cases: dict[str, tuple[str | None, Callable[[], Any]]] = {
         "MFPO.predict(obs float64), sample": ("sample", lambda: model.predict(obs64)),
         "MFPO.predict(obs float32), sample": ("sample", lambda: model.predict(obs32)),
-        "MFPO.predict(obs float64), mode=deterministic": (
-            "deterministic", lambda: model.predict(obs64, mode="deterministic")),
-        "MFPO.predict(obs float64), deterministic=True (best-of-N)": (
-            "best_of_n", lambda: model.predict(obs64, deterministic=True)),
+        "MFPO.predict(obs float64), deterministic=True": (
+            "deterministic", lambda: model.predict(obs64, deterministic=True)),
+        "MFPO.predict(obs float64), mode=best_of_n": ("best_of_n", lambda: model.predict(obs64, mode="best_of_n")),
     }
     for m in MODES:
-        cases[f"_core.Agent.act, {m}"] = (m, lambda m=m: agent.act(rows32, m))
+        cases[f"_core.Agent.act, {m}"] = (m, lambda m=m: agent.act(rows32, m, 7))
     for m in MODES:
-        cases[f"bindings.Act (gopy), {m}"] = (m, lambda m=m: ext.Act(h, payload, 1, m))
+        cases[f"bindings.Act (gopy), {m}"] = (m, lambda m=m: ext.Act(h, payload, 1, m, 7))
+    # The same two calls on an agent whose networks are tiny: Go's work is
+    # small there, so predict − bindings.Act is Python's own cost, with less
+    # of the noise that the paper network's act time brings.
+    tiny = mfpo.MFPO(ENV_ID, verbose=0, hidden=[4], time_features=2, time_width=2, buffer_size=1000)
+    th = tiny._agent.handle
+    cases["– MFPO.predict(obs float64), deterministic, tiny networks"] = (
+        None, lambda: tiny.predict(obs64, mode="deterministic"))
+    cases["– bindings.Act (gopy), deterministic, tiny networks"] = (
+        None, lambda: ext.Act(th, payload, 1, "deterministic", 7))
     cases["– ObsFlattener.rows(obs float64)"] = (None, lambda: flat.rows(obs64))
-    cases["– _check_finite(rows)"] = (None, lambda: _check_finite(rows32))
-    cases["– ActionScaler.to_env(action)"] = (None, lambda: scaler.to_env(unit_act))
+    cases["– check_finite(rows)"] = (None, lambda: check_finite(rows32))
+    cases["– the seed draw (PCG64.random_raw, as predict's)"] = (None, seeds.random_raw)
+    cases["– ActionBox.shaped(actions)"] = (None, lambda: box.shaped(env_act))
     cases["– go.Slice_byte.from_bytes(68 B)"] = (None, lambda: gogo.Slice_byte.from_bytes(obs_bytes))
     cases["– bytes(Slice_byte of 24 B)"] = (None, lambda: bytes(out_slice))
     cases["– bindings.Version() (an empty gopy call)"] = (None, ext.Version)
     cases["– bindings.LiveHandles() (gopy call + Go mutex)"] = (None, ext.LiveHandles)
     cases["– timer + lambda (no call)"] = (None, lambda: None)
 
-    n_fast, n_slow = (2_000, 300) if args.quick else (10_000, 1_000)
+    n_fast, n_slow = plan.calls
     samples: dict[str, list[np.ndarray]] = defaultdict(list)
     go_us: dict[str, list[float]] = defaultdict(list)
     for mode, fn in cases.values():  # warm-up
-        time_calls(fn, 50 if mode == "best_of_n" else 500)
-    for rep in range(args.repeats):
-        log(f"predict: repeat {rep + 1}/{args.repeats} (load {loadavg()})")
-        gb = gob.run(ACT_PATTERN, args.act_benchtime)
+        time_calls(fn, plan.warm_calls[mode == "best_of_n"])
+    for rep in range(plan.repeats):
+        log(f"predict: repeat {rep + 1}/{plan.repeats} (load {loadavg()})")
+        gb = gob.run(ACT_PATTERN, plan.act_benchtime)
         for m in MODES:
-            go_us[m] += gb[f"Act/{GO_MODE_NAME[m]}"]["µs/action"]
+            go_us[m] += metric(gb, f"Act/{m}", "µs/action")
         for name, (mode, fn) in cases.items():
             samples[name].append(time_calls(fn, n_slow if mode == "best_of_n" else n_fast))
     model.close()
+    tiny.close()
 
     res: dict[str, Any] = {}
     for name, (mode, _) in cases.items():
@@ -217,7 +272,7 @@ def bench_predict(args: argparse.Namespace, gob: GoBench) -> tuple[dict[str, Any
             "p99_us": float(np.percentile(allv, 99)),
             "median_per_repeat_us": [float(np.median(x)) for x in samples[name]],
         }
-    go = {"cmd": gob.command(ACT_PATTERN, args.act_benchtime), "runs": args.repeats,
+    go = {"cmd": gob.command(ACT_PATTERN, plan.act_benchtime), "runs": plan.repeats,
           "us": {m: med(v) for m, v in go_us.items()}, "us_per_run": dict(go_us)}
     log(f"Go Act µs: {go['us']}")
     return res, go
@@ -254,12 +309,14 @@ def _wrap(obj: Any, attr: str, acc: _Acc) -> None:
 PARTS = ("update", "act", "store", "env", "mujoco")
 
 
-def run_learn(preset: str, learning_starts: int | None, window: int, skip: int) -> dict[str, Any]:
+def run_learn(preset: str, learning_starts: int | None, window: int, skip: int, plan: Plan) -> dict[str, Any]:
     """One learn() run: learning_starts random steps, then skip + window
     steps with updates. Returns rates and per-step splits of both phases."""
     import mfpo
 
-    kw = {} if learning_starts is None else {"learning_starts": learning_starts}
+    kw: dict[str, int] = {} if learning_starts is None else {"learning_starts": learning_starts}
+    if plan.buffer_size is not None:
+        kw["buffer_size"] = plan.buffer_size
     model = mfpo.MFPO(ENV_ID, preset=preset, verbose=0, **kw)
     cfg = model.config
     updates_from = max(int(cfg["learning_starts"]), int(cfg["batch_size"]))
@@ -288,7 +345,7 @@ def run_learn(preset: str, learning_starts: int | None, window: int, skip: int) 
     info = model.info()
     # The same updates back to back from Python, with no env in between:
     # the call's own cost (gopy, JSON statistics) apart from the loop's.
-    n_b2b = max(5, window // 10)
+    n_b2b = max(plan.back_to_back, window // 10)
     upd_fn = model._agent.update
     t1 = _pc()
     for _ in range(n_b2b):
@@ -327,31 +384,26 @@ def run_learn(preset: str, learning_starts: int | None, window: int, skip: int) 
 
 
 UPDATE_BENCH = {"paper": "^BenchmarkUpdatePaper$", "small": "^BenchmarkUpdateSmall$"}
-UPDATE_BENCHTIME = "10x"
 
 
-def bench_learn(args: argparse.Namespace, gob: GoBench) -> tuple[dict[str, Any], dict[str, Any]]:
+def bench_learn(plan: Plan, gob: GoBench) -> tuple[dict[str, Any], dict[str, Any]]:
     """learn() runs, each between two runs of the Go-only update benchmark
     of its preset; returns (learn results, go results)."""
-    plans = {
-        # preset: (learning_starts override, window, skip)
-        "paper": (1000, 40 if args.quick else 200, 5),
-        "small": (None, 400 if args.quick else 2000, 20),
-    }
+    bt = plan.update_benchtime
     res: dict[str, Any] = {}
     go_ups: dict[str, list[float]] = defaultdict(list)
-    for rep in range(args.learn_repeats):
-        for preset, (ls, window, skip) in plans.items():
-            log(f"learn: preset {preset}, run {rep + 1}/{args.learn_repeats} (load {loadavg()})")
-            go_ups[preset] += gob.run(UPDATE_BENCH[preset], UPDATE_BENCHTIME)[f"Update{preset.title()}"]["updates/s"]
-            r = run_learn(preset, ls, window, skip)
-            go_ups[preset] += gob.run(UPDATE_BENCH[preset], UPDATE_BENCHTIME)[f"Update{preset.title()}"]["updates/s"]
+    for rep in range(plan.learn_repeats):
+        for preset, (ls, window, skip) in plan.learn.items():
+            log(f"learn: preset {preset}, run {rep + 1}/{plan.learn_repeats} (load {loadavg()})")
+            go_ups[preset] += metric(gob.run(UPDATE_BENCH[preset], bt), f"Update{preset.title()}", "updates/s")
+            r = run_learn(preset, ls, window, skip, plan)
+            go_ups[preset] += metric(gob.run(UPDATE_BENCH[preset], bt), f"Update{preset.title()}", "updates/s")
             r["load_after"] = loadavg()
             r["go_updates_per_s"] = float(np.mean(go_ups[preset][-2:]))  # before and after this run
             res.setdefault(preset, []).append(r)
             log(f"  warm-up {r['warmup']['steps_per_s']:.0f} steps/s, UTD 1 {r['utd1']['steps_per_s']:.2f} steps/s; "
                 f"Go-only {go_ups[preset][-2]:.1f}, {go_ups[preset][-1]:.1f} updates/s")
-    go = {"cmd": gob.command("^BenchmarkUpdate(Paper|Small)$", UPDATE_BENCHTIME),
+    go = {"cmd": gob.command("^BenchmarkUpdate(Paper|Small)$", bt),
           "updates_per_s": {p: med(v) for p, v in go_ups.items()}, "updates_per_s_runs": dict(go_ups)}
     return res, go
 
@@ -375,7 +427,7 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
              f"Python {meta['python']}, numpy {meta['numpy']}, gymnasium {meta['gymnasium']}, "
              f"mujoco {meta['mujoco']}; {meta['cpu']}, {meta['cores']} cores; "
              f"load average (1, 5, 15 min) {meta['load_start']} at the start, {meta['load_end']} at the end"
-             f"{' (--quick)' if meta['quick'] else ''}.")
+             f"{'' if meta['plan'] == 'full' else ' (--' + meta['plan'] + ')'}.")
     L.append("")
     if pred is not None and go_act is not None:
         L.append("### predict: one observation, HalfCheetah-v5 (obs 17, act 6), preset \"paper\"")
@@ -405,8 +457,8 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
                  "`MFPO.predict` − `_core.Agent.act` | `predict` total | Python overhead share |")
         L.append("|---|---|---|---|---|---|---|")
         pname = {"sample": "MFPO.predict(obs float64), sample",
-                 "deterministic": "MFPO.predict(obs float64), mode=deterministic",
-                 "best_of_n": "MFPO.predict(obs float64), deterministic=True (best-of-N)"}
+                 "deterministic": "MFPO.predict(obs float64), deterministic=True",
+                 "best_of_n": "MFPO.predict(obs float64), mode=best_of_n"}
         for m in MODES:
             g = go_act["us"][m]
             b = pred[f"bindings.Act (gopy), {m}"]["median_us"]
@@ -475,20 +527,27 @@ def _dec(x: float) -> int:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="fewer calls, shorter learn() windows, one run of each")
+    size = ap.add_mutually_exclusive_group()
+    size.add_argument("--quick", dest="plan", action="store_const", const="quick",
+                      help="fewer calls, shorter learn() windows, one run of each")
+    size.add_argument("--smoke", dest="plan", action="store_const", const="smoke",
+                      help="tiny sizes and a few calls of everything, in seconds: checks that it runs")
     ap.add_argument("--repeats", type=int, default=None,
-                    help="predict repeats, each with one Go act run (default 5; quick 1)")
-    ap.add_argument("--learn-repeats", type=int, default=None, help="learn() runs per preset (default 3; quick 1)")
+                    help="predict repeats, each with one Go act run (default 5; quick and smoke 1)")
+    ap.add_argument("--learn-repeats", type=int, default=None,
+                    help="learn() runs per preset (default 3; quick and smoke 1)")
     ap.add_argument("--only", choices=("predict", "learn"), default=None, help="run one part only")
     ap.add_argument(
         "--out", default=str(ROOT / "build" / "bench-python.md"), help="the Markdown report (JSON beside it)"
     )
     args = ap.parse_args()
-    if args.repeats is None:
-        args.repeats = 1 if args.quick else 5
-    if args.learn_repeats is None:
-        args.learn_repeats = 1 if args.quick else 3
-    args.act_benchtime = "0.5s" if args.quick else ACT_BENCHTIME
+    plan_name = args.plan or "full"
+    plan = PLANS[plan_name]
+    overrides = {k: v for k, v in (("repeats", args.repeats), ("learn_repeats", args.learn_repeats)) if v is not None}
+    for k, v in overrides.items():
+        if v < 1:
+            ap.error(f"--{k.replace('_', '-')} must be at least 1; got {v}")
+    plan = dataclasses.replace(plan, **overrides)
 
     import gymnasium
     import mujoco
@@ -514,9 +573,9 @@ def main() -> None:
         "cpu": cpu,
         "cores": os.cpu_count(),
         "load_start": loadavg(),
-        "repeats": args.repeats,
-        "learn_repeats": args.learn_repeats,
-        "quick": args.quick,
+        "repeats": plan.repeats,
+        "learn_repeats": plan.learn_repeats,
+        "plan": plan_name,
         "argv": sys.argv[1:],
     }
     log(f"mfpo from {mfpo.__file__}: {meta['mfpo']}")
@@ -524,13 +583,13 @@ def main() -> None:
         log("warning: mfpo is imported from the checkout's python/, not the installed package")
 
     t0 = time.perf_counter()
-    gob = GoBench()
+    gob = GoBench(plan.go_short)
     pred = go_act = learn = go_upd = None
     if args.only in (None, "predict"):
-        pred, go_act = bench_predict(args, gob)
+        pred, go_act = bench_predict(plan, gob)
     if args.only in (None, "learn"):
         gc.collect()
-        learn, go_upd = bench_learn(args, gob)
+        learn, go_upd = bench_learn(plan, gob)
     meta["load_end"] = loadavg()
     meta["seconds"] = time.perf_counter() - t0
 

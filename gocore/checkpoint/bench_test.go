@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -12,9 +13,14 @@ import (
 )
 
 // paperAgent is mfpo.DefaultConfig() with 17-wide observations and 6-wide
-// actions (HalfCheetah's), its 1M-transition buffer full.
+// actions (HalfCheetah's), its 1M-transition buffer full; with -short (the
+// smoke run, `make bench-smoke`) a 10k-transition buffer.
 func paperAgent(b *testing.B) *mfpo.Agent {
-	a := newAgent(b, mfpo.DefaultConfig(), 17, 6)
+	cfg := mfpo.DefaultConfig()
+	if testing.Short() {
+		cfg.BufferSize = 10_000
+	}
+	a := newAgent(b, cfg, 17, 6)
 	const chunk = 10_000
 	r := rand.New(rand.NewPCG(1, 2))
 	obs, act, next := make([]float32, chunk*17), make([]float32, chunk*6), make([]float32, chunk*17)
@@ -47,7 +53,7 @@ func BenchmarkCheckpoint(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		opts Options
-	}{{"policy-only", Options{PolicyOnly: true}}, {"full", Options{}}, {"full+1M-replay", Options{Replay: true}}} {
+	}{{"policy-only", Options{PolicyOnly: true}}, {"full", Options{}}, {replayName(a.Config.BufferSize), Options{Replay: true}}} {
 		data, err := Marshal(a, c.opts)
 		if err != nil {
 			b.Fatal(err)
@@ -100,6 +106,15 @@ func BenchmarkCheckpoint(b *testing.B) {
 			report(b)
 		})
 	}
+}
+
+// replayName is the benchmark name of a full checkpoint with an n-transition
+// replay buffer: "full+1M-replay" for n = 1 000 000.
+func replayName(n int) string {
+	if n%1_000_000 == 0 {
+		return fmt.Sprintf("full+%dM-replay", n/1_000_000)
+	}
+	return fmt.Sprintf("full+%dk-replay", n/1000)
 }
 
 // The bulk path for float vectors against prepending element by element

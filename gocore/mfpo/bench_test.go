@@ -34,8 +34,13 @@ func updateFLOPs(cfg Config, obsDim, actDim int) float64 {
 
 // sgemmRate2 measures the machine's SGEMM rate with two goroutines, one
 // per core, each multiplying 1024×256 by 256×256 repeatedly: the median
-// over repeats of the combined GFLOP/s.
+// over 7 repeats of 100 ms of the combined GFLOP/s (with -short, the smoke
+// run of `make bench-smoke`: one repeat of 10 ms).
 func sgemmRate2() float64 {
+	reps, span := 7, 100*time.Millisecond
+	if testing.Short() {
+		reps, span = 1, 10*time.Millisecond
+	}
 	const m, n, k = 1024, 256, 256
 	bufs := func() ([]float32, []float32, []float32) {
 		r := rand.New(rand.NewPCG(1, 2))
@@ -49,7 +54,7 @@ func sgemmRate2() float64 {
 		return f(m * k), f(k * n), f(m * n)
 	}
 	var rates []float64
-	for rep := 0; rep < 7; rep++ {
+	for rep := 0; rep < reps; rep++ {
 		var wg sync.WaitGroup
 		counts := make([]int, 2)
 		start := time.Now()
@@ -58,7 +63,7 @@ func sgemmRate2() float64 {
 			go func(g int) {
 				defer wg.Done()
 				a, b, c := bufs()
-				for time.Since(start) < 100*time.Millisecond {
+				for counts[g] == 0 || time.Since(start) < span {
 					blas.Gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
 					counts[g]++
 				}

@@ -69,8 +69,14 @@ func backwardShapes(s Spec, rows int) []gemmShape {
 }
 
 // sgemmRate measures blas.Gemm in float32 on shapes: the median over
-// repeats of (FLOPs of one pass over all shapes) ÷ (its time), in GFLOP/s.
+// repeats of (FLOPs of one pass over all shapes) ÷ (its time), in GFLOP/s;
+// at least 5 repeats of 20 ms and 600 ms in all (with -short, the smoke run
+// of `make bench-smoke`: one repeat).
 func sgemmRate(shapes []gemmShape) float64 {
+	reps, total := 5, 600*time.Millisecond
+	if testing.Short() {
+		reps, total = 1, 0
+	}
 	type op struct {
 		s       gemmShape
 		a, b, c []float32
@@ -103,8 +109,8 @@ func sgemmRate(shapes []gemmShape) float64 {
 	pass()
 	f := flops(shapes)
 	var rates []float64
-	deadline := time.Now().Add(600 * time.Millisecond)
-	for len(rates) < 5 || time.Now().Before(deadline) {
+	deadline := time.Now().Add(total)
+	for len(rates) < reps || time.Now().Before(deadline) {
 		start := time.Now()
 		n := 0
 		for time.Since(start) < 20*time.Millisecond {

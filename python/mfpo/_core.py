@@ -31,7 +31,9 @@ from typing import Any, Literal, NoReturn, TypedDict, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
-# gopy's wrapper, generated at build time and untyped.
+# gopy's wrapper, generated at build time and untyped, and the C module
+# under it (the acting calls use it directly: see _act_call).
+from mfpo._gopy import _mfpo as _c
 from mfpo._gopy import bindings as _ext
 from mfpo._gopy import go as _go
 from mfpo.exceptions import BY_CODE, ConfigError, HandleError, MFPOError, ShapeError
@@ -50,6 +52,7 @@ CODES: dict[str, int] = json.loads(_ext.Codes())
 """Every Go error code's name with its number (the C ABI's status)."""
 
 _F32 = np.dtype("<f4")
+_SEEDS = 2**64  # seeds are integers in [0, 2**64)
 _CODE = re.compile(r"mfpo:([a-z]+): ", re.ASCII)
 _T = TypeVar("_T")
 
@@ -117,6 +120,33 @@ _refuse_a_second_runtime()
 def _bytes(x: npt.NDArray[Any]) -> Any:
     """A Go []byte holding x as little-endian float32s (or raw uint8)."""
     return _go.Slice_byte.from_bytes(x.tobytes())
+
+
+def _act_call(
+    fn: Callable[..., int], handle: int, rows: npt.NDArray[np.float32], mode: str, seed: int, act_dim: int
+) -> npt.NDArray[np.float32]:
+    """The actions of fn(handle, rows' []byte, len(rows), mode, seed), one
+    of the C module's act functions, which returns a Go []byte's gopy handle:
+    a read-only (len(rows), act_dim) float32 array over the result's bytes.
+
+    It calls the C module (gopy's, at the pin of tools/gopy) in place of
+    gopy's wrapper classes, whose Python objects cost more per call than
+    the rest of a one-observation act from Python (bench/RESULTS.md): each
+    []byte handle is registered with count 0, IncRef then DecRef free it."""
+    inp = _c.Slice_byte_from_bytes(rows.tobytes())
+    _c.IncRef(inp)
+    try:
+        out = fn(handle, inp, rows.shape[0], mode, seed)
+    except RuntimeError as err:
+        _reraise(err)
+    finally:
+        _c.DecRef(inp)
+    _c.IncRef(out)
+    try:
+        data = _c.Slice_byte_to_bytes(out)
+    finally:
+        _c.DecRef(out)
+    return cast("npt.NDArray[np.float32]", np.ndarray((rows.shape[0], act_dim), _F32, data))
 
 
 def default_config(preset: str = "paper") -> dict[str, Any]:
@@ -214,7 +244,7 @@ class Agent:
         counters (stored, buffer_len, updates), alpha and config."""
         return cast("dict[str, Any]", json.loads(_call(_ext.Info, self._live())))
 
-    def _rows(self, name: str, x: npt.NDArray[Any], dim: int) -> npt.NDArray[Any]:
+    def _rows(self, name: str, x: npt.ArrayLike, dim: int) -> npt.NDArray[Any]:
         a = np.ascontiguousarray(x, dtype=_F32)
         # Zero rows go on to Go, which refuses them as the C ABI does (inval).
         if a.ndim != 2 or a.shape[1] != dim:
@@ -230,9 +260,8 @@ class Agent:
         it was — or ``"explore"`` (the training loop's: uniform until
         ``learning_starts`` transitions are stored, then ``"sample"``, from
         the agent's own generator; ``seed`` ignored)."""
-        o = self._rows("obs", np.asarray(obs), self.obs_dim)
-        out = _call(_ext.Act, self._live(), _bytes(o), o.shape[0], mode, _seed(seed))
-        return np.frombuffer(bytes(out), dtype=_F32).reshape(o.shape[0], self.act_dim)
+        o = self._rows("obs", obs, self.obs_dim)
+        return _act_call(_c.bindings_Act, self._live(), o, mode, _seed(seed), self.act_dim)
 
     def store(
         self,
@@ -314,7 +343,9 @@ class Agent:
 
 
 def _seed(seed: int) -> int:
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= int(seed) < 2**64:
+    if type(seed) is int and 0 <= seed < _SEEDS:  # the common case, checked first
+        return seed
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= int(seed) < _SEEDS:
         raise ConfigError(f"seed: expected an integer in [0, 2**64); got {seed!r}")
     return int(seed)
 
@@ -366,8 +397,7 @@ class Policy:
         if o.ndim != 2 or o.shape[1] != self.obs_dim:
             want = f"(rows, {self.obs_dim})"
             raise ShapeError(f"obs: expected a float32 array of shape {want}; got shape {np.shape(obs)}")
-        out = _call(_ext.PolicyAct, self._live(), _bytes(o), o.shape[0], mode, _seed(seed))
-        return np.frombuffer(bytes(out), dtype=_F32).reshape(o.shape[0], self.act_dim)
+        return _act_call(_c.bindings_PolicyAct, self._live(), o, mode, _seed(seed), self.act_dim)
 
     def close(self) -> None:
         """Free the Go policy; later calls raise :class:`mfpo.HandleError`."""

@@ -285,7 +285,7 @@ class MFPO:
         # The noise seeds of predict: a stream of its own, so that acting
         # outside learn() never changes training's draws.
         stream = np.random.SeedSequence([int(self._config["seed"]), _EVAL_STREAM])
-        self._eval_seeds = np.random.Generator(np.random.PCG64(stream))
+        self._eval_seeds = np.random.PCG64(stream)
 
     # ------------------------------------------------------------------ info
 
@@ -397,7 +397,9 @@ class MFPO:
             raise ConfigError(f"predict: unknown mode {mode!r}: expected one of {PREDICT_MODES}")
         rows, batched = self._obs.rows(observation)
         check_finite(rows)
-        seed = int(self._eval_seeds.integers(0, 2**64, dtype=np.uint64))
+        # PCG64's raw 64-bit output: what Generator(PCG64).integers(0, 2**64,
+        # dtype=np.uint64) returns for the full range, at a sixth of the cost.
+        seed = self._eval_seeds.random_raw()
         actions = self._act.shaped(self._agent.act(rows, mode, seed))
         return (actions if batched else actions[0]), None
 

@@ -341,8 +341,21 @@ def as_f32(x: Any, what: str) -> F32:
     return np.ascontiguousarray(arr, dtype=np.float32)
 
 
+# Up to this many numbers, check_finite sums them in Python: faster than
+# np.isfinite below about 64 numbers (bench/RESULTS.md).
+_SUM_CHECK_MAX = 32
+
+
 def check_finite(rows: F32) -> None:
-    """NonFiniteError naming the first NaN or infinity of flattened rows."""
+    """NonFiniteError naming the first NaN or infinity of flattened rows.
+
+    A few numbers (one observation) are first summed as Python floats, at a
+    third of the cost of ``np.isfinite`` at this size: a NaN or an infinity
+    makes the sum NaN or infinite, so a finite sum proves them all finite
+    (float32s cannot overflow it; any other sum that does falls through to
+    the exact check)."""
+    if rows.size <= _SUM_CHECK_MAX and math.isfinite(sum(rows.ravel().tolist())):
+        return
     if np.isfinite(rows).all():
         return
     r, c = np.argwhere(~np.isfinite(rows))[0]
@@ -398,7 +411,7 @@ class ActionBox:
 
     def shaped(self, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """[n, d] actions in the box -> [n, *shape] of the space's dtype."""
-        return x.astype(self.dtype, copy=False).reshape((len(x),) + self.shape)
+        return (x if x.dtype == self.dtype else x.astype(self.dtype)).reshape((len(x),) + self.shape)
 
 
 # ---------------------------------------------------------------------------

@@ -6,15 +6,18 @@
 // mfpo_version (no arguments) and mfpo_policy_dims (a handle looked up, two
 // outputs written) — everything an act call pays besides the Go-side work.
 //
-// Usage: bench_act [CHECKPOINT]  (a checkpoint of a 17 → 6 agent; without
-// one, a fresh paper-default agent's policy: the latency does not depend on
-// the parameters' values).
+// Usage: bench_act [--smoke] [CHECKPOINT]  (a checkpoint of a 17 → 6 agent;
+// without one, a fresh paper-default agent's policy: the latency does not
+// depend on the parameters' values). --smoke: a hundredth of the calls, in
+// well under a second (`make bench-smoke`: it checks that the program runs;
+// its numbers mean nothing).
 #include "mfpo.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -45,16 +48,27 @@ template <class F> static double per_call_ns(F &&f, int batches, int inner) {
 
 int main(int argc, char **argv) {
 	const std::size_t obs_dim = 17, act_dim = 6;
+	int scale = 1; // every count below is divided by it
+	const char *path = nullptr;
+	for (int i = 1; i < argc; i++) {
+		if (std::strcmp(argv[i], "--smoke") == 0)
+			scale = 100;
+		else if (argv[i][0] == '-' || path != nullptr) {
+			std::fprintf(stderr, "usage: bench_act [--smoke] [CHECKPOINT]\n");
+			return 2;
+		} else
+			path = argv[i];
+	}
 	mfpo::policy p;
 	std::string source;
-	if (argc > 1) {
-		p = mfpo::policy::load(argv[1]);
+	if (path != nullptr) {
+		p = mfpo::policy::load(path);
 		if (p.obs_dim() != obs_dim || p.act_dim() != act_dim) {
-			std::fprintf(stderr, "bench_act: %s has obs %zu, act %zu; the benchmark is for obs 17, act 6\n", argv[1],
+			std::fprintf(stderr, "bench_act: %s has obs %zu, act %zu; the benchmark is for obs 17, act 6\n", path,
 			             p.obs_dim(), p.act_dim());
 			return 2;
 		}
-		source = std::string("checkpoint ") + argv[1];
+		source = std::string("checkpoint ") + path;
 	} else {
 		// The paper's networks; a small replay buffer, which acting does not use.
 		auto a = mfpo::agent::create(R"({"buffer_size":1000})", obs_dim, act_dim);
@@ -67,11 +81,12 @@ int main(int argc, char **argv) {
 	// The ABI crossing.
 	std::size_t o = 0, d = 0;
 	volatile const char *sink = nullptr;
-	const double version_ns = per_call_ns([&] { sink = mfpo_version(); }, 200, 10000);
-	const double dims_ns = per_call_ns([&] { mfpo_policy_dims(p.get(), &o, &d); }, 200, 10000);
-	const double clock_ns = per_call_ns([&] { (void)clk::now(); }, 200, 10000);
+	const int batches = 200, inner = 10000 / scale;
+	const double version_ns = per_call_ns([&] { sink = mfpo_version(); }, batches, inner);
+	const double dims_ns = per_call_ns([&] { mfpo_policy_dims(p.get(), &o, &d); }, batches, inner);
+	const double clock_ns = per_call_ns([&] { (void)clk::now(); }, batches, inner);
 	(void)sink;
-	std::printf("ABI crossing (median of 200 batches of 10 000 calls):\n");
+	std::printf("ABI crossing (median of %d batches of %d calls):\n", batches, inner);
 	std::printf("  mfpo_version                %7.1f ns\n", version_ns);
 	std::printf("  mfpo_policy_dims            %7.1f ns   (handle lookup + outputs)\n", dims_ns);
 	std::printf("  steady_clock::now           %7.1f ns   (in each per-call time below)\n\n", clock_ns);
@@ -83,9 +98,9 @@ int main(int argc, char **argv) {
 		const char *name;
 		mfpo::mode mode;
 		int calls;
-	} runs[] = {{"sample", mfpo::mode::sample, 20000},
-	            {"deterministic", mfpo::mode::deterministic, 20000},
-	            {"best-of-N (N = 10)", mfpo::mode::best_of_n, 2000}};
+	} runs[] = {{"sample", mfpo::mode::sample, 20000 / scale},
+	            {"deterministic", mfpo::mode::deterministic, 20000 / scale},
+	            {"best-of-N (N = 10)", mfpo::mode::best_of_n, 2000 / scale}};
 	std::printf("mfpo_policy_act, one observation (per call):\n");
 	summary sample{};
 	for (auto &r : runs) {
