@@ -809,7 +809,7 @@ class MFPO:
         core's training stream is the config's ``seed``, fixed when the model
         is made); None draws a random seed."""
         seed = random_seed() if seed is None else int(seed)
-        self._eval_seeds = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, _EVAL_STREAM])))
+        self._eval_seeds = np.random.PCG64(np.random.SeedSequence([seed, _EVAL_STREAM]))
         if self._driver is not None:
             self._driver.env.action_space.seed(seed)
 
