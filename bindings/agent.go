@@ -97,11 +97,15 @@ func Info(h int64) (s string, err error) {
 	if err != nil {
 		return "", fail("info", err)
 	}
+	js, err := face.AgentConfig(face.Handle(h))
+	if err != nil {
+		return "", fail("info", err)
+	}
 	sp := toJSON(info.Spaces)
 	b, err := json.Marshal(map[string]any{
 		"obs_shape": sp.ObsShape, "obs_dim": sp.ObsDim, "act_dim": sp.ActDim, "act_low": sp.ActLow, "act_high": sp.ActHigh,
 		"stored": info.Stored, "buffer_len": info.BufferLen, "updates": info.Updates, "alpha": finiteOrNil(info.Alpha),
-		"config": json.RawMessage(info.Config),
+		"config": json.RawMessage(js),
 	})
 	return string(b), fail("info", err)
 }

@@ -192,11 +192,11 @@ func mfpo_agent_config(ap *C.mfpo_cagent, buf *C.char, capacity C.size_t, needed
 	const fn = "mfpo_agent_config"
 	h := handleOf(unsafe.Pointer(ap))
 	defer guardStatus(&rc, h, fn)
-	info, err := face.Agent(h)
+	js, err := face.AgentConfig(h)
 	if err != nil {
 		return fail(h, fn, err)
 	}
-	return fillBuffer(h, fn, append([]byte(info.Config), 0), buf, capacity, needed)
+	return fillBuffer(h, fn, append([]byte(js), 0), buf, capacity, needed)
 }
 
 //export mfpo_agent_policy

@@ -145,19 +145,30 @@ type AgentInfo struct {
 	Stored    int64 // transitions stored in total
 	BufferLen int   // transitions the replay buffer holds now
 	Alpha     float64
-	Config    string // the effective config, every key (Config.JSON)
 }
 
-// Agent returns agent h's info.
+// Agent returns agent h's info. It is cheap (no config JSON: that is
+// AgentConfig), so shells may call it on every act to size the result.
 func Agent(h Handle) (info AgentInfo, err error) {
 	defer catch(&err)
 	err = withAgent(h, func(ah *agentHandle) error {
 		a := ah.agent
 		info = AgentInfo{Spaces: a.Spaces, Updates: a.Updates, Stored: a.Stored,
-			BufferLen: a.Buffer.Len(), Alpha: float64(a.Alpha()), Config: a.Config.JSON()}
+			BufferLen: a.Buffer.Len(), Alpha: float64(a.Alpha())}
 		return nil
 	})
 	return info, err
+}
+
+// AgentConfig returns agent h's effective config as JSON, every key
+// (mfpo.Config.JSON).
+func AgentConfig(h Handle) (js string, err error) {
+	defer catch(&err)
+	err = withAgent(h, func(ah *agentHandle) error {
+		js = ah.agent.Config.JSON()
+		return nil
+	})
+	return js, err
 }
 
 // rowsArg checks a row count: EInval below 1, EShape when rows × width
