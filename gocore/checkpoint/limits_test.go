@@ -19,7 +19,7 @@ import (
 func TestCheckpointRefusesFIFO(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "fifo.mfpo")
 	if err := syscall.Mkfifo(path, 0o600); err != nil {
-		t.Skip("no FIFOs here:", err)
+		t.Fatalf("mkfifo: %v", err) // every Linux file system of a temporary folder has FIFOs
 	}
 	var fe *FormatError
 	if _, _, err := Load(path); !errors.As(err, &fe) {
