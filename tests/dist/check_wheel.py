@@ -28,7 +28,6 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +39,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts" / "dist"))
 import dist  # noqa: E402  (scripts/dist/dist.py: the CPythons, the wheelhouses)
 
+sys.path.insert(0, str(ROOT / "tests" / "sdist"))
+from check_sdist import Failure, run  # noqa: E402  (the sdist test's step runner)
+
 USE_WHEEL = ROOT / "tests" / "sdist" / "use_wheel.py"
 # What a CPU wheel must not carry or load.
 CUDA = re.compile(r"cuda|cublas|cudnn|cufft|curand|cusparse|nvrtc|nvidia", re.I)
@@ -47,15 +49,6 @@ CUDA = re.compile(r"cuda|cublas|cudnn|cufft|curand|cusparse|nvrtc|nvidia", re.I)
 HIDDEN = re.compile(r"^lib(openblas|gfortran|quadmath)\S*\.so")
 
 
-class Failure(Exception):
-    pass
-
-
-def run(step: str, cmd: list[str], **kw) -> str:
-    res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
-    if res.returncode != 0:
-        raise Failure(f"{step}: exit status {res.returncode}: {shlex.join(map(str, cmd))}\n{res.stdout}")
-    return res.stdout
 
 
 def check_wheel(wheel: Path, tag: str, scratch: Path) -> str:

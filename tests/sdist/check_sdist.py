@@ -20,6 +20,7 @@ step's output.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -45,7 +46,7 @@ def run(step: str, cmd: list[str], **kw) -> str:
     """Run cmd; its combined output, or Failure naming the step."""
     res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
     if res.returncode != 0:
-        raise Failure(f"{step}: exit status {res.returncode}: {' '.join(cmd)}\n{res.stdout}")
+        raise Failure(f"{step}: exit status {res.returncode}: {shlex.join(map(str, cmd))}\n{res.stdout}")
     return res.stdout
 
 
