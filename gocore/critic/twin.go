@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mfpo/mfpo/gocore/backend"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/par"
 )
@@ -103,6 +104,7 @@ type Twin struct {
 	Target  [2]*nn.MLP[float32] // φ̄1, φ̄2
 	Opt     [2]*nn.Adam[float32]
 
+	be     backend.Backend[float32]
 	pool   *par.Pool
 	shards []shard
 
@@ -138,7 +140,7 @@ type shard struct {
 // the targets as exact copies, and an Adam per critic. pool may be nil
 // (one shard). The shard count is part of the computation: results are
 // bit-identical for a given shard count.
-func New(cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
+func New(be backend.Backend[float32], cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -147,10 +149,10 @@ func New(cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
 	}
 	cfg.Hidden = append([]int(nil), cfg.Hidden...)
 	sup, _ := NewSupport(cfg.Atoms, cfg.VMin, cfg.VMax)
-	c := &Twin{Config: cfg, Support: sup, pool: pool}
+	c := &Twin{Config: cfg, Support: sup, be: be, pool: pool}
 	spec := nn.CriticSpec(cfg.ObsDim, cfg.ActDim, cfg.Atoms, cfg.Hidden)
 	for k := range c.Online {
-		m, err := nn.New[float32](spec, rng)
+		m, err := nn.New(be, spec, rng)
 		if err != nil {
 			return nil, err
 		}
@@ -158,13 +160,13 @@ func New(cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
 	}
 	spare := rand.New(rand.NewPCG(0, 0)) // the targets' own init is overwritten
 	for k := range c.Target {
-		m, err := nn.New[float32](spec, spare)
+		m, err := nn.New(be, spec, spare)
 		if err != nil {
 			return nil, err
 		}
 		copy(m.Params, c.Online[k].Params)
 		c.Target[k] = m
-		c.Opt[k] = nn.NewAdam[float32](m.NumParams(), cfg.LR)
+		c.Opt[k] = nn.NewAdam(be, m.NumParams(), cfg.LR)
 	}
 
 	n := 1
@@ -417,7 +419,7 @@ func (c *Twin) updateShard(s int) {
 	for k := s; k < 2; k += len(c.shards) {
 		c.gradErr[k] = c.Opt[k].Step(c.Online[k].Params, c.shards[0].grad[k])
 		if c.gradErr[k] == nil {
-			nn.Polyak(c.Target[k].Params, c.Online[k].Params, c.Config.Tau)
+			nn.Polyak(c.be, c.Target[k].Params, c.Online[k].Params, c.Config.Tau)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/par"
 )
@@ -18,11 +19,11 @@ func smallNets(t *testing.T, o, d int, hidden []int, seed uint64) (*nn.MLP[float
 	ps.TimeFeatures, ps.TimeWidth = 16, 16
 	ds := nn.AverageDivergenceSpec(o, d, hidden)
 	ds.TimeFeatures, ds.TimeWidth = 16, 16
-	p, err := nn.New[float32](ps, rng(seed))
+	p, err := nn.New(cpu.New[float32](), ps, rng(seed))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := nn.New[float32](ds, rng(seed+1))
+	a, err := nn.New(cpu.New[float32](), ds, rng(seed+1))
 	if err != nil {
 		t.Fatal(err)
 	}

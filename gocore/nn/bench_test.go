@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/blas"
 )
 
@@ -143,7 +144,7 @@ func benchInputs(spec Spec, rows int) Vars[float32] {
 func BenchmarkPolicyForward4096(b *testing.B) {
 	spec := PolicySpec(benchObs, benchAct, DefaultHidden)
 	rows := 4096
-	m, _ := New[float32](spec, newRNG(1))
+	m, _ := New(cpu.New[float32](), spec, newRNG(1))
 	ws := m.NewWorkspace(rows, 0)
 	in := benchInputs(spec, rows)
 	for i := 0; i < rows; i++ {
@@ -164,13 +165,13 @@ func BenchmarkPolicyForward4096(b *testing.B) {
 func BenchmarkCriticStep256(b *testing.B) {
 	spec := CriticSpec(benchObs, benchAct, 101, DefaultHidden)
 	rows := 256
-	m, _ := New[float32](spec, newRNG(2))
+	m, _ := New(cpu.New[float32](), spec, newRNG(2))
 	ws := m.NewWorkspace(rows, 0)
 	in := benchInputs(spec, rows)
 	out := make([]float32, rows*spec.Out)
 	dout := f32(randVec(newRNG(3), rows*spec.Out))
 	grad := make([]float32, m.NumParams())
-	opt := NewAdam[float32](m.NumParams(), 3e-4)
+	opt := NewAdam(cpu.New[float32](), m.NumParams(), 3e-4)
 	noGrad := Vars[float32]{X: make([][]float32, len(spec.Inputs))}
 	step := func() {
 		m.Forward(ws, out, in, rows)
@@ -195,7 +196,7 @@ func BenchmarkCriticStep256(b *testing.B) {
 func BenchmarkPolicyForwardJVP256(b *testing.B) {
 	spec := PolicySpec(benchObs, benchAct, DefaultHidden)
 	rows := 256
-	m, _ := New[float32](spec, newRNG(4))
+	m, _ := New(cpu.New[float32](), spec, newRNG(4))
 	ws := m.NewWorkspace(rows, 1)
 	in := benchInputs(spec, rows)
 	ones := make([]float32, rows)
@@ -218,7 +219,7 @@ func BenchmarkPolicyForwardJVP256(b *testing.B) {
 // a ← ε, then a ← a − h·u_θ(s, a, t, h) at (t, h) = (1, ½), (½, ½).
 func BenchmarkAct2Step(b *testing.B) {
 	spec := PolicySpec(benchObs, benchAct, DefaultHidden)
-	m, _ := New[float32](spec, newRNG(6))
+	m, _ := New(cpu.New[float32](), spec, newRNG(6))
 	ws := m.NewWorkspace(1, 0)
 	obs := f32(randVec(newRNG(7), benchObs))
 	eps := f32(randVec(newRNG(8), benchAct))

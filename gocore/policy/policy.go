@@ -101,7 +101,7 @@ func New(cfg Config, sp Spaces, actor *nn.MLP[float32], targets [2]*nn.MLP[float
 
 // Clone returns a network of m's shape with a copy of its parameters.
 func Clone(m *nn.MLP[float32]) (*nn.MLP[float32], error) {
-	c, err := nn.New[float32](m.Spec, rand.New(rand.NewPCG(0, 0)))
+	c, err := nn.New(m.Be, m.Spec, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return nil, err
 	}
