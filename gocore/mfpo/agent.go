@@ -113,6 +113,13 @@ func New(cfg Config, sp policy.Spaces) (*Agent, error) {
 
 // NewWithin is New within a memory limit of maxBytes (≤ 0: MemoryLimit()).
 func NewWithin(cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
+	return NewOn(cpu.New[float32](), cfg, sp, maxBytes)
+}
+
+// NewOn is NewWithin on the backend be, which then owns every buffer of
+// the agent (networks, optimiser moments, targets, replay-independent
+// update workspaces) and runs its operations.
+func NewOn(be backend.Backend[float32], cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -124,7 +131,7 @@ func NewWithin(cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
 	}
 	cfg.Hidden = append([]int(nil), cfg.Hidden...)
 	obsDim, actDim := sp.ObsDim, sp.ActDim
-	a := &Agent{Config: cfg, Spaces: sp.Clone(), Be: cpu.New[float32]()}
+	a := &Agent{Config: cfg, Spaces: sp.Clone(), Be: be}
 	a.PCG = rand.NewPCG(cfg.Seed, 0x6d66706f)
 	a.RNG = rand.New(a.PCG)
 
