@@ -34,7 +34,7 @@ func netOf[T Float](t *testing.T, spec Spec, seed uint64) *MLP[T] {
 }
 
 type splitCase struct {
-	group           int // the input given per group, −1 none
+	group            int // the input given per group, −1 none
 	rows, rep, phase int
 }
 
