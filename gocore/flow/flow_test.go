@@ -154,7 +154,14 @@ func TestSamplerFloat64IsTheRecurrence(t *testing.T) {
 			m.Params[i] += 0.3 * r.NormFloat64()
 		}
 	}
-	states, repeat, steps := 3, 5, 2
+	for _, steps := range []int{2, 17} { // 17: the grid in two blocks
+		samplerFloat64Case(t, policy, adn, o, d, steps)
+	}
+}
+
+func samplerFloat64Case(t *testing.T, policy, adn *nn.MLP[float64], o, d, steps int) {
+	r := rng(uint64(23 + steps))
+	states, repeat := 3, 5
 	rows := states * repeat
 	obs, eps := make([]float64, states*o), make([]float64, rows*d)
 	for i := range obs {
@@ -200,12 +207,12 @@ func TestSamplerFloat64IsTheRecurrence(t *testing.T) {
 	s.Sample(act, logp, obs, repeat, eps, rows, steps)
 	for i := range act {
 		if math.Abs(act[i]-wantA[i]) > 1e-12 {
-			t.Fatalf("action[%d] = %.17g, want %.17g", i, act[i], wantA[i])
+			t.Fatalf("T=%d: action[%d] = %.17g, want %.17g", steps, i, act[i], wantA[i])
 		}
 	}
 	for i := range logp {
 		if math.Abs(logp[i]-wantL[i]) > 1e-12*(1+math.Abs(wantL[i])) {
-			t.Fatalf("logp[%d] = %.17g, want %.17g", i, logp[i], wantL[i])
+			t.Fatalf("T=%d: logp[%d] = %.17g, want %.17g", steps, i, logp[i], wantL[i])
 		}
 	}
 }

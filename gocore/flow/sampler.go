@@ -20,8 +20,8 @@ import (
 // Both networks are evaluated at the same pre-step point; the clip is not
 // accounted for in ℓ. The networks' first layers are split (§8,
 // nn.MLP.ForwardGrouped): the state's term is computed once per state for
-// all steps and the time embeddings once per step (Grid), for the whole
-// batch; only the action's term is per row. Every step is an operation of
+// all steps and the time embeddings once per call at the grid's steps
+// (Grid), for the whole batch; only the action's term is per row. Every step is an operation of
 // the networks' backend on its buffers.
 type Sampler[T nn.Float] struct {
 	Policy, ADN    *nn.MLP[T] // ADN may be nil when no likelihood is asked for
@@ -29,8 +29,9 @@ type Sampler[T nn.Float] struct {
 	obsDim, actDim int
 	be             backend.Backend[T]
 
-	grid  Grid[T] // Sample's, computed per call
-	times []T     // [2] (t, h) of a grid step
+	grid   Grid[T]             // Sample's, computed per call
+	gridWS [2]*nn.Workspace[T] // SetGrid's, policy and ADN, made on first use
+	times  [2][]T              // (t, h) of a block of the grid's steps
 
 	pool   *par.Pool
 	shards []samplerShard[T]
@@ -73,7 +74,6 @@ func NewSampler[T nn.Float](policy, adn *nn.MLP[T], maxRows int, pool *par.Pool)
 	obsDim, actDim := policy.Spec.Inputs[1], policy.Spec.Inputs[0]
 	be := policy.Be
 	s := &Sampler[T]{Policy: policy, ADN: adn, MaxRows: maxRows, obsDim: obsDim, actDim: actDim, be: be, pool: pool}
-	s.times = be.Alloc(2)
 	n := shardCount(pool)
 	per := (maxRows + n - 1) / n
 	for range n {
@@ -88,33 +88,49 @@ func NewSampler[T nn.Float](policy, adn *nn.MLP[T], maxRows int, pool *par.Pool)
 	return s
 }
 
-// SetGrid computes g for steps steps of the sampler's networks, growing
-// its buffers (backend memory) when they are too short. It runs on the
-// first shard's workspaces: not concurrently with Sample.
+// SetGrid computes g for steps steps of the sampler's networks: the time
+// embeddings of up to 16 steps at once, in workspaces of its own made on
+// first use, growing g's buffers (backend memory) when they are too
+// short. Not safe concurrently with Sample or another SetGrid of the
+// same sampler.
 func (s *Sampler[T]) SetGrid(g *Grid[T], steps int) {
 	if steps < 1 {
 		panic(fmt.Sprintf("flow: Sampler.SetGrid: steps = %d", steps))
 	}
-	sh := &s.shards[0]
+	if block := min(steps, gridBlock); len(s.times[0]) < block {
+		s.times = [2][]T{s.be.Alloc(block), s.be.Alloc(block)}
+		s.gridWS[0] = s.Policy.NewWorkspace(block, 0)
+		if s.ADN != nil {
+			s.gridWS[1] = s.ADN.NewWorkspace(block, 0)
+		}
+	}
 	g.Steps = steps
-	g.Policy = s.gridOf(s.Policy, sh.pws, g.Policy, steps)
+	g.Policy = s.gridOf(s.Policy, s.gridWS[0], g.Policy, steps)
 	if s.ADN == nil {
 		g.ADN = nil
 		return
 	}
-	g.ADN = s.gridOf(s.ADN, sh.dws, g.ADN, steps)
+	g.ADN = s.gridOf(s.ADN, s.gridWS[1], g.ADN, steps)
 }
 
+// gridBlock bounds the steps of one FirstBias call of SetGrid.
+const gridBlock = 16
+
+// gridOf computes m's grid in blocks of len(s.times[0]) steps.
 func (s *Sampler[T]) gridOf(m *nn.MLP[T], ws *nn.Workspace[T], dst []T, steps int) []T {
 	w := m.FirstWidth()
 	if cap(dst) < steps*w {
 		dst = s.be.Alloc(steps * w)
 	}
 	dst = dst[:steps*w]
-	s.be.Fill(s.times[1:2], 1/T(steps))
-	for k := 0; k < steps; k++ {
-		s.be.Fill(s.times[0:1], T(steps-k)/T(steps))
-		m.FirstBias(ws, dst[k*w:(k+1)*w], s.times)
+	block := len(s.times[0])
+	s.be.Fill(s.times[1], 1/T(steps))
+	for k0 := 0; k0 < steps; k0 += block {
+		n := min(block, steps-k0)
+		for k := k0; k < k0+n; k++ {
+			s.be.Fill(s.times[0][k-k0:k-k0+1], T(steps-k)/T(steps))
+		}
+		m.FirstBias(ws, dst[k0*w:(k0+n)*w], s.times[:], n)
 	}
 	return dst
 }

@@ -194,12 +194,12 @@ func BenchmarkPolicyForwardGrouped4096(b *testing.B) {
 	ws := m.NewWorkspace(rows, 0)
 	in := benchInputs(spec, rows)
 	bias := make([]float32, m.FirstWidth())
-	times := []float32{1, 0.5}
+	times := [][]float32{{1}, {0.5}}
 	state := [][]float32{nil, in.X[1][:rows/repeat*benchObs]}
 	grouped := Grouped[float32]{X: [][]float32{in.X[0], nil}, Repeat: repeat, Bias: bias}
 	out := make([]float32, rows*spec.Out)
 	step := func() {
-		m.FirstBias(ws, bias, times)
+		m.FirstBias(ws, bias, times, 1)
 		m.SetGroups(ws, state, rows/repeat)
 		m.ForwardGrouped(ws, out, grouped, rows)
 	}
@@ -316,8 +316,8 @@ func BenchmarkAct2StepGrouped(b *testing.B) {
 	a, u := make([]float32, benchAct), make([]float32, benchAct)
 	h1 := m.FirstWidth()
 	grid := make([]float32, 2*h1)
-	m.FirstBias(ws, grid[:h1], []float32{1, 0.5})
-	m.FirstBias(ws, grid[h1:], []float32{0.5, 0.5})
+	m.FirstBias(ws, grid[:h1], [][]float32{{1}, {0.5}}, 1)
+	m.FirstBias(ws, grid[h1:], [][]float32{{0.5}, {0.5}}, 1)
 	state := [][]float32{nil, obs}
 	in := Grouped[float32]{X: [][]float32{a, nil}, Repeat: 1}
 	act := func() {

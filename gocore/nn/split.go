@@ -26,38 +26,44 @@ import (
 // hidden width, or Out without hidden layers).
 func (m *MLP[T]) FirstWidth() int { return m.dense[0].Out }
 
-// FirstBias sets dst ([FirstWidth]) to b + cond·W_c, the first layer's
-// term that depends only on the times: cond = Σ_j emb_j(times[j]) for one
-// value per time input (times [Spec.Times]); without time inputs dst = b.
-// It computes the embeddings of one row in ws and leaves no recorded pass.
-func (m *MLP[T]) FirstBias(ws *Workspace[T], dst, times []T) {
+// FirstBias sets row r of dst ([rows×FirstWidth]) to b + cond_r·W_c,
+// the first layer's term that depends only on the times: cond_r =
+// Σ_j emb_j(times[j][r]) for rows values of the times (times[j] [rows],
+// one slice per time input); without time inputs every row is b. A few
+// rows cost about what one does (the weights are read once). It computes
+// the embeddings in ws (rows ≤ MaxRows) and leaves no recorded pass.
+func (m *MLP[T]) FirstBias(ws *Workspace[T], dst []T, times [][]T, rows int) {
 	m.checkWorkspace("FirstBias", ws)
 	s := m.Spec
 	d0 := m.dense[0]
-	need("MLP.FirstBias", "dst", dst, 1, d0.Out)
-	need("MLP.FirstBias", "times", times, 1, s.Times)
+	if rows < 1 || rows > ws.MaxRows || len(times) != s.Times {
+		panic(fmt.Sprintf("nn: MLP.FirstBias: %d rows of %d times; the workspace holds 1…%d rows, the network takes %d times",
+			rows, len(times), ws.MaxRows, s.Times))
+	}
+	need("MLP.FirstBias", "dst", dst, rows, d0.Out)
 	be := m.Be
 	ws.rows = 0
-	be.Copy(dst[:d0.Out], d0.B)
+	be.SetRows(dst[:rows*d0.Out], d0.B, rows)
 	if s.Times == 0 {
 		return
 	}
 	tw := s.TimeWidth
-	cond := ws.bE2[:tw]
+	cond := ws.bE2[:rows*tw]
 	for j, e := range m.emb {
+		need("MLP.FirstBias", "times", times[j], rows, 1)
 		b := ws.embs[j]
-		e.Fourier.ForwardTo(b.feat, times[j:j+1], 1)
-		e.In.ForwardTo(b.h1, b.feat, 1)
-		be.LNGELU(b.h1, b.gp1, nil, nil, b.h1, nil, nil, nil, 1, tw)
+		e.Fourier.ForwardTo(b.feat, times[j], rows)
+		e.In.ForwardTo(b.h1, b.feat, rows)
+		be.LNGELU(b.h1, b.gp1, nil, nil, b.h1, nil, nil, nil, rows, tw)
 		if j == 0 {
-			e.Out.ForwardTo(cond, b.h1, 1)
+			e.Out.ForwardTo(cond, b.h1, rows)
 		} else {
-			e.Out.ForwardTo(ws.bE1, b.h1, 1)
-			be.AddRows(cond, tw, ws.bE1, tw, 1, tw)
+			e.Out.ForwardTo(ws.bE1, b.h1, rows)
+			be.AddRows(cond, tw, ws.bE1, tw, rows, tw)
 		}
 	}
 	wc := d0.W[(s.inWidth()-tw)*d0.Out:]
-	be.Gemm(false, false, 1, d0.Out, tw, 1, cond, tw, wc, d0.Out, 1, dst, d0.Out)
+	be.Gemm(false, false, rows, d0.Out, tw, 1, cond, tw, wc, d0.Out, 1, dst, d0.Out)
 }
 
 // SetGroups records in ws the first layer's term of the inputs given once

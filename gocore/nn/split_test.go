@@ -86,7 +86,11 @@ func checkGrouped[T Float](t *testing.T, spec Spec, c splitCase, tol float64) {
 
 	ws := m.NewWorkspace(c.rows, 0)
 	bias, biasOK := guarded[T](t, m.FirstWidth())
-	m.FirstBias(ws, bias, times)
+	tt := make([][]T, spec.Times)
+	for j := range tt {
+		tt[j] = times[j : j+1]
+	}
+	m.FirstBias(ws, bias, tt, 1)
 	biasOK()
 	if c.group >= 0 {
 		m.SetGroups(ws, perGroup, groups)
@@ -150,7 +154,10 @@ func TestForwardGroupedMisuse(t *testing.T) {
 	out := make([]float64, 4*spec.Out)
 	bias := make([]float64, m.FirstWidth())
 	m.Forward(ws, out, in, 4)
-	m.FirstBias(ws, bias, []float64{0.5, 0.25})
+	m.FirstBias(ws, bias, [][]float64{{0.5}, {0.25}}, 1)
+	expectPanic(t, "FirstBias beyond the workspace", func() {
+		m.FirstBias(ws, make([]float64, 5*len(bias)), [][]float64{make([]float64, 5), make([]float64, 5)}, 5)
+	})
 	expectPanic(t, "JVP after FirstBias", func() { m.JVP(ws, make([]float64, 4*spec.Out), in, 1) })
 	m.SetGroups(ws, [][]float64{nil, in.X[1][:3]}, 1)
 	grouped := Grouped[float64]{X: [][]float64{in.X[0], nil}, Repeat: 4, Bias: bias}
@@ -180,14 +187,41 @@ func TestForwardGroupedAllocatesNothing(t *testing.T) {
 	ws := m.NewWorkspace(8, 0)
 	in := toF32(randInputs(spec, 8, 1, 6))
 	bias, out := make([]float32, m.FirstWidth()), make([]float32, 8*spec.Out)
-	times := []float32{1, 0.5}
+	times := [][]float32{{1}, {0.5}}
 	state := [][]float32{nil, in.X[1][:2*17]}
 	grouped := Grouped[float32]{X: [][]float32{in.X[0], nil}, Repeat: 4, Bias: bias}
 	if n := testing.AllocsPerRun(20, func() {
-		m.FirstBias(ws, bias, times)
+		m.FirstBias(ws, bias, times, 1)
 		m.SetGroups(ws, state, 2)
 		m.ForwardGrouped(ws, out, grouped, 8)
 	}); n != 0 {
 		t.Fatalf("%v allocations per split pass", n)
+	}
+}
+
+// FirstBias on several rows is its rows one at a time, to rounding.
+func TestFirstBiasRows(t *testing.T) {
+	for name, spec := range splitSpecs() {
+		m := netOf[float64](t, spec, 9)
+		rows := 3
+		times := randInputs(spec, rows, 1, 10).Time
+		ws := m.NewWorkspace(rows, 0)
+		h := m.FirstWidth()
+		all, ok := guarded[float64](t, rows*h)
+		m.FirstBias(ws, all, times, rows)
+		ok()
+		for r := 0; r < rows; r++ {
+			one := make([][]float64, spec.Times)
+			for j := range one {
+				one[j] = times[j][r : r+1]
+			}
+			want := make([]float64, h)
+			m.FirstBias(m.NewWorkspace(1, 0), want, one, 1)
+			for k, v := range want {
+				if math.Abs(all[r*h+k]-v) > 1e-12*(1+math.Abs(v)) {
+					t.Fatalf("%s: row %d of %d: %v, alone %v", name, r, rows, all[r*h+k], v)
+				}
+			}
+		}
 	}
 }
