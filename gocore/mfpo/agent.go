@@ -161,7 +161,7 @@ func NewOn(be backend.Backend[float32], cfg Config, sp policy.Spaces, maxBytes i
 	if a.Critics, err = critic.New(a.Be, cc, a.RNG, a.pool); err != nil {
 		return nil, err
 	}
-	if a.view, err = policy.New(cfg.Acting(), a.Spaces, a.Policy, a.Critics.Target); err != nil {
+	if a.view, err = policy.NewLive(cfg.Acting(), a.Spaces, a.Policy, a.Critics.Target); err != nil {
 		return nil, err
 	}
 	if a.Buffer, err = replay.New(cfg.BufferSize, obsDim, actDim); err != nil {
