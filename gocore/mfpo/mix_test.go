@@ -156,3 +156,35 @@ func TestBalanceMixAgent(t *testing.T) {
 		t.Fatalf("Update with BalanceMix allocates %v times", n)
 	}
 }
+
+// The velocity estimate of one state at the paper's sizes (K1 = 16,
+// K2 = 32, d = 6: HalfCheetah's actions), per mix: an update runs it
+// BatchSize times (256), split over the shards.
+func BenchmarkVelocity(b *testing.B) {
+	const k1, k2, d = 16, 32, 6
+	rng := rand.New(rand.NewPCG(81, 82))
+	at := make([]float32, d)
+	cand := make([]float32, (k1+k2)*d)
+	q, logp := make([]float32, k1+k2), make([]float32, k1)
+	for i := range cand {
+		cand[i] = float32(2*rng.Float64() - 1)
+	}
+	for i := range at {
+		at[i] = float32(rng.NormFloat64())
+	}
+	for i := range q {
+		q[i] = float32(rng.NormFloat64())
+	}
+	for i := range logp {
+		logp[i] = float32(rng.NormFloat64())
+	}
+	v, w := make([]float32, d), make([]float64, velocityScratch(k1, k2, d))
+	for _, mix := range ProposalMixes {
+		b.Run(string(mix), func(b *testing.B) {
+			b.ReportAllocs()
+			for range b.N {
+				snisVelocity(v, at, 0.5, cand, q, logp, k1, k2, 0.01, mix, w)
+			}
+		})
+	}
+}
