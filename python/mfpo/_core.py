@@ -48,6 +48,10 @@ POLICY_MODES: tuple[str, ...] = tuple(m for m in ACT_MODES if m != "explore")
 """The modes a policy (and :meth:`mfpo.MFPO.predict`) acts in: all but
 ``"explore"``, the training loop's behaviour."""
 
+PROPOSAL_MIXES: tuple[str, ...] = tuple(json.loads(_ext.ProposalMixes()))
+"""The values of the ``proposal_mix`` config key, as the Go core names them
+(mfpo.ProposalMixes), the paper's ``"ess"`` first."""
+
 CODES: dict[str, int] = json.loads(_ext.Codes())
 """Every Go error code's name with its number (the C ABI's status)."""
 

@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from mfpo import _core
 from mfpo.callbacks import MaybeCallback, as_callback
-from mfpo.config import CONFIG_KEYS, SETTING_KEYS, check_keys, config_json
+from mfpo.config import CONFIG_KEYS, SETTING_KEYS, ProposalMix, check_keys, config_json
 from mfpo.envs import (
     ActionBox,
     AnyEnv,
@@ -125,6 +125,10 @@ class MFPO:
         time_sampler: the (t, r) sampler, a dict with mean (−0.4), std (1.0),
             flow_matching_ratio (0.75), uniform (False); keys left out keep
             their defaults.
+        proposal_mix: how the policy and posterior proposals combine into the
+            velocity target: "ess" (the paper's ESS mix) or "balance"
+            (multiple importance sampling, balance heuristic; docs/algorithm.md
+            §4.1): "ess". ``mfpo.PROPOSAL_MIXES`` lists them.
         probes: Hutchinson probes of the divergence: 2.
         exact_trace: exact divergence (d JVPs) instead of probes: False.
         init_alpha: initial temperature α: 0.01.
@@ -189,6 +193,7 @@ class MFPO:
         posterior_samples: int | None = None,
         time_guard: float | None = None,
         time_sampler: Mapping[str, float | bool] | None = None,
+        proposal_mix: ProposalMix | None = None,
         probes: int | None = None,
         exact_trace: bool | None = None,
         init_alpha: float | None = None,
