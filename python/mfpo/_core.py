@@ -181,13 +181,14 @@ class _Acting:
         return self.rows(live(), o, mode, _seed(seed))
 
     def rows(self, handle: int, rows: npt.NDArray[np.float32], mode: str, seed: int) -> npt.NDArray[np.float32]:
-        """The actions, (n, act_dim), of rows: an array of :func:`_f32`'s
-        (n, obs_dim) (n = 0 goes on to Go, which refuses it as the C ABI
-        does)."""
-        n = rows.shape[0]
+        """The actions, (n, act_dim), of rows, an array (n, obs_dim), as
+        :func:`_f32` converts it (n = 0 goes on to Go, which refuses it as
+        the C ABI does)."""
+        r = _f32(rows)
+        n = r.shape[0]
         out = np.empty((n, self.act_dim), _F32)
         try:
-            self._fn(handle, _address(rows), rows.size, _address(out, out=True), out.size, n, mode, seed)
+            self._fn(handle, _address(r), r.size, _address(out, out=True), out.size, n, mode, seed)
         except RuntimeError as err:
             _reraise(err)
         return out
@@ -197,7 +198,7 @@ class _Acting:
         of obs_dim numbers of any shape that converts onto (obs_dim,) (as
         float32, the way numpy casts)."""
         if not self._busy.acquire(False):
-            return self.rows(handle, _f32(obs).reshape(1, -1), mode, seed)[0]
+            return self.rows(handle, np.reshape(obs, (1, -1)), mode, seed)[0]
         try:
             self._obs[...] = obs
             try:
@@ -326,9 +327,10 @@ class Agent:
     def act_one(self, obs: npt.NDArray[Any], mode: ActMode, seed: int) -> npt.NDArray[np.float32]:
         """:meth:`act` for one observation, the acting path of
         :meth:`mfpo.MFPO.predict`: obs a real-valued array of shape
-        ``(obs_dim,)`` and seed an int in [0, 2**64), both as the caller
-        checked them; the actions of shape ``(act_dim,)``."""
-        return self._acting.one(self._live(), obs, mode, seed)
+        ``(obs_dim,)`` whose numbers the caller checked (a NaN, an infinity
+        or a number beyond float32's range is Go's NonFiniteError, in Go's
+        words); the actions of shape ``(act_dim,)``."""
+        return self._acting.one(self._live(), obs, mode, _seed(seed))
 
     def store(
         self,
@@ -462,6 +464,10 @@ class Policy:
         of shape (rows, obs_dim); mode ``"sample"``, ``"best_of_n"`` or
         ``"deterministic"``; ``seed`` an integer in [0, 2**64)."""
         return self._acting.act(self._live, obs, mode, seed)
+
+    def act_one(self, obs: npt.NDArray[Any], mode: str, seed: int) -> npt.NDArray[np.float32]:
+        """:meth:`Agent.act_one` for a policy (:meth:`mfpo.Policy.act`)."""
+        return self._acting.one(self._live(), obs, mode, _seed(seed))
 
     def close(self) -> None:
         """Free the Go policy; later calls raise :class:`mfpo.HandleError`."""
