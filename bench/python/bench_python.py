@@ -310,7 +310,8 @@ def bench_predict(plan: Plan, gob: GoBench, capi: str | None) -> tuple[dict[str,
             "p99_us": float(np.percentile(allv, 99)),
             "median_per_repeat_us": [float(np.median(x)) for x in samples[name]],
         }
-    go = {"cmd": gob.command(ACT_PATTERN, plan.act_benchtime), "face_cmd": face.command(ACT_PATTERN, plan.act_benchtime),
+    go = {"cmd": gob.command(ACT_PATTERN, plan.act_benchtime),
+          "face_cmd": face.command(ACT_PATTERN, plan.act_benchtime),
           "capi_cmd": None if capi is None else f"{capi}{' --smoke' if plan.go_short else ''}",
           "runs": plan.repeats, "us": {m: med(v) for m, v in go_us.items()}, "us_per_run": dict(go_us)}
     log(f"Go Act µs: { {m: go['us'][m] for m in MODES} }")
@@ -532,7 +533,8 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
                      f"{p / g:.2f} |")
         if "crossing capi" in us:
             L.append("")
-            L.append(f"The ABI crossing alone (`mfpo_policy_dims`, a handle looked up): {us['crossing capi'] * 1e3:.0f} ns.")
+            L.append("The ABI crossing alone (`mfpo_policy_dims`, a handle looked up): "
+                     f"{us['crossing capi'] * 1e3:.0f} ns.")
         L.append("")
     if learn is not None and go_upd is not None:
         L.append("### learn(): env-steps/s on HalfCheetah-v5 (one env, UTD 1)")

@@ -3,9 +3,10 @@
 The extension is gopy's build of the Go package ``bindings/`` and lives in
 the private package :mod:`mfpo._gopy`; everything else in mfpo calls Go
 through the functions and the :class:`Agent` here. Only strings, scalars,
-handles and ``bytes`` (little-endian float32 rows) cross the boundary: gopy
-turns every element of a list of numbers into a separate call, so never
-pass one.
+handles and ``bytes`` (little-endian float32 rows) cross the boundary, and
+for acting the addresses of float32 arrays made here (:class:`_Acting`):
+gopy turns every element of a list of numbers into a separate call, so
+never pass one.
 
 Errors from Go arrive as ``RuntimeError("mfpo:<code>: <text>")``; they are
 re-raised as the exception class of ``<code>`` (:data:`mfpo.exceptions.BY_CODE`),
@@ -198,14 +199,16 @@ class _Acting:
         of obs_dim numbers of any shape that converts onto (obs_dim,) (as
         float32, the way numpy casts)."""
         if not self._busy.acquire(False):
-            return self.rows(handle, np.reshape(obs, (1, -1)), mode, seed)[0]
+            one: npt.NDArray[np.float32] = self.rows(handle, np.reshape(obs, (1, -1)), mode, seed)[0]
+            return one
         try:
             self._obs[...] = obs
             try:
                 self._fn(handle, self._obs_at, self._obs.size, self._out_at, self.act_dim, 1, mode, seed)
             except RuntimeError as err:
                 _reraise(err)
-            return self._out.copy()
+            out: npt.NDArray[np.float32] = self._out.copy()
+            return out
         finally:
             self._busy.release()
 
