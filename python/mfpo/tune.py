@@ -291,11 +291,12 @@ def load_spec(path: str | os.PathLike[str]) -> Spec:
     return parse_spec(text)
 
 
-def parse_spec(text: str) -> Spec:
-    """Validate a study spec given as YAML text: every key, type and value,
-    the env ids (each env is made once), the agents' configs (an MFPO
-    config is checked by the Go core, a SAC one by constructing it). Raises
-    :class:`mfpo.ConfigError` naming the key path."""
+def parse_spec(text: str, *, deep: bool = True) -> Spec:
+    """Validate a study spec given as YAML text: every key, type and value
+    and, with ``deep`` (the default), the env ids (each env is made once)
+    and the agents' configs (an MFPO config is checked by the Go core, a
+    SAC one by constructing it). Raises :class:`mfpo.ConfigError` naming
+    the key path."""
     import yaml
 
     try:
@@ -333,10 +334,11 @@ def parse_spec(text: str) -> Spec:
     report = _report(root.get("report", {}), {e for a in agents for e in a.envs})
     spec = Spec(name, description, envs, seeds, env_steps, every, episodes, agents, search, replay, max_failures,
                 report, text)
-    _check_search(spec)
-    _check_envs(spec)
-    for i, a in enumerate(agents):
-        _check_config(a, f"agents[{i}]")
+    _check_search(spec, deep)
+    if deep:
+        _check_envs(spec)
+        for i, a in enumerate(agents):
+            _check_config(a, f"agents[{i}]")
     return spec
 
 
@@ -541,7 +543,7 @@ def _report(v: Any, envs: set[str]) -> Report:
                   _int(r.get("seed", 0), "report.seed", 0))
 
 
-def _check_search(spec: Spec) -> None:
+def _check_search(spec: Spec, deep: bool) -> None:
     """What the searchers and schedulers can do with the agents."""
     s = spec.search
     random = [k for a in spec.agents for k, d in a.search.items() if d.kind != "grid"]
@@ -565,7 +567,8 @@ def _check_search(spec: Spec) -> None:
             raise ConfigError("spec: search.scheduler: ASHA would stop some seeds of an Optuna point and not others; "
                               "use one seed, or the fifo scheduler")
         try:
-            import optuna  # noqa: F401
+            if deep:
+                import optuna  # noqa: F401
         except ImportError as err:
             raise ConfigError(f"spec: search.algorithm: optuna needs optuna: pip install \"mfpo[bench]\" ({err})") \
                 from None
