@@ -1098,26 +1098,58 @@ def _tuner(spec: Spec, study_dir: Path) -> Any:
                       tune_config=tune_config, run_config=run_config)
 
 
-def _finish(spec: Spec, study_dir: Path, results: Any, started: float, entry: dict[str, Any]) -> int:
+def _interrupt_watch() -> Callable[[], bool]:
+    """Install a SIGINT handler for Tune to chain to, and return a function
+    that says, after Tune's fit, whether Tune was interrupted: on a Ctrl-C,
+    Tune ends the run (saving its state, the trials left to resume) and
+    puts the handler it found back, which is then this one; a second
+    Ctrl-C raises KeyboardInterrupt as usual."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: False
+
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+
+    def interrupted() -> bool:
+        was = signal.getsignal(signal.SIGINT) is handler
+        signal.signal(signal.SIGINT, previous)
+        return was
+
+    return interrupted
+
+
+def _finish(spec: Spec, study_dir: Path, results: Any, interrupted: bool, started: float,
+            entry: dict[str, Any]) -> int:
     """After Tune's fit: the final results.csv (merged with every result Tune
     recorded), the run in study.json, a summary line; the exit status
-    (0: every trial finished, 1: some errored, 130: interrupted)."""
+    (0: every trial finished, 130: interrupted, 1: a trial failed)."""
     csv_path = study_dir / "results.csv"
     rows = {_key(r): r for r in read_results(csv_path)} if csv_path.is_file() else {}
     rows.update(_rows_from_experiment(study_dir / "tune"))
     if rows:
         _write_rows(csv_path, rows)
-    errored = int(results.num_errors)
-    done = int(results.num_terminated)
-    unfinished = len(results) - done - errored
+    errored = sum(1 for r in results if r.error is not None)
+    short = sum(1 for r in results if r.error is None and (r.metrics or {}).get("env_steps", 0) < spec.env_steps)
+    # ASHA stops trials before the budget by design: those count as done,
+    # unless the run was interrupted.
+    unfinished = short if spec.search.scheduler == "fifo" or interrupted else 0
+    stopped = short - unfinished
+    done = len(results) - errored - short
     entry.update({"ended": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "wall_s": round(time.time() - started, 1),
-                  "trials": {"finished": done, "errored": errored, "unfinished": unfinished}})
+                  "trials": {"finished": done, "stopped_early": stopped, "errored": errored,
+                             "unfinished": unfinished}, "interrupted": interrupted})
     _record_run(study_dir, entry)
-    print(f"mfpo study {spec.name}: {done} trials finished, {errored} errored, {unfinished} unfinished "
+    early = f", {stopped} stopped early by ASHA" if stopped else ""
+    print(f"mfpo study {spec.name}: {done} trials finished{early}, {errored} errored, {unfinished} unfinished "
           f"in {entry['wall_s']:.0f} s; {len(rows)} rows in {csv_path}")
     if unfinished or errored:
         print(f"mfpo study: resume with: mfpo study --resume {study_dir}")
-        return 130 if unfinished and not errored else 1
+        return 130 if interrupted else 1
     print(f"mfpo study: write the report with: mfpo report {study_dir}")
     return 0
 
@@ -1148,8 +1180,12 @@ def run_study(
                  "resumed": False, "machine": _machine()}
         print(f"mfpo study {spec.name}: {spec.n_trials()} trials, {spec.env_steps} env steps each, "
               f"into {study_dir}", flush=True)
-        results = _tuner(spec, study_dir).fit()
-        return _finish(spec, study_dir, results, started, entry)
+        watch = _interrupt_watch()
+        try:
+            results = _tuner(spec, study_dir).fit()
+        finally:
+            interrupted = watch()
+        return _finish(spec, study_dir, results, interrupted, started, entry)
 
 
 def resume_study(
@@ -1172,6 +1208,10 @@ def resume_study(
         print(f"mfpo study {spec.name}: resuming {d}", flush=True)
         tuner = tune.Tuner.restore(str((d / "tune").resolve()), tune.with_resources(_trainable, _resources),
                                    resume_unfinished=True, resume_errored=True, restart_errored=False)
-        results = tuner.fit()
-        return _finish(spec, d, results, started, entry)
+        watch = _interrupt_watch()
+        try:
+            results = tuner.fit()
+        finally:
+            interrupted = watch()
+        return _finish(spec, d, results, interrupted, started, entry)
 
