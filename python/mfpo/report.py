@@ -37,7 +37,8 @@ Figures (matplotlib, the Agg canvas, no pyplot): ``figures/learning_curves.png``
 (one panel per task: the mean evaluation return over seeds at each
 evaluation, the 95 % bootstrap band where two or more seeds got there) and
 ``figures/final_scores.png`` (one panel per task: the final return means and
-their intervals; a last panel: the IQM of normalised scores).
+their intervals as points with error bars; a last panel: the IQM of
+normalised scores).
 """
 
 from __future__ import annotations
@@ -221,6 +222,12 @@ def summarize(study_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
     }
 
 
+def _dur(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
+
+
 def _num(x: float, digits: int = 1) -> str:
     return "–" if not math.isfinite(x) else f"{x:.{digits}f}"
 
@@ -252,7 +259,7 @@ def _markdown(s: dict[str, Any], meta: Mapping[str, Any] | None) -> str:
         lines.append(f"- Machine: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('memory_gib', '?')} GiB; "
                      f"mfpo {m.get('mfpo', '?')} ({build.get('blas', '?')} {build.get('blas_core', '')}), "
                      f"Ray {m.get('ray', '?')}.")
-        lines.append(f"- Wall time: {meta.get('wall_s', 0) / 60:.1f} min in {len(meta['runs'])} run(s) of the study.")
+        lines.append(f"- Wall time of the study: {_dur(float(meta.get('wall_s', 0)))} in {len(meta['runs'])} run(s).")
     lines += ["", f"## Final return at {s['final_env_steps']} steps", "",
               "Mean over seeds of each trial's evaluation return at the budget, with the 95 % percentile-bootstrap "
               f"interval over seeds ({s['bootstrap']} resamples, seed {s['seed']}); n: seeds. The last row is the "
@@ -270,15 +277,15 @@ def _markdown(s: dict[str, Any], meta: Mapping[str, Any] | None) -> str:
     lines.append("| IQM (normalised) | " + " | ".join(
         _cell(iq[c]["iqm"], iq[c]["ci"], iq[c]["runs"], 2) for c in cols) + " |")
     lines += ["", "## Wall time per trial", "",
-              "Training and evaluation time of the trials that reached the budget (summed over interruptions), "
-              "minutes: mean (max).", "",
+              "Training and evaluation time of the trials that reached the budget (summed over interruptions): "
+              "mean (max).", "",
               "| task | " + " | ".join(dict.fromkeys(label for label, _ in cols)) + " |",
               "|---|" + "---|" * len(dict.fromkeys(label for label, _ in cols))]
     for env in s["envs"]:
         cells = []
         for label in dict.fromkeys(label for label, _ in cols):
             walls = next((g["wall_s"] for g in s["groups"] if g["env"] == env and g["label"] == label), [])
-            cells.append(f"{np.mean(walls) / 60:.1f} ({max(walls) / 60:.1f})" if walls else "–")
+            cells.append(f"{_dur(float(np.mean(walls)))} ({_dur(max(walls))})" if walls else "–")
         lines.append(f"| {env} | " + " | ".join(cells) + " |")
     lines += ["", "## Figures", "", "![learning curves](figures/learning_curves.png)", "",
               "![final scores](figures/final_scores.png)", ""]
@@ -334,11 +341,10 @@ def _figures(s: dict[str, Any], folder: Path) -> None:
     for i, (title, bars) in enumerate(panels):
         ax = fig.add_subplot(nrow, ncol, i + 1)
         for j, (c, mean, ci) in enumerate(bars):
-            err = None
-            if math.isfinite(ci[0]):
-                err = [[mean - ci[0]], [ci[1] - mean]]
-            ax.bar(j, mean, color=colors[c], yerr=err, capsize=4)
+            err = [[mean - ci[0]], [ci[1] - mean]] if math.isfinite(ci[0]) else None
+            ax.errorbar([j], [mean], yerr=err, fmt="o", color=colors[c], capsize=5, markersize=7)
         ax.set_xticks(range(len(bars)), [f"{c[0]}\n{c[1]}" for c, _, _ in bars], fontsize="small")
+        ax.set_xlim(-0.6, len(bars) - 0.4)
         ax.set_title(title)
         ax.grid(alpha=0.3, axis="y")
     fig.suptitle(f"{s['study']}: at {s['final_env_steps']} steps, 95 % bootstrap intervals")
