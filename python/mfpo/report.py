@@ -128,7 +128,8 @@ def _options(study_dir: Path, rows: Sequence[Mapping[str, Any]]) -> _Options:
 
 def _labels(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
     """(agent, config JSON) -> the group's label: the agent's name, with the
-    config keys that differ among its trials when they do."""
+    config keys that differ among its trials when they do (``default``: a
+    key the trial left at its preset's or SB3's default)."""
     configs: dict[str, set[str]] = {}
     for r in rows:
         configs.setdefault(str(r["agent"]), set()).add(str(r["config"]))
@@ -138,7 +139,8 @@ def _labels(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
         keys = sorted({k for p in parsed.values() for k in p})
         varying = [k for k in keys if len({json.dumps(p.get(k), sort_keys=True) for p in parsed.values()}) > 1]
         for c, p in parsed.items():
-            extra = ",".join(f"{k}={json.dumps(p.get(k), separators=(',', ':'))}" for k in varying)
+            extra = ",".join(f"{k}={json.dumps(p[k], separators=(',', ':')) if k in p else 'default'}"
+                             for k in varying)
             out[(agent, c)] = f"{agent}[{extra}]" if extra else agent
     return out
 

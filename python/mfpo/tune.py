@@ -252,8 +252,9 @@ def _agent_cpus(agent: Agent) -> int | None:
 
 
 def _yaml_loader() -> Any:
-    """PyYAML's SafeLoader, refusing duplicate keys and reading ``1e-4``
-    as a number (YAML 1.1 reads an exponent without a dot as text)."""
+    """PyYAML's SafeLoader, refusing duplicate keys (merge keys ``<<:
+    *anchor`` may be overridden) and reading ``1e-4`` as a number (YAML 1.1
+    reads an exponent without a dot as text)."""
     try:
         import yaml
     except ImportError as err:
@@ -263,13 +264,18 @@ def _yaml_loader() -> Any:
         pass
 
     def mapping(loader: Any, node: Any) -> dict[Any, Any]:
-        out: dict[Any, Any] = {}
-        for k_node, v_node in node.value:
+        seen: set[Any] = set()
+        for k_node, _ in node.value:
+            if k_node.tag == "tag:yaml.org,2002:merge":
+                continue
             key = loader.construct_object(k_node)
-            if key in out:
+            if key in seen:
                 raise ConfigError(f"spec: line {k_node.start_mark.line + 1}: the key {key!r} is given twice")
-            out[key] = loader.construct_object(v_node, deep=True)
-        return out
+            seen.add(key)
+        # YAML merge keys (<<: *anchor): the merged pairs come first, so the
+        # mapping's own keys override them.
+        loader.flatten_mapping(node)
+        return {loader.construct_object(k, deep=True): loader.construct_object(v, deep=True) for k, v in node.value}
 
     Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     Loader.add_implicit_resolver(
@@ -368,7 +374,9 @@ def _mapping(v: Any, path: str, keys: Mapping[str, bool]) -> dict[str, Any]:
     if v is None and not any(keys.values()):
         return {}
     if not isinstance(v, dict):
-        _fail(path or "the spec", "a mapping", v)
+        if not path:
+            raise ConfigError(f"spec: want a mapping at the top level, got {_show(v)}")
+        _fail(path, "a mapping", v)
     for k in v:
         if not isinstance(k, str) or k not in keys:
             close = difflib.get_close_matches(str(k), list(keys), n=1, cutoff=0.6)
@@ -894,7 +902,7 @@ def read_results(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The rows of a study's ``results.csv`` (a study folder or the file),
     with numbers as numbers."""
     p = Path(path)
-    if p.is_dir():
+    if p.is_dir() or p.suffix != ".csv":
         p = p / "results.csv"
     if not p.is_file():
         raise FileNotFoundError(f"no results.csv at {p}")
