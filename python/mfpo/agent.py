@@ -37,6 +37,7 @@ from mfpo.envs import (
     check_finite,
     describe_space,
     make_env,
+    run_episodes,
     same_box,
     space_from_json,
 )
@@ -439,19 +440,7 @@ class MFPO:
             raise ConfigError("evaluate: expected a single env, not a vector env")
         try:
             self._check_compatible(env)
-            returns: list[float] = []
-            lengths: list[int] = []
-            for i in range(n_episodes):
-                obs, _ = env.reset(seed=None if seed is None else seed + i)
-                total, length, done = 0.0, 0, False
-                while not done:
-                    action, _ = self.predict(obs, mode=mode)
-                    obs, reward, terminated, truncated, _ = env.step(action)
-                    total += float(reward)
-                    length += 1
-                    done = bool(terminated or truncated)
-                returns.append(total)
-                lengths.append(length)
+            returns, lengths = run_episodes(env, lambda obs: self.predict(obs, mode=mode)[0], n_episodes, seed)
         finally:
             if owned:
                 env.close()

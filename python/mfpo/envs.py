@@ -42,6 +42,7 @@ __all__ = [
     "check_start_method",
     "make_env",
     "make_vec_env",
+    "run_episodes",
 ]
 
 AnyEnv = gym.Env | gym.vector.VectorEnv
@@ -92,6 +93,29 @@ def make_vec_env(
             f"context={context!r}: mfpo's Go runtime hangs in forked processes; use one of {SAFE_START_METHODS}"
         )
     return gym.vector.AsyncVectorEnv(fns, context=context)
+
+
+def run_episodes(
+    env: gym.Env, act: Callable[[Any], Any], n_episodes: int, seed: int | None = None
+) -> tuple[list[float], list[int]]:
+    """Run ``n_episodes`` episodes of ``env``, choosing each action with
+    ``act(observation)``; episode i is reset with ``seed + i`` when a seed is
+    given. Returns the episodes' returns and lengths. The one evaluation
+    loop: :meth:`mfpo.MFPO.evaluate` and the studies' baselines
+    (:mod:`mfpo.tune`) run their policies through it."""
+    returns: list[float] = []
+    lengths: list[int] = []
+    for i in range(n_episodes):
+        obs, _ = env.reset(seed=None if seed is None else seed + i)
+        total, length, done = 0.0, 0, False
+        while not done:
+            obs, reward, terminated, truncated, _ = env.step(act(obs))
+            total += float(reward)
+            length += 1
+            done = bool(terminated or truncated)
+        returns.append(total)
+        lengths.append(length)
+    return returns, lengths
 
 
 def check_start_method(env: gym.vector.VectorEnv) -> None:
