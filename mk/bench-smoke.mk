@@ -34,11 +34,12 @@ bench-smoke-capi: $(BUILD)/bench/bench_act
 	@grep -q '^sample: median' $(SMOKE_DIR)/capi.txt || { cat $(SMOKE_DIR)/capi.txt; echo "bench-smoke-capi: no summary line"; exit 1; }
 	@echo "bench-smoke-capi: ok (build/bench-smoke/capi.txt)"
 
-bench-smoke-python: python
+bench-smoke-python: python $(BUILD)/bench/bench_act
 	@bash scripts/setup.d/python.sh
 	@mkdir -p $(SMOKE_DIR)
 	@echo "== bench-smoke: bench_python.py --smoke"
-	@env -u PYTHONPATH GO='$(GO)' $(PYTHON) bench/python/bench_python.py --smoke --out $(SMOKE_DIR)/python.md \
+	@env -u PYTHONPATH GO='$(GO)' $(PYTHON) bench/python/bench_python.py --smoke --capi $(BUILD)/bench/bench_act \
+		--out $(SMOKE_DIR)/python.md \
 		> $(SMOKE_DIR)/python.log 2>&1 || { cat $(SMOKE_DIR)/python.log; exit 1; }
 	@echo "bench-smoke-python: ok (build/bench-smoke/python.md)"
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/flow"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
@@ -333,7 +334,7 @@ func TestCheckpointNumParams(t *testing.T) {
 		for _, dims := range [][2]int{{17, 6}, {3, 1}} {
 			ps, ds, cs := mfpo.Specs(cfg, dims[0], dims[1])
 			for _, s := range []nn.Spec{ps, ds, cs} {
-				m, err := nn.New[float32](s, rand.New(rand.NewPCG(1, 1)))
+				m, err := nn.New(cpu.New[float32](), s, rand.New(rand.NewPCG(1, 1)))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mfpo/mfpo/gocore/backend"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/par"
 )
@@ -103,6 +104,7 @@ type Twin struct {
 	Target  [2]*nn.MLP[float32] // φ̄1, φ̄2
 	Opt     [2]*nn.Adam[float32]
 
+	be     backend.Backend[float32]
 	pool   *par.Pool
 	shards []shard
 
@@ -127,10 +129,11 @@ type shard struct {
 	logits [2][]float32                 // [capRows×Atoms] per critic
 	grad   [2][]float32                 // gradient per critic
 	loss   [2]float64                   // Σ over the shard's rows of the loss per critic
-	obs    []float32                    // [ChunkRows×ObsDim] observations repeated for Values
 	tz     []float32                    // [Atoms]
 	rho    []float32                    // [Atoms] the second critic's projection
 	in     [2][]float32                 // Forward's inputs (s, a)
+	state  [2][]float32                 // Values' split first layer: (s per state, nil) …
+	perRow [2][]float32                 // … and (nil, a)
 	nilX   [2][]float32                 // Backward's input gradients: none
 }
 
@@ -138,7 +141,7 @@ type shard struct {
 // the targets as exact copies, and an Adam per critic. pool may be nil
 // (one shard). The shard count is part of the computation: results are
 // bit-identical for a given shard count.
-func New(cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
+func New(be backend.Backend[float32], cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -147,10 +150,10 @@ func New(cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
 	}
 	cfg.Hidden = append([]int(nil), cfg.Hidden...)
 	sup, _ := NewSupport(cfg.Atoms, cfg.VMin, cfg.VMax)
-	c := &Twin{Config: cfg, Support: sup, pool: pool}
+	c := &Twin{Config: cfg, Support: sup, be: be, pool: pool}
 	spec := nn.CriticSpec(cfg.ObsDim, cfg.ActDim, cfg.Atoms, cfg.Hidden)
 	for k := range c.Online {
-		m, err := nn.New[float32](spec, rng)
+		m, err := nn.New(be, spec, rng)
 		if err != nil {
 			return nil, err
 		}
@@ -158,13 +161,13 @@ func New(cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
 	}
 	spare := rand.New(rand.NewPCG(0, 0)) // the targets' own init is overwritten
 	for k := range c.Target {
-		m, err := nn.New[float32](spec, spare)
+		m, err := nn.New(be, spec, spare)
 		if err != nil {
 			return nil, err
 		}
 		copy(m.Params, c.Online[k].Params)
 		c.Target[k] = m
-		c.Opt[k] = nn.NewAdam[float32](m.NumParams(), cfg.LR)
+		c.Opt[k] = nn.NewAdam(be, m.NumParams(), cfg.LR)
 	}
 
 	n := 1
@@ -181,7 +184,6 @@ func New(cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
 			sh.logits[k] = make([]float32, capRows*cfg.Atoms)
 			sh.grad[k] = make([]float32, c.Online[k].NumParams())
 		}
-		sh.obs = make([]float32, cfg.ChunkRows*cfg.ObsDim)
 		sh.tz = make([]float32, cfg.Atoms)
 		sh.rho = make([]float32, cfg.Atoms)
 	}
@@ -417,7 +419,7 @@ func (c *Twin) updateShard(s int) {
 	for k := s; k < 2; k += len(c.shards) {
 		c.gradErr[k] = c.Opt[k].Step(c.Online[k].Params, c.shards[0].grad[k])
 		if c.gradErr[k] == nil {
-			nn.Polyak(c.Target[k].Params, c.Online[k].Params, c.Config.Tau)
+			nn.Polyak(c.be, c.Target[k].Params, c.Online[k].Params, c.Config.Tau)
 		}
 	}
 }
@@ -468,18 +470,20 @@ func (c *Twin) valuesShard(s int) {
 	z := c.Support.Z
 	for c0 := lo; c0 < hi; c0 += chunk {
 		n := min(chunk, hi-c0)
+		sh.in[1] = a.act[c0*ad : (c0+n)*ad]
 		if a.repeat == 1 {
 			sh.in[0] = a.obs[c0*od : (c0+n)*od]
-		} else {
-			for i := 0; i < n; i++ {
-				st := (c0 + i) / a.repeat
-				copy(sh.obs[i*od:(i+1)*od], a.obs[st*od:(st+1)*od])
+			for k, m := range c.Online {
+				m.Forward(sh.ws[0][k], sh.logits[k][:n*na], nn.Vars[float32]{X: sh.in[:]}, n)
 			}
-			sh.in[0] = sh.obs[:n*od]
-		}
-		sh.in[1] = a.act[c0*ad : (c0+n)*ad]
-		for k, m := range c.Online {
-			m.Forward(sh.ws[0][k], sh.logits[k][:n*na], nn.Vars[float32]{X: sh.in[:]}, n)
+		} else { // the first layer's state term once per state (§8)
+			st0 := c0 / a.repeat
+			groups := (c0+n-1)/a.repeat - st0 + 1
+			sh.state[0], sh.perRow[1] = a.obs[st0*od:(st0+groups)*od], sh.in[1]
+			for k, m := range c.Online {
+				m.SetGroups(sh.ws[0][k], sh.state[:], groups)
+				m.ForwardGrouped(sh.ws[0][k], sh.logits[k][:n*na], nn.Grouped[float32]{X: sh.perRow[:], Repeat: a.repeat, Phase: c0 % a.repeat}, n)
+			}
 		}
 		dst := a.dst[c0 : c0+n]
 		for i := range dst {

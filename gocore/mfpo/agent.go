@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mfpo/mfpo/gocore/backend"
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/critic"
 	"github.com/mfpo/mfpo/gocore/flow"
 	"github.com/mfpo/mfpo/gocore/nn"
@@ -19,6 +21,8 @@ import (
 type Agent struct {
 	Config Config
 	Spaces policy.Spaces // the environment's spaces; the agent acts in [−1, 1]
+	// Be owns every buffer of the agent and runs its operations.
+	Be backend.Backend[float32]
 
 	Policy, ADN       *nn.MLP[float32] // u_θ and δ_ω
 	PolicyOpt, ADNOpt *nn.Adam[float32]
@@ -109,6 +113,13 @@ func New(cfg Config, sp policy.Spaces) (*Agent, error) {
 
 // NewWithin is New within a memory limit of maxBytes (≤ 0: MemoryLimit()).
 func NewWithin(cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
+	return NewOn(cpu.New[float32](), cfg, sp, maxBytes)
+}
+
+// NewOn is NewWithin on the backend be, which then owns every buffer of
+// the agent (networks, optimiser moments, targets, replay-independent
+// update workspaces) and runs its operations.
+func NewOn(be backend.Backend[float32], cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -120,7 +131,7 @@ func NewWithin(cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
 	}
 	cfg.Hidden = append([]int(nil), cfg.Hidden...)
 	obsDim, actDim := sp.ObsDim, sp.ActDim
-	a := &Agent{Config: cfg, Spaces: sp.Clone()}
+	a := &Agent{Config: cfg, Spaces: sp.Clone(), Be: be}
 	a.PCG = rand.NewPCG(cfg.Seed, 0x6d66706f)
 	a.RNG = rand.New(a.PCG)
 
@@ -129,16 +140,16 @@ func NewWithin(cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
 	ds := nn.AverageDivergenceSpec(obsDim, actDim, cfg.Hidden)
 	ds.TimeFeatures, ds.TimeWidth = cfg.TimeFeatures, cfg.TimeWidth
 	var err error
-	if a.Policy, err = nn.New[float32](ps, a.RNG); err != nil {
+	if a.Policy, err = nn.New(a.Be, ps, a.RNG); err != nil {
 		return nil, err
 	}
-	if a.ADN, err = nn.New[float32](ds, a.RNG); err != nil {
+	if a.ADN, err = nn.New(a.Be, ds, a.RNG); err != nil {
 		return nil, err
 	}
-	a.PolicyOpt = nn.NewAdam[float32](a.Policy.NumParams(), cfg.ActorLR)
-	a.ADNOpt = nn.NewAdam[float32](a.ADN.NumParams(), cfg.ADNLR)
+	a.PolicyOpt = nn.NewAdam(a.Be, a.Policy.NumParams(), cfg.ActorLR)
+	a.ADNOpt = nn.NewAdam(a.Be, a.ADN.NumParams(), cfg.ADNLR)
 	a.LogAlpha = []float32{float32(math.Log(cfg.InitAlpha))}
-	a.AlphaOpt = nn.NewAdam[float32](1, cfg.AlphaLR)
+	a.AlphaOpt = nn.NewAdam(a.Be, 1, cfg.AlphaLR)
 
 	if cfg.Shards > 1 {
 		a.pool = par.NewPool(cfg.Shards)
@@ -147,10 +158,10 @@ func NewWithin(cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
 	cc.Atoms, cc.VMin, cc.VMax, cc.Hidden = cfg.Atoms, cfg.VMin, cfg.VMax, cfg.Hidden
 	cc.Gamma, cc.Tau, cc.LR, cc.ClippedDoubleQ = cfg.Gamma, cfg.Tau, cfg.CriticLR, cfg.ClippedDoubleQ
 	cc.BatchRows = cfg.BatchSize
-	if a.Critics, err = critic.New(cc, a.RNG, a.pool); err != nil {
+	if a.Critics, err = critic.New(a.Be, cc, a.RNG, a.pool); err != nil {
 		return nil, err
 	}
-	if a.view, err = policy.New(cfg.Acting(), a.Spaces, a.Policy, a.Critics.Target); err != nil {
+	if a.view, err = policy.NewLive(cfg.Acting(), a.Spaces, a.Policy, a.Critics.Target); err != nil {
 		return nil, err
 	}
 	if a.Buffer, err = replay.New(cfg.BufferSize, obsDim, actDim); err != nil {

@@ -1,13 +1,14 @@
-package nn
+package cpu
 
 import (
 	"math"
 
-	"github.com/mfpo/mfpo/gocore/blas"
+	"github.com/mfpo/mfpo/gocore/backend"
 )
 
-// Float is the element type: float32 in production, float64 in checks.
-type Float = blas.Float
+// Float is the element type: float32 in production, float64 for the
+// reference.
+type Float = backend.Float
 
 // tanhInPlace replaces every x[j] by tanh(x[j]).
 func tanhInPlace[T Float](x []T) {

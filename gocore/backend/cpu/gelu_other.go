@@ -1,6 +1,6 @@
 //go:build !amd64
 
-package nn
+package cpu
 
 var useAVX2 = false
 

@@ -1,8 +1,10 @@
-package nn
+package cpu
 
 import (
 	"math"
 	"testing"
+
+	"github.com/mfpo/mfpo/gocore/internal/fd"
 )
 
 func TestGELUVectorKernelMatchesPortable(t *testing.T) {
@@ -11,7 +13,7 @@ func TestGELUVectorKernelMatchesPortable(t *testing.T) {
 	}
 	// Lengths around the 8-lane blocks, values across the tails, and the
 	// special values, at an unaligned offset.
-	rng := newRNG(90)
+	rng := fd.NewRNG(90)
 	for _, n := range []int{1, 7, 8, 9, 31, 256, 259} {
 		x := make([]float32, n)
 		for i := range x {
@@ -20,8 +22,8 @@ func TestGELUVectorKernelMatchesPortable(t *testing.T) {
 		if n >= 8 {
 			copy(x, []float32{0, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 30, -30, 1e-20, -1e-3})
 		}
-		g, gOK := guarded[float32](t, n)
-		gp, gpOK := guarded[float32](t, n)
+		g, gOK := fd.Guarded[float32](t, n)
+		gp, gpOK := fd.Guarded[float32](t, n)
 		gelu32(g, gp, x)
 		gOK()
 		gpOK()
