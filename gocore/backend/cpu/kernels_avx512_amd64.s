@@ -103,6 +103,29 @@
 	VMOVSHDUP x, X10; \
 	VADDSS X10, x, x
 
+// CLEANUP512 zeroes Z16…Z31 and then the upper halves of Z0…Z15
+// (VZEROUPPER leaves Z16…Z31 alone): dirty upper state left behind would
+// slow the Go code that follows, whose scalar and 128-bit operations
+// would then carry false dependencies and the 512-bit frequency license.
+#define CLEANUP512 \
+	VPXORD X16, X16, X16; \
+	VPXORD X17, X17, X17; \
+	VPXORD X18, X18, X18; \
+	VPXORD X19, X19, X19; \
+	VPXORD X20, X20, X20; \
+	VPXORD X21, X21, X21; \
+	VPXORD X22, X22, X22; \
+	VPXORD X23, X23, X23; \
+	VPXORD X24, X24, X24; \
+	VPXORD X25, X25, X25; \
+	VPXORD X26, X26, X26; \
+	VPXORD X27, X27, X27; \
+	VPXORD X28, X28, X28; \
+	VPXORD X29, X29, X29; \
+	VPXORD X30, X30, X30; \
+	VPXORD X31, X31, X31; \
+	VZEROUPPER
+
 // TAILMASK sets K1 to the first n mod 16 lanes (n in BX); clobbers AX, CX.
 #define TAILMASK \
 	MOVQ BX, CX; \
@@ -305,7 +328,7 @@ fwdNext:
 	JNZ  fwdRow
 
 fwdDone:
-	VZEROUPPER
+	CLEANUP512
 	RET
 
 // func lnGELUJVPAVX512(dy, dx, xhat, rstd, gp, gamma *float32, rows, p, n int, c *vecConsts)
@@ -440,7 +463,7 @@ jvpNextTangent:
 	JNZ  jvpRow
 
 jvpDone:
-	VZEROUPPER
+	CLEANUP512
 	RET
 
 // func lnGELUBackwardAVX512(dx, dgamma, dbeta, dh, xhat, rstd, gp, gamma *float32, rows, n int, c *vecConsts)
@@ -588,7 +611,7 @@ bwdNext:
 	JNZ  bwdRow
 
 bwdDone:
-	VZEROUPPER
+	CLEANUP512
 	RET
 
 // func geluAVX512(h, gp, x *float32, n int, c *vecConsts)
@@ -623,7 +646,7 @@ geluTail:
 	VMOVUPS Z9, K1, (SI)(AX*4)
 
 geluDone:
-	VZEROUPPER
+	CLEANUP512
 	RET
 
 // func mulAVX512(z, x, y *float32, n int, c *vecConsts)
@@ -655,7 +678,7 @@ mulTail:
 	VMOVUPS Z0, K1, (DI)(AX*4)
 
 mulDone:
-	VZEROUPPER
+	CLEANUP512
 	RET
 
 // ADAM512 is one Adam step on the lanes of the registers Z0 (g), Z1 (m),
@@ -721,7 +744,7 @@ adamTail:
 	VMOVUPS Z7, K1, (DI)(AX*4)
 
 adamDone:
-	VZEROUPPER
+	CLEANUP512
 	RET
 
 // func polyakAVX512(target, online *float32, n int, tau, keep float32, c *vecConsts)
@@ -757,7 +780,7 @@ polyakTail:
 	VMOVUPS Z0, K1, (DI)(AX*4)
 
 polyakDone:
-	VZEROUPPER
+	CLEANUP512
 	RET
 
 // func sumRowsAVX512(db, dy *float32, rows, n int, c *vecConsts)
@@ -836,5 +859,5 @@ sumRowsTail:
 	VMOVUPS Z0, K1, (DI)(AX*4)
 
 sumDone:
-	VZEROUPPER
+	CLEANUP512
 	RET
