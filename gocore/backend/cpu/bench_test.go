@@ -41,7 +41,7 @@ func benchPaths(b *testing.B, name string, elems, bytes int, f func()) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer SetKernels(prev) //nolint:errcheck // prev was active
+			defer SetKernels(prev) // prev was active: no error
 			f()
 			b.SetBytes(int64(bytes))
 			b.ReportAllocs()

@@ -61,7 +61,7 @@ func forEachPath(t *testing.T, f func(t *testing.T)) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer SetKernels(prev) //nolint:errcheck // prev was active, so it is supported
+			defer SetKernels(prev) // prev was active, so it is supported
 			if got := New[float32]().Name(); got != "cpu/"+name {
 				t.Fatalf("Name() = %q with path %s", got, name)
 			}
@@ -390,7 +390,7 @@ func sameSpecials(t *testing.T, what string, got, want []float32) {
 // portable runs f with the portable path active.
 func portable(f func()) {
 	prev, _ := SetKernels("go")
-	defer SetKernels(prev) //nolint:errcheck // prev was active
+	defer SetKernels(prev) // prev was active: no error
 	f()
 }
 
@@ -590,7 +590,7 @@ func TestKernelSelection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer SetKernels(prev) //nolint:errcheck // prev was active
+	defer SetKernels(prev) // prev was active: no error
 	if _, err := SetKernels("sse9"); err == nil || Kernels() != "go" {
 		t.Fatalf("SetKernels(sse9) = %v, path now %s; want an error and no change", err, Kernels())
 	}
