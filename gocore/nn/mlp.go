@@ -259,21 +259,29 @@ func (m *MLP[T]) Forward(ws *Workspace[T], out []T, in Vars[T], rows int) {
 func (m *MLP[T]) trunk(ws *Workspace[T], out, x []T, l0, rows int) {
 	L := len(m.Spec.Hidden)
 	for l := l0; l < L; l++ {
-		m.dense[l].ForwardTo(ws.hid[l].z, x, rows)
-		x = m.activate(ws, l, rows)
+		d := m.dense[l]
+		var bias []T
+		if m.Spec.LayerNorm {
+			d.JVPTo(ws.hid[l].z, x, rows) // x·W alone: LNGELU adds the bias in its first pass
+			bias = d.B
+		} else {
+			d.ForwardTo(ws.hid[l].z, x, rows)
+		}
+		x = m.activate(ws, l, rows, bias)
 	}
 	m.dense[L].ForwardTo(out, x, rows)
 }
 
 // activate applies hidden layer l's LayerNorm (when the spec has it) and
-// GELU to its Dense output ws.hid[l].z and returns the activation h.
-func (m *MLP[T]) activate(ws *Workspace[T], l, rows int) []T {
+// GELU to its Dense output ws.hid[l].z plus bias (nil: none; only with
+// LayerNorm) and returns the activation h.
+func (m *MLP[T]) activate(ws *Workspace[T], l, rows int, bias []T) []T {
 	b := ws.hid[l]
 	var gamma, beta []T
 	if m.Spec.LayerNorm {
 		gamma, beta = m.norm[l].Scale, m.norm[l].Bias
 	}
-	m.Be.LNGELU(b.h, b.gp, b.xhat, b.rstd, b.z, nil, gamma, beta, rows, m.Spec.Hidden[l])
+	m.Be.LNGELU(b.h, b.gp, b.xhat, b.rstd, b.z, bias, gamma, beta, rows, m.Spec.Hidden[l])
 	return b.h
 }
 
