@@ -111,6 +111,69 @@ type Backend[T Float] interface {
 	// FirstNonFinite is the index of the first NaN or infinity of x, or
 	// −1; it waits for the stream (its answer goes to the host).
 	FirstNonFinite(x []T) int
+
+	// AdamTo is Adam out of place: from params, grad and the moments m, v
+	// it writes the stepped parameters into pDst and the new moments into
+	// mDst, vDst (each may alias its source; with all three aliased it is
+	// Adam). An update keeps the state before a step this way, to undo
+	// the step by swapping buffers back (docs/design.md).
+	AdamTo(pDst, mDst, vDst, params, grad, m, v []T, step, epsHat, beta1, beta2 T)
+	// PolyakTo sets dst = τ·online + (1−τ)·target (dst may alias target:
+	// then it is Polyak).
+	PolyakTo(dst, target, online []T, tau T)
+	// Sum64 is Σ x_i accumulated in float64; it waits for the stream (a
+	// reduction whose result goes to the host). The CPU adds in index
+	// order; another backend may add in another order.
+	Sum64(x []T) float64
+
+	// The critics' operations (docs/algorithm.md §3). A C51 row holds A =
+	// len(sup.Z) logits or probabilities. Softmaxes subtract the row's
+	// maximum first and sum in float64; the CPU's float32 exponential is
+	// a polynomial of about 1 ulp.
+
+	// C51Target writes the target distributions of rows transitions into
+	// rho ([rows×A]) from both target critics' logits at (s′, a′),
+	// logits0 and logits1 ([rows×A], overwritten: they are its scratch),
+	// with rewards r, not-done flags m and log π(a′|s′) logp ([rows]
+	// each). Per row, for k = 0, 1:
+	//
+	//	p_k  = softmax(logits_k)
+	//	Tz_j = r + γ·m·(z_j − α·logp)            (in T)
+	//	ρ_k  = the projection of p_k at Tz onto the support:
+	//	       t = clip(Tz_j, Min, Max), b = (t − Min)/Delta, l = ⌊b⌋;
+	//	       b integral (or l ≥ A−1): ρ[min(l, A−1)] += p_j,
+	//	       else ρ[l] += p_j·(l + 1 − b), ρ[l+1] += p_j·(b − l);
+	//	       a NaN b sets ρ[0] = NaN
+	//
+	// and rho = ρ_1 if Σ_j ρ_1j·z_j < Σ_j ρ_0j·z_j or is NaN (sums in
+	// float64), else ρ_0, when clipped; (ρ_0 + ρ_1)/2 otherwise.
+	C51Target(rho, logits0, logits1 []T, sup Support[T], reward, notDone, logp []T, gamma, alpha T, clipped bool, rows int)
+	// C51CrossEntropy returns Σ_i −Σ_j ρ_ij·log softmax(logits_i)_j over
+	// rows rows of logits and rho ([rows×atoms]) and overwrites each row
+	// of logits with the gradient of scale times its loss,
+	// scale·(softmax_j·Σ_k ρ_k − ρ_j). The sum is in float64, in row
+	// order; it waits for the stream (the loss goes to the host).
+	C51CrossEntropy(logits, rho []T, scale T, rows, atoms int) float64
+	// C51Values sets q[i] = min(Q_0, Q_1) (useMin) or (Q_0 + Q_1)/2 for
+	// rows rows of both critics' logits ([rows×A]), with
+	// Q_k = Σ_j softmax(logits_k)_j·z_j; it overwrites the logits with
+	// e^(l − max l).
+	C51Values(q, logits0, logits1, z []T, rows int, useMin bool)
+
+	// The actor step's operations (docs/algorithm.md §4).
+
+	// NoisyActions clamps t to [g, 1−g] and then h to [0, t], in place,
+	// and sets a_t = (1−t)·a0 + t·ε for rows states of d actions (at,
+	// a0, noise [rows×d]; t, h [rows]).
+	NoisyActions(at, t, h, a0, noise []T, rows, d int, guard T)
+}
+
+// Support is the C51 support of docs/algorithm.md §3 as the operations
+// take it: the atoms z_j = Min + j·Delta, j < len(Z), in a buffer Z of the
+// backend (Z[0] = Min, Z[len(Z)−1] = Max).
+type Support[T Float] struct {
+	Z               []T
+	Min, Max, Delta T
 }
 
 // LayerNormEps is the ε of LayerNorm (docs/algorithm.md §7).
