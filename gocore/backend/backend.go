@@ -166,6 +166,36 @@ type Backend[T Float] interface {
 	// and sets a_t = (1−t)·a0 + t·ε for rows states of d actions (at,
 	// a0, noise [rows×d]; t, h [rows]).
 	NoisyActions(at, t, h, a0, noise []T, rows, d int, guard T)
+	// TruncPosterior draws k samples of the Gaussian posterior proposal of
+	// §4 for each of rows states, into the rows of dst (row i's k×d draws
+	// start at dst[i·ldd]), from a_t (at [rows×d]) and t ([rows], in
+	// (0, 1)): per dimension ε′ ~ N(0, 1) truncated to
+	// [(a_t − (1−t))/t, (a_t + (1−t))/t], a_0 = clip((a_t − t·ε′)/(1 − t),
+	// −1, 1), in float64. The draws are a function of seed and the call:
+	// the CPU draws them in row order from one math/rand/v2 PCG seeded
+	// with (seed[0], seed[1]) through gocore/dist.TruncNormal (so a call's
+	// draws depend on its row range, which the shards fix); a device
+	// backend draws from a counter-based generator keyed by seed and the
+	// row's index within the call.
+	TruncPosterior(dst []T, ldd int, at, t []T, rows, k, d int, seed [2]uint64)
+	// SNISVelocity sets the velocity targets v̂ ([rows×d]) of rows states
+	// by self-normalised importance sampling and the ESS mix of §4: state
+	// i's k1 + k2 candidates are the rows of cand[i·(k1+k2)·d : …] (the
+	// policy's k1, then the posterior's k2), q[i·(k1+k2) : …] their
+	// values, logp[i·k1 : …] the policy's log-likelihoods, and at, t its
+	// a_t and t. Per state, in float64,
+	//
+	//	log w¹_k = Q_k/α − ‖a_t − (1−t)a_0^k‖²/(2t²) − log π(a_0^k),   k < k1
+	//	log w²_k = Q_k/α,                                               k ≥ k1
+	//	w̃ = softmax within each proposal,  ESS = 1/Σ w̃²,
+	//	v̂ⁱ = (a_t − Σ_k w̃ⁱ_k a_0^k)/t,  λ = ESS¹/(ESS¹ + ESS² + 1e−10),
+	//	v̂ = λ·v̂¹ + (1 − λ)·v̂².
+	//
+	// It returns Σ ESS¹ and Σ ESS² over the rows and Σ of the policy
+	// candidates' Q (the statistics), in float64 in row order, and so
+	// waits for the stream. w is host scratch of ≥ k1 + k2 float64 for the
+	// CPU (one per concurrent call); a backend that needs none ignores it.
+	SNISVelocity(vhat, at, t, cand, q, logp []T, rows, k1, k2, d int, alpha float64, w []float64) (ess1, ess2, sumQ float64)
 }
 
 // Support is the C51 support of docs/algorithm.md §3 as the operations

@@ -58,9 +58,8 @@ type Agent struct {
 }
 
 type perStateShard struct {
-	pcg               *rand.PCG
-	rng               *rand.Rand
-	weights           []float64 // [K1+K2]
+	seed              [2]uint64 // of the shard's posterior draws
+	weights           []float64 // [K1+K2], SNISVelocity's scratch
 	ess1, ess2, meanQ float64
 }
 
@@ -187,8 +186,7 @@ func NewOn(be backend.Backend[float32], cfg Config, sp policy.Spaces, maxBytes i
 		alphaGrad: alloc(1),
 	}
 	for range cfg.Shards {
-		pcg := rand.NewPCG(0, 0)
-		a.perState = append(a.perState, perStateShard{pcg: pcg, rng: rand.New(pcg), weights: make([]float64, K1+K2)})
+		a.perState = append(a.perState, perStateShard{weights: make([]float64, K1+K2)})
 	}
 	a.posteriorFn, a.snisFn = a.posteriorShard, a.snisShard
 	a.actor = nn.NewUndoable(a.Policy, a.PolicyOpt)
@@ -315,9 +313,9 @@ func (a *Agent) update() (Stats, error) {
 	// K2 posterior proposals per state; the K1 + K2 candidates of state s
 	// are rows s·(K1+K2) … of cand, scored by the online critics; then the
 	// SNIS velocity of each state. Both per-state loops run on the shards,
-	// each with its own random stream seeded from the agent's.
+	// the draws of each from a seed drawn from the agent's generator.
 	for k := range a.perState {
-		a.perState[k].pcg.Seed(a.RNG.Uint64(), a.RNG.Uint64())
+		a.perState[k].seed = [2]uint64{a.RNG.Uint64(), a.RNG.Uint64()}
 	}
 	a.runShards(a.posteriorFn)
 	a.Critics.Values(u.q, b.Obs, K1+K2, u.cand, B*(K1+K2))
@@ -380,11 +378,9 @@ func (a *Agent) posteriorShard(k int) {
 	cfg := &a.Config
 	K1, K2, d := cfg.PolicySamples, cfg.PosteriorSamples, a.Spaces.ActDim
 	lo, hi := par.Range(cfg.BatchSize, len(a.perState), k)
-	a.Be.CopyRows(u.cand[lo*(K1+K2)*d:], (K1+K2)*d, u.prop[lo*K1*d:], K1*d, hi-lo, K1*d)
-	for s := lo; s < hi; s++ {
-		c := u.cand[s*(K1+K2)*d : (s+1)*(K1+K2)*d]
-		samplePosterior(a.perState[k].rng, c[K1*d:], u.at[s*d:(s+1)*d], float64(u.t[s]))
-	}
+	ld := (K1 + K2) * d
+	a.Be.CopyRows(u.cand[lo*ld:], ld, u.prop[lo*K1*d:], K1*d, hi-lo, K1*d)
+	a.Be.TruncPosterior(u.cand[lo*ld+K1*d:], ld, u.at[lo*d:hi*d], u.t[lo:hi], hi-lo, K2, d, a.perState[k].seed)
 }
 
 // snisShard computes the velocity targets of shard k's states and their
@@ -394,18 +390,10 @@ func (a *Agent) snisShard(k int) {
 	cfg := &a.Config
 	K1, K2, d := cfg.PolicySamples, cfg.PosteriorSamples, a.Spaces.ActDim
 	ps := &a.perState[k]
-	ps.ess1, ps.ess2, ps.meanQ = 0, 0, 0
 	lo, hi := par.Range(cfg.BatchSize, len(a.perState), k)
-	for s := lo; s < hi; s++ {
-		q := u.q[s*(K1+K2) : (s+1)*(K1+K2)]
-		e1, e2 := snisVelocity(u.vhat[s*d:(s+1)*d], u.at[s*d:(s+1)*d], float64(u.t[s]),
-			u.cand[s*(K1+K2)*d:(s+1)*(K1+K2)*d], q, u.propLogp[s*K1:(s+1)*K1], K1, K2, a.alpha, ps.weights)
-		ps.ess1 += e1
-		ps.ess2 += e2
-		for _, v := range q[:K1] {
-			ps.meanQ += float64(v)
-		}
-	}
+	K := K1 + K2
+	ps.ess1, ps.ess2, ps.meanQ = a.Be.SNISVelocity(u.vhat[lo*d:hi*d], u.at[lo*d:hi*d], u.t[lo:hi],
+		u.cand[lo*K*d:hi*K*d], u.q[lo*K:hi*K], u.propLogp[lo*K1:hi*K1], hi-lo, K1, K2, d, a.alpha, ps.weights)
 }
 
 func (a *Agent) runShards(f func(int)) {
