@@ -27,7 +27,12 @@
 // The operations are the ones the update spends its time in: the matrix
 // product, the fused layer kernels (bias, LayerNorm and GELU; forward,
 // backward and Jacobian-vector product), the Fourier time features, Adam
-// and Polyak averaging. docs/design.md ("Backends") says how a device backend plugs
+// and Polyak averaging (in place and out of place), the critics' C51
+// kernels (target distribution, cross-entropy, expected values) and the
+// actor step's per-state kernels (noisy actions, truncated-posterior
+// draws, importance-sampled velocity). An operation whose result goes to
+// the host (FirstNonFinite, Sum64, C51CrossEntropy, SNISVelocity) says so
+// and waits for the stream. docs/design.md ("Backends") says how a device backend plugs
 // in, and gocore/backend/backendtest is the conformance suite every
 // backend passes.
 package backend
