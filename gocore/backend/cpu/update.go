@@ -14,7 +14,8 @@ func (CPU[T]) AdamTo(pDst, mDst, vDst, params, grad, m, v []T, step, epsHat, bet
 			panic(fmt.Sprintf("backend/cpu: AdamTo: %d params, an operand has %d elements", n, len(x)))
 		}
 	}
-	for i, g := range grad {
+	pDst, mDst, vDst, params, m, v = pDst[:n], mDst[:n], vDst[:n], params[:n], m[:n], v[:n]
+	for i, g := range grad[:n] {
 		mi := beta1*m[i] + (1-beta1)*g
 		vi := beta2*v[i] + (1-beta2)*g*g
 		mDst[i], vDst[i] = mi, vi
