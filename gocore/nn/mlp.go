@@ -91,13 +91,12 @@ func (m *MLP[T]) bind() {
 		e.Out = denseAt(m.Be, p, off+f+denseParams(2*f, w), w, w)
 		m.emb = append(m.emb, e)
 	}
-	w := s.widths()
-	m.dense, m.norm = m.dense[:0], m.norm[:0]
+	m.dense, m.norm = m.dense[:0], m.norm[:0] // (allocation-free: Rebind binds at every update)
 	for l, off := range m.denseOff {
-		m.dense = append(m.dense, denseAt(m.Be, p, off, w[l], w[l+1]))
+		m.dense = append(m.dense, denseAt(m.Be, p, off, s.width(l), s.width(l+1)))
 	}
 	for l, off := range m.normOff {
-		k := w[l+1]
+		k := s.width(l + 1)
 		m.norm = append(m.norm, LayerNorm[T]{N: k, Scale: p[off : off+k], Bias: p[off+k : off+2*k]})
 	}
 }
