@@ -1,0 +1,266 @@
+package backendtest
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/mfpo/mfpo/gocore/backend"
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
+	"github.com/mfpo/mfpo/gocore/internal/mfpotest"
+	"github.com/mfpo/mfpo/gocore/mfpo"
+	"github.com/mfpo/mfpo/gocore/policy"
+)
+
+// The tolerances of Update. The agent is float32 only, so the whole
+// update is compared with the CPU float32 backend on the portable Go
+// kernels (the operations themselves are checked against float64 by
+// Ops). Two float32 backends that both pass Ops differ in rounding
+// (fused multiply-adds, summation orders, their tanh), and an update
+// amplifies those differences: gradients through several networks, then
+// Adam, whose step m̂/(√v̂ + ε̂) turns a relative gradient error into a
+// parameter error, and over a few updates each step starts from the
+// other's slightly different parameters. So Update runs at most
+// updateSteps updates and compares, after each:
+//
+//   - every parameter vector, Adam moment, target critic and log α by
+//     ‖got − want‖₂ ≤ updateTol·‖want − before‖₂, where before is the
+//     vector before the first update (0 for the moments): the error
+//     relative to how far the updates moved it;
+//   - the Stats by |got − want| ≤ statsTol·(|want| + scale), with a scale
+//     for figures that can be near 0 (an atom's width for the mean Q, the
+//     action width for the entropy);
+//   - exactly: the initial state (drawn on the host from the seed), the
+//     Adam step counts, the updates count and the training random
+//     stream's state — both agents must take the same draws.
+const (
+	// updateSteps is the number of updates compared; beyond a few, two
+	// correct backends drift apart faster than any bound that holds.
+	updateSteps = 3
+	// updateTol bounds the relative error of the state after each
+	// update. Within the CPU's paths the observed relative errors are
+	// below 1e-4 (the portable and the vector GELU differ by about 1e-7
+	// relative per value); 1e-2 leaves room for a device's different
+	// summation orders while a wrong operation still moves the state by
+	// O(1) of its change.
+	updateTol = 1e-2
+	// statsTol bounds the relative error of each figure of Stats.
+	statsTol = 1e-2
+)
+
+// Portable runs f with the CPU backend's float32 kernels on the portable
+// Go path, the reference of Update, and restores the previous path.
+//
+// TODO(kernels): cpu.SetKernels("go") once gocore/backend/cpu selects
+// its kernel paths; until then the CPU runs its default path here.
+func portable(t *testing.T, f func()) {
+	t.Helper()
+	f()
+}
+
+// updateCase is one configuration Update runs.
+type updateCase struct {
+	name string
+	cfg  mfpo.Config
+	sp   policy.Spaces
+}
+
+func updateCases() []updateCase {
+	paper := mfpo.DefaultConfig() // 3×256 networks, K1 16, K2 32, 64 time features
+	paper.BatchSize, paper.BufferSize, paper.LearningStarts = 8, 256, 0
+	return []updateCase{
+		{"tiny", mfpotest.TinyConfig(), policy.Spaces{ObsDim: 5, ActDim: 2}},
+		{"paper-nets-batch-8", paper, policy.Spaces{ObsDim: 17, ActDim: 6}}, // HalfCheetah's sizes
+	}
+}
+
+// Update builds an agent with mfpo.NewOn on the backend newBackend
+// returns and one on the CPU float32 backend on its portable kernels,
+// from the same seed and the same stored transitions, runs updateSteps
+// updates on each and compares the two after each update within the
+// tolerances above.
+func Update(t *testing.T, newBackend func() backend.Backend[float32]) {
+	t.Helper()
+	for _, c := range updateCases() {
+		t.Run(c.name, func(t *testing.T) {
+			var want []record
+			portable(t, func() { want = runUpdates(t, cpu.New[float32](), c) })
+			be := newBackend()
+			got := runUpdates(t, be, c)
+			compareRecords(t, be.Name(), got, want)
+		})
+	}
+}
+
+// record is an agent's state on the host: its vectors by name, the
+// Adam step counts, the random stream and the last update's Stats.
+type record struct {
+	vecs    []namedVec
+	steps   []int64
+	rng     []byte
+	updates int64
+	stats   mfpo.Stats
+}
+
+type namedVec struct {
+	name string
+	x    []float64
+}
+
+// snapshot copies the agent's state to the host after Sync.
+func snapshot(t *testing.T, a *mfpo.Agent, st mfpo.Stats) record {
+	t.Helper()
+	a.Be.Sync()
+	r := record{stats: st, updates: a.Updates}
+	add := func(name string, x []float32) {
+		v := make([]float64, len(x))
+		for i, e := range x {
+			v[i] = float64(e)
+		}
+		r.vecs = append(r.vecs, namedVec{name, v})
+	}
+	opts := []struct {
+		name string
+		m, v []float32
+		n    int64
+	}{
+		{"policy", a.PolicyOpt.M, a.PolicyOpt.V, a.PolicyOpt.Steps},
+		{"ADN", a.ADNOpt.M, a.ADNOpt.V, a.ADNOpt.Steps},
+		{"critic 1", a.Critics.Opt[0].M, a.Critics.Opt[0].V, a.Critics.Opt[0].Steps},
+		{"critic 2", a.Critics.Opt[1].M, a.Critics.Opt[1].V, a.Critics.Opt[1].Steps},
+		{"log α", a.AlphaOpt.M, a.AlphaOpt.V, a.AlphaOpt.Steps},
+	}
+	add("policy parameters", a.Policy.Params)
+	add("ADN parameters", a.ADN.Params)
+	for k := range 2 {
+		add(fmt.Sprintf("critic %d parameters", k+1), a.Critics.Online[k].Params)
+		add(fmt.Sprintf("target critic %d parameters", k+1), a.Critics.Target[k].Params)
+	}
+	add("log α", a.LogAlpha)
+	for _, o := range opts {
+		add(o.name+" Adam m", o.m)
+		add(o.name+" Adam v", o.v)
+		r.steps = append(r.steps, o.n)
+	}
+	var err error
+	if r.rng, err = a.PCG.MarshalBinary(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// runUpdates makes the agent of case c on be, stores the same
+// transitions, and returns its state before and after each update.
+func runUpdates(t *testing.T, be backend.Backend[float32], c updateCase) []record {
+	t.Helper()
+	a, err := mfpo.NewOn(be, c.cfg, c.sp, 0)
+	if err != nil {
+		t.Fatalf("%s: NewOn: %v", be.Name(), err)
+	}
+	defer a.Close()
+	rng := rand.New(rand.NewPCG(seed, 0x757064617465)) // the transitions
+	n, od, ad := 4*c.cfg.BatchSize, c.sp.ObsDim, c.sp.ActDim
+	f32 := func(k int, f func() float64) []float32 {
+		x := make([]float32, k)
+		for i := range x {
+			x[i] = float32(f())
+		}
+		return x
+	}
+	obs, next := f32(n*od, rng.NormFloat64), f32(n*od, rng.NormFloat64)
+	act := f32(n*ad, func() float64 { return 2*rng.Float64() - 1 })
+	rew := f32(n, func() float64 { return 5 * rng.NormFloat64() })
+	done := make([]bool, n)
+	for i := range done {
+		done[i] = rng.IntN(10) == 0
+	}
+	if err := a.StoreBatch(obs, act, rew, next, done, n); err != nil {
+		t.Fatal(err)
+	}
+	recs := []record{snapshot(t, a, mfpo.Stats{})}
+	for range updateSteps {
+		st, err := a.Update()
+		if err != nil {
+			t.Fatalf("%s: update %d: %v", be.Name(), a.Updates+1, err)
+		}
+		recs = append(recs, snapshot(t, a, st))
+	}
+	return recs
+}
+
+// compareRecords checks got against want after each update (see the
+// tolerances above) and logs the largest relative errors.
+func compareRecords(t *testing.T, name string, got, want []record) {
+	t.Helper()
+	g0, w0 := got[0], want[0]
+	for i := range w0.vecs {
+		if j := sameBits(g0.vecs[i].x, w0.vecs[i].x); j >= 0 {
+			t.Fatalf("%s: the initial %s differ at %d: %v, want %v (same seed, same host draws)", name, w0.vecs[i].name, j, g0.vecs[i].x[j], w0.vecs[i].x[j])
+		}
+	}
+	for k := 1; k < len(want); k++ {
+		g, w := got[k], want[k]
+		if g.updates != w.updates || fmt.Sprint(g.steps) != fmt.Sprint(w.steps) {
+			t.Errorf("%s: update %d: %d updates, Adam steps %v; want %d, %v", name, k, g.updates, g.steps, w.updates, w.steps)
+		}
+		if string(g.rng) != string(w.rng) {
+			t.Errorf("%s: update %d: the training random stream differs: the backends took different draws", name, k)
+		}
+		worst, worstName := 0.0, ""
+		for i, wv := range w.vecs {
+			gv := g.vecs[i]
+			var diff, moved float64
+			for j, x := range wv.x {
+				d := gv.x[j] - x
+				m := x - w0.vecs[i].x[j]
+				diff += d * d
+				moved += m * m
+			}
+			diff, moved = math.Sqrt(diff), math.Sqrt(moved)
+			if !(diff <= updateTol*moved) {
+				t.Errorf("%s: update %d: %s: ‖got − want‖ = %.3g, more than %g × the change %.3g", name, k, wv.name, diff, updateTol, moved)
+			}
+			if moved > 0 && diff/moved > worst {
+				worst, worstName = diff/moved, wv.name
+			}
+		}
+		worstStat := compareStats(t, name, k, g.stats, w.stats)
+		t.Logf("%s: update %d: largest relative state error %.3g (%s), of the Stats %.3g", name, k, worst, worstName, worstStat)
+	}
+}
+
+// compareStats checks each figure of Stats and returns the largest
+// relative error.
+func compareStats(t *testing.T, name string, k int, g, w mfpo.Stats) float64 {
+	t.Helper()
+	hw := math.Abs(float64(w.Entropy))
+	figs := []struct {
+		name      string
+		got, want float32
+		scale     float64
+	}{
+		{"critic 1 loss", g.CriticLoss[0], w.CriticLoss[0], 0},
+		{"critic 2 loss", g.CriticLoss[1], w.CriticLoss[1], 0},
+		{"actor loss", g.ActorLoss, w.ActorLoss, 0},
+		{"average-divergence loss", g.ADNLoss, w.ADNLoss, 0},
+		{"temperature loss", g.AlphaLoss, w.AlphaLoss, float64(w.Alpha) * (hw + 1)},
+		{"α", g.Alpha, w.Alpha, 0},
+		{"entropy", g.Entropy, w.Entropy, 1},
+		{"ESS of the policy proposal", g.ESSPolicy, w.ESSPolicy, 0},
+		{"ESS of the posterior proposal", g.ESSPosterior, w.ESSPosterior, 0},
+		{"mean Q", g.MeanQ, w.MeanQ, 1},
+	}
+	worst := 0.0
+	for _, f := range figs {
+		s := math.Abs(float64(f.want)) + f.scale
+		d := math.Abs(float64(f.got) - float64(f.want))
+		if !(d <= statsTol*s) {
+			t.Errorf("%s: update %d: %s = %v, want %v ± %.3g", name, k, f.name, f.got, f.want, statsTol*s)
+		}
+		if s > 0 {
+			worst = math.Max(worst, d/s)
+		}
+	}
+	return worst
+}
