@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/mfpo/mfpo/gocore/backend"
@@ -18,35 +20,42 @@ import (
 // kernels (the operations themselves are checked against float64 by
 // Ops). Two float32 backends that both pass Ops differ in rounding
 // (fused multiply-adds, summation orders, their tanh), and an update
-// amplifies those differences: gradients through several networks, then
-// Adam, whose step m̂/(√v̂ + ε̂) turns a relative gradient error into a
-// parameter error, and over a few updates each step starts from the
-// other's slightly different parameters. So Update runs at most
-// updateSteps updates and compares, after each:
+// amplifies the differences: gradients through several networks, then
+// Adam, and after the first update each step starts from the other's
+// slightly different parameters. Adam's step m̂/(√v̂ + ε̂) is ±lr for
+// every element on the first step whatever the gradient's size, so an
+// element whose gradient is below the rounding noise can take the
+// opposite step (observed: one element of 165 221 of a paper-sized
+// critic, 0.1·lr apart between the AVX-512 and portable paths). So
+// Update runs updateSteps updates and compares, after each:
 //
-//   - every parameter vector, Adam moment, target critic and log α by
-//     ‖got − want‖₂ ≤ updateTol·‖want − before‖₂, where before is the
-//     vector before the first update (0 for the moments): the error
-//     relative to how far the updates moved it;
+//   - the Adam moments m and v by ‖got − want‖₂ ≤ momentTol·‖want‖₂:
+//     they are linear in the gradients and carry no such step;
+//   - the parameters, target critics and log α by the same norm of the
+//     difference relative to how far the updates moved them (‖want −
+//     before‖₂, before the first update) within paramTol, leaving out
+//     the 1 + N/10⁴ elements that differ most (of a network's N), which must only be within
+//     flipBound·lr·updates of the reference (Adam never steps further
+//     than (1−β1)/√(1−β2)·lr ≈ 3.2·lr);
 //   - the Stats by |got − want| ≤ statsTol·(|want| + scale), with a scale
-//     for figures that can be near 0 (an atom's width for the mean Q, the
-//     action width for the entropy);
+//     for figures that can be near 0 (the temperature loss, the entropy,
+//     the mean Q);
 //   - exactly: the initial state (drawn on the host from the seed), the
 //     Adam step counts, the updates count and the training random
 //     stream's state — both agents must take the same draws.
+//
+// On the CPU's vector paths against the portable one the observed errors
+// are below 2e-6 (moments), 4e-5 (parameters, the outliers left out) and
+// 4e-6 (Stats): the tolerances leave room for a device's different
+// summation orders, while a wrong operation moves a figure by O(1).
 const (
 	// updateSteps is the number of updates compared; beyond a few, two
 	// correct backends drift apart faster than any bound that holds.
 	updateSteps = 3
-	// updateTol bounds the relative error of the state after each
-	// update. Within the CPU's paths the observed relative errors are
-	// below 1e-4 (the portable and the vector GELU differ by about 1e-7
-	// relative per value); 1e-2 leaves room for a device's different
-	// summation orders while a wrong operation still moves the state by
-	// O(1) of its change.
-	updateTol = 1e-2
-	// statsTol bounds the relative error of each figure of Stats.
-	statsTol = 1e-2
+	momentTol   = 1e-3
+	paramTol    = 2e-3
+	statsTol    = 1e-3
+	flipBound   = 7 // > 2 × 3.2: opposite steps of the largest size
 )
 
 // Portable runs f with the CPU backend's float32 kernels on the portable
@@ -88,7 +97,7 @@ func Update(t *testing.T, newBackend func() backend.Backend[float32]) {
 			portable(t, func() { want = runUpdates(t, cpu.New[float32](), c) })
 			be := newBackend()
 			got := runUpdates(t, be, c)
-			compareRecords(t, be.Name(), got, want)
+			compareRecords(t, be.Name(), got, want, max(c.cfg.ActorLR, c.cfg.ADNLR, c.cfg.CriticLR, c.cfg.AlphaLR))
 		})
 	}
 }
@@ -191,7 +200,7 @@ func runUpdates(t *testing.T, be backend.Backend[float32], c updateCase) []recor
 
 // compareRecords checks got against want after each update (see the
 // tolerances above) and logs the largest relative errors.
-func compareRecords(t *testing.T, name string, got, want []record) {
+func compareRecords(t *testing.T, name string, got, want []record, lr float64) {
 	t.Helper()
 	g0, w0 := got[0], want[0]
 	for i := range w0.vecs {
@@ -209,25 +218,69 @@ func compareRecords(t *testing.T, name string, got, want []record) {
 		}
 		worst, worstName := 0.0, ""
 		for i, wv := range w.vecs {
-			gv := g.vecs[i]
-			var diff, moved float64
-			for j, x := range wv.x {
-				d := gv.x[j] - x
-				m := x - w0.vecs[i].x[j]
-				diff += d * d
-				moved += m * m
+			e, err := vecError(wv.name, g.vecs[i].x, wv.x, w0.vecs[i].x, k, lr)
+			if err != "" {
+				t.Errorf("%s: update %d: %s", name, k, err)
 			}
-			diff, moved = math.Sqrt(diff), math.Sqrt(moved)
-			if !(diff <= updateTol*moved) {
-				t.Errorf("%s: update %d: %s: ‖got − want‖ = %.3g, more than %g × the change %.3g", name, k, wv.name, diff, updateTol, moved)
-			}
-			if moved > 0 && diff/moved > worst {
-				worst, worstName = diff/moved, wv.name
+			if e > worst {
+				worst, worstName = e, wv.name
 			}
 		}
 		worstStat := compareStats(t, name, k, g.stats, w.stats)
 		t.Logf("%s: update %d: largest relative state error %.3g (%s), of the Stats %.3g", name, k, worst, worstName, worstStat)
 	}
+}
+
+// vecError is the relative error of one vector after k updates (see the
+// tolerances above) and a message when it is out of tolerance.
+func vecError(name string, got, want, before []float64, k int, lr float64) (float64, string) {
+	moment := strings.HasSuffix(name, " m") || strings.HasSuffix(name, " v")
+	d := make([]float64, len(want))
+	var moved float64
+	for j, x := range want {
+		d[j] = math.Abs(got[j] - x)
+		if math.IsNaN(d[j]) {
+			return math.Inf(1), fmt.Sprintf("%s[%d] = %v, want %v", name, j, got[j], x)
+		}
+		if !moment {
+			x -= before[j]
+		}
+		moved += x * x
+	}
+	moved = math.Sqrt(moved)
+	tol := momentTol
+	if !moment {
+		tol = paramTol
+		// Leave out the elements that differ most: each within the
+		// largest pair of opposite Adam steps.
+		idx := make([]int, len(d))
+		for j := range idx {
+			idx[j] = j
+		}
+		sort.Slice(idx, func(a, b int) bool { return d[idx[a]] > d[idx[b]] })
+		out := 0
+		if len(d) > 100 { // not log α
+			out = 1 + len(d)/10000
+		}
+		for _, j := range idx[:out] {
+			if lim := flipBound * lr * float64(k); !(d[j] <= lim) {
+				return math.Inf(1), fmt.Sprintf("%s[%d] = %v, want %v: further than %d opposite Adam steps (%.3g)", name, j, got[j], want[j], k, lim)
+			}
+			d[j] = 0
+		}
+	}
+	var diff float64
+	for _, v := range d {
+		diff += v * v
+	}
+	diff = math.Sqrt(diff)
+	if !(diff <= tol*moved) {
+		return math.Inf(1), fmt.Sprintf("%s: ‖got − want‖ = %.3g, more than %g × %.3g", name, diff, tol, moved)
+	}
+	if moved == 0 {
+		return 0, ""
+	}
+	return diff / moved, ""
 }
 
 // compareStats checks each figure of Stats and returns the largest
@@ -244,7 +297,7 @@ func compareStats(t *testing.T, name string, k int, g, w mfpo.Stats) float64 {
 		{"critic 2 loss", g.CriticLoss[1], w.CriticLoss[1], 0},
 		{"actor loss", g.ActorLoss, w.ActorLoss, 0},
 		{"average-divergence loss", g.ADNLoss, w.ADNLoss, 0},
-		{"temperature loss", g.AlphaLoss, w.AlphaLoss, float64(w.Alpha) * (hw + 1)},
+		{"temperature loss", g.AlphaLoss, w.AlphaLoss, float64(w.Alpha) * (hw + 1)}, // α(Ĥ − H̄): scale α(|Ĥ| + 1)
 		{"α", g.Alpha, w.Alpha, 0},
 		{"entropy", g.Entropy, w.Entropy, 1},
 		{"ESS of the policy proposal", g.ESSPolicy, w.ESSPolicy, 0},
