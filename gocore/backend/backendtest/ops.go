@@ -95,7 +95,10 @@ var (
 )
 
 // rowShapes is every odd rows × width, then the paper's shapes.
-func rowShapes(f func(s *shape, i int)) []shape {
+func rowShapes(f func(s *shape, i int)) []shape { return rowShapesOf(paper, f) }
+
+// rowShapesOf is every odd rows × width, then the shapes extra.
+func rowShapesOf(extra [][2]int, f func(s *shape, i int)) []shape {
 	var ss []shape
 	add := func(rows, w int) {
 		s := shape{rows: rows, w: w}
@@ -107,7 +110,7 @@ func rowShapes(f func(s *shape, i int)) []shape {
 			add(r, w)
 		}
 	}
-	for _, p := range paper {
+	for _, p := range extra {
 		add(p[0], p[1])
 	}
 	return ss
@@ -297,9 +300,9 @@ func table[T Float]() []op[T] {
 		},
 		{
 			name: "RepeatRows",
-			shapes: each([]int{1, 2, 6, 16}, func(rep int) []shape {
-				return rowShapes(func(s *shape, _ int) { s.p = rep })
-			}),
+			shapes: append(each([]int{1, 2, 6, 16}, func(rep int) []shape {
+				return rowShapesOf(nil, func(s *shape, _ int) { s.p = rep })
+			}), shape{rows: 256, w: 17, p: 16}, shape{rows: 256, w: 256, p: 2}), // states per K1 proposal; the paper's hidden width
 			args: func(s shape, rng *rand.Rand) []operand {
 				return []operand{matOut("dst", s.rows*s.p, s.w, 0), matIn("src", s.rows, s.w, 0, mixed(rng, s.rows*s.w))}
 			},
@@ -524,7 +527,11 @@ func lngeluShapes(tangents []int) []shape {
 	var ss []shape
 	for _, v := range [][2]bool{{true, false}, {true, true}, {false, false}} {
 		for _, p := range tangents {
-			ss = append(ss, rowShapes(func(s *shape, i int) {
+			extra := paper
+			if p > 2 {
+				extra = paper[:1] // [2048·6 × 256] tangents would only cost time
+			}
+			ss = append(ss, rowShapesOf(extra, func(s *shape, i int) {
 				s.ln, s.bias, s.p = v[0], v[1], p
 				s.special = i == 10 // rows 5, w 255
 			})...)

@@ -20,7 +20,11 @@ func kernelPaths() []string { return []string{""} }
 // onPaths runs f once per kernel path, with that path selected.
 func onPaths(t *testing.T, f func(t *testing.T)) {
 	for _, k := range kernelPaths() {
-		t.Run(k, f)
+		name := k
+		if name == "" {
+			name = "default"
+		}
+		t.Run(name, f)
 	}
 }
 
