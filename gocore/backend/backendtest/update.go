@@ -88,7 +88,9 @@ func updateCases() []updateCase {
 // returns and one on the CPU float32 backend on its portable kernels,
 // from the same seed and the same stored transitions, runs updateSteps
 // updates on each and compares the two after each update within the
-// tolerances above.
+// tolerances above. The comparison needs both agents to take the same
+// random draws: a backend that draws its own numbers on the device runs
+// Update in a mode that takes the agent's host draws instead.
 func Update(t *testing.T, newBackend func() backend.Backend[float32]) {
 	t.Helper()
 	for _, c := range updateCases() {
