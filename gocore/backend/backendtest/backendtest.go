@@ -62,42 +62,10 @@ func Ops(t *testing.T, be backend.Backend[float32]) {
 		t.Run(o32.name, func(t *testing.T) {
 			worst := 0.0
 			for i, s := range o32.shapes {
-				s = s.rounded()
 				rng := rand.New(rand.NewPCG(seed, uint64(k)<<20|uint64(i)))
-				b := layout(o32.args(s, rng))
-				want, wres := a64.run(b, func(be backend.Backend[float64], x [][]float64) []float64 { return o64.call(be, x, s) })
-				run32 := func() ([]float64, []float64) {
-					return a32.run(b, func(be backend.Backend[float32], x [][]float32) []float64 { return o32.call(be, x, s) })
-				}
-				got, gres := run32()
-				again, ares := run32()
+				s = s.rounded()
 				var m mismatch
-				for j := range wres {
-					if gres[j] != wres[j] {
-						m.addf("result %d = %v, want %v", j, gres[j], wres[j])
-					}
-				}
-				var tol [][]float64
-				if o32.tol != nil {
-					x := make([][]float64, len(b.ops))
-					w := make([][]float64, len(b.ops))
-					for j := range b.ops {
-						if !b.ops[j].isNil {
-							x[j] = b.values(j, b.init)
-							w[j] = b.values(j, want)
-						}
-					}
-					tol = o32.tol(s, x, w)
-				}
-				b.compare(&m, got, want, tol)
-				if j := sameBits(got, again); j >= 0 {
-					m.addf("not deterministic: region element %d (%s) is %v, then %v", j, b.where(j), got[j], again[j])
-				}
-				for j := range gres {
-					if gres[j] != ares[j] {
-						m.addf("not deterministic: result %d is %v, then %v", j, gres[j], ares[j])
-					}
-				}
+				runCase(&m, a32, a64, o32, o64, s, rng)
 				if m.n > 0 {
 					t.Errorf("%s %v on %s:\n\t%s", o32.name, s, be.Name(), m.String())
 				}
@@ -108,6 +76,74 @@ func Ops(t *testing.T, be backend.Backend[float32]) {
 		})
 	}
 	t.Logf("%s: %d operations, %d op×shape cases", be.Name(), len(t32), cases)
+}
+
+// runCase runs one operation on one shape: on the backend under test
+// twice (the same bits both times) and on the reference, and compares.
+func runCase(m *mismatch, a32 *arena[float32], a64 *arena[float64], o32 *op[float32], o64 *op[float64], s shape, rng *rand.Rand) {
+	b := layout(o32.args(s, rng))
+	run32 := func() ([]float64, []float64) {
+		return a32.run(b, func(be backend.Backend[float32], x [][]float32) []float64 { return o32.call(be, x, s) })
+	}
+	got, gres := run32()
+	again, ares := run32()
+	if j := sameBits(got, again); j >= 0 {
+		m.addf("not deterministic: region element %d (%s) is %v, then %v", j, b.where(j), got[j], again[j])
+	}
+	for j := range gres {
+		if math.Float64bits(gres[j]) != math.Float64bits(ares[j]) {
+			m.addf("not deterministic: result %d is %v, then %v", j, gres[j], ares[j])
+		}
+	}
+	x := make([][]float64, len(b.ops))
+	for j := range b.ops {
+		if !b.ops[j].isNil {
+			x[j] = b.values(j, b.init)
+		}
+	}
+	if o32.check != nil { // random draws: no reference to compare with
+		b.compare(m, got, nil, nil)
+		g := make([][]float64, len(b.ops))
+		for j := range b.ops {
+			if !b.ops[j].isNil {
+				g[j] = b.values(j, got)
+			}
+		}
+		for _, e := range o32.check(s, x, g, gres) {
+			m.addf("%s", e)
+		}
+		return
+	}
+	want, wres := a64.run(b, func(be backend.Backend[float64], x [][]float64) []float64 { return o64.call(be, x, s) })
+	var rtol []float64
+	if o32.resTol != nil {
+		rtol = o32.resTol(s, x, wres)
+	}
+	for j := range wres {
+		g, w := gres[j], wres[j]
+		ok := g == w || math.IsNaN(g) && math.IsNaN(w)
+		if rtol != nil && !math.IsNaN(w) && !math.IsInf(w, 0) {
+			bound := rtol[j] + floor
+			ok = math.Abs(g-w) <= bound
+			if ok && bound > 0 {
+				m.worst = math.Max(m.worst, math.Abs(g-w)/bound)
+			}
+		}
+		if !ok {
+			m.addf("result %d = %.12g, want %.12g (tolerance %v)", j, g, w, rtol)
+		}
+	}
+	var tol [][]float64
+	if o32.tol != nil {
+		w := make([][]float64, len(b.ops))
+		for j := range b.ops {
+			if !b.ops[j].isNil {
+				w[j] = b.values(j, want)
+			}
+		}
+		tol = o32.tol(s, x, w)
+	}
+	b.compare(m, got, want, tol)
 }
 
 // checkAlloc checks that Alloc returns n zeroed elements.

@@ -71,13 +71,20 @@ func (s shape) String() string {
 // error allowance of each output operand (indexed as the operands; a nil
 // entry or a nil result: exact) from every operand's values before the
 // call (x) and the reference's outputs (want). call may return scalar
-// results; they must match the reference's exactly.
+// results (what goes to the host); resTol is their allowance (nil:
+// exact).
+//
+// An operation whose results are random draws has check instead of the
+// comparison with the reference: it returns what is wrong with the
+// backend's outputs (got, indexed as the operands) as a distribution.
 type op[T Float] struct {
 	name   string
 	shapes []shape
 	args   func(s shape, rng *rand.Rand) []operand
 	call   func(be backend.Backend[T], x [][]T, s shape) []float64
 	tol    func(s shape, x, want [][]float64) [][]float64
+	resTol func(s shape, x [][]float64, res []float64) []float64
+	check  func(s shape, x, got [][]float64, res []float64) []string
 }
 
 // ref is the float64 reference; the tolerance functions use it for the
