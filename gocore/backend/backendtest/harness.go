@@ -18,6 +18,7 @@ const (
 	in    role = iota // read only: must be bit-identical afterwards
 	out               // written only: starts as NaN, compared with the reference
 	inout             // read and updated (accumulators, in-place ops): compared
+	scratch           // read, then left with unspecified contents: not compared
 )
 
 // operand is one argument buffer of a case: rows rows of w active elements
@@ -74,6 +75,12 @@ func matInout(name string, rows, w, ld int, v []float64) operand {
 	return operand{name: name, rows: rows, w: w, ld: ldOr(ld, w), role: inout, vals: round32(v)}
 }
 
+func matScratch(name string, rows, w, ld int, v []float64) operand {
+	o := matInout(name, rows, w, ld, v)
+	o.role = scratch
+	return o
+}
+
 func nilArg(name string) operand { return operand{name: name, isNil: true, role: in} }
 
 func ldOr(ld, w int) int {
@@ -102,6 +109,7 @@ type built struct {
 	total int
 	init  []float64 // the region before the operation
 	gap   []bool    // true where no output of the operation may write
+	free  []bool    // true where the operation leaves unspecified values (scratch)
 }
 
 // guardPad is the padding before, between and after the views: odd, so
@@ -131,6 +139,7 @@ func layout(ops []operand) *built {
 	b.total = pos
 	b.init = make([]float64, pos)
 	b.gap = make([]bool, pos)
+	b.free = make([]bool, pos)
 	for i := range b.init {
 		b.init[i] = math.NaN()
 		b.gap[i] = true
@@ -153,6 +162,7 @@ func layout(ops []operand) *built {
 			}
 			if ok && o.role != in {
 				b.gap[b.offs[i]+j] = false
+				b.free[b.offs[i]+j] = o.role == scratch
 			}
 		}
 	}
@@ -251,7 +261,7 @@ func (b *built) compare(m *mismatch, got, ref []float64, tol [][]float64) {
 	}
 	for i := range b.ops {
 		o := &b.ops[i]
-		if ref == nil || o.isNil || o.alias != 0 || o.role == in {
+		if ref == nil || o.isNil || o.alias != 0 || o.role == in || o.role == scratch {
 			continue
 		}
 		gv, wv := b.values(i, got), b.values(i, ref)
@@ -309,9 +319,12 @@ func (b *built) where(i int) string {
 }
 
 // sameBits reports the first index where two runs' regions differ in
-// their bits, or −1.
-func sameBits(x, y []float64) int {
+// their bits, or −1; elements in skip (when not nil) do not count.
+func sameBits(x, y []float64, skip []bool) int {
 	for i := range x {
+		if skip != nil && skip[i] {
+			continue
+		}
 		if math.Float64bits(x[i]) != math.Float64bits(y[i]) && !(math.IsNaN(x[i]) && math.IsNaN(y[i])) {
 			return i
 		}

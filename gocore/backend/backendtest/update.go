@@ -206,7 +206,7 @@ func compareRecords(t *testing.T, name string, got, want []record, lr float64) {
 	t.Helper()
 	g0, w0 := got[0], want[0]
 	for i := range w0.vecs {
-		if j := sameBits(g0.vecs[i].x, w0.vecs[i].x); j >= 0 {
+		if j := sameBits(g0.vecs[i].x, w0.vecs[i].x, nil); j >= 0 {
 			t.Fatalf("%s: the initial %s differ at %d: %v, want %v (same seed, same host draws)", name, w0.vecs[i].name, j, g0.vecs[i].x[j], w0.vecs[i].x[j])
 		}
 	}
