@@ -962,27 +962,30 @@ func adamOp[T Float]() op[T] {
 			return nil
 		},
 		tol: func(s shape, x, want [][]float64) [][]float64 {
-			// m′ = β1·m + (1−β1)·g: three roundings of its terms' magnitudes
-			// (1 − β1 is exact); v′ = β2·v + (1−β2)·g²: four; the step
-			// q = m′/(√v′ + ε̂) carries m′'s error, √'s response to v′'s,
-			// and three roundings; θ′ = θ − step·q two more.
-			b1, b2 := float64(beta1), float64(beta2)
-			th, g, m, v := x[0], x[1], x[2], x[3]
-			mw, vw := want[2], want[3]
-			n := len(g)
-			tth, tm, tv := make([]float64, n), make([]float64, n), make([]float64, n)
-			for i := range g {
-				dm := 3 * u * (b1*math.Abs(m[i]) + (1-b1)*math.Abs(g[i]))
-				dv := 4 * u * (b2*v[i] + (1-b2)*g[i]*g[i])
-				sq := math.Sqrt(vw[i])
-				den := sq + s.beta
-				q := mw[i] / den
-				dsq := math.Sqrt(vw[i]+dv) - sq + u*sq
-				dq := dm/den + math.Abs(q)*(dsq/den+3*u)
-				tm[i], tv[i] = slack*dm, slack*dv
-				tth[i] = slack * (s.alpha*dq + 2*u*(math.Abs(th[i])+math.Abs(s.alpha*q)))
-			}
+			tth, tm, tv := adamTol(x[0], x[1], x[2], x[3], want[2], want[3], s.alpha, s.beta, float64(beta1), float64(beta2))
 			return [][]float64{tth, nil, tm, tv}
 		},
 	}
+}
+
+// adamTol is the allowance of Adam's results θ′, m′, v′ from θ, g, m, v,
+// the reference's m′, v′ and the scalars: m′ = β1·m + (1−β1)·g takes
+// three roundings of its terms' magnitudes (1 − β1 is exact), v′ =
+// β2·v + (1−β2)·g² four; the step q = m′/(√v′ + ε̂) carries m′'s error,
+// √'s response to v′'s and three roundings; θ′ = θ − step·q two more.
+func adamTol(th, g, m, v, mw, vw []float64, step, eps, b1, b2 float64) (tth, tm, tv []float64) {
+	n := len(g)
+	tth, tm, tv = make([]float64, n), make([]float64, n), make([]float64, n)
+	for i := range g {
+		dm := 3 * u * (b1*math.Abs(m[i]) + (1-b1)*math.Abs(g[i]))
+		dv := 4 * u * (b2*v[i] + (1-b2)*g[i]*g[i])
+		sq := math.Sqrt(vw[i])
+		den := sq + eps
+		q := mw[i] / den
+		dsq := math.Sqrt(vw[i]+dv) - sq + u*sq
+		dq := dm/den + math.Abs(q)*(dsq/den+3*u)
+		tm[i], tv[i] = slack*dm, slack*dv
+		tth[i] = slack * (step*dq + 2*u*(math.Abs(th[i])+math.Abs(step*q)))
+	}
+	return tth, tm, tv
 }
