@@ -43,7 +43,9 @@ const seed = 0x6261636b656e64
 // rounded returns s with its scalars rounded to float32, so that both
 // backends get the same values.
 func (s shape) rounded() shape {
-	s.alpha, s.beta = float64(float32(s.alpha)), float64(float32(s.beta))
+	for _, x := range []*float64{&s.alpha, &s.beta, &s.lo, &s.hi, &s.gamma} {
+		*x = float64(float32(*x))
+	}
 	return s
 }
 

@@ -23,6 +23,10 @@ type shape struct {
 	alias       bool    // the aliasing the contract allows
 	special     bool    // NaN and infinities in the inputs
 	at          int     // FirstNonFinite: where the first non-finite value is
+	lo, hi      float64 // a range: the C51 support, the time guard
+	gamma       float64 // the discount
+	k1, k2      int     // candidates per state of the two proposals
+	flag        bool    // an operation's switch (clipped double Q, the minimum of two critics)
 }
 
 func (s shape) String() string {
@@ -63,6 +67,16 @@ func (s shape) String() string {
 	if s.at != 0 {
 		add("at=%d", s.at)
 	}
+	if s.lo != 0 || s.hi != 0 {
+		add("range=[%g, %g]", s.lo, s.hi)
+	}
+	if s.gamma != 0 {
+		add("γ=%g", s.gamma)
+	}
+	if s.k1+s.k2 > 0 {
+		add("K1=%d K2=%d", s.k1, s.k2)
+	}
+	flag(s.flag, "switch on")
 	return strings.Join(b, " ")
 }
 
