@@ -371,6 +371,31 @@ func table[T Float]() []op[T] {
 			},
 		},
 		{
+			name: "RowSumSquares",
+			// α = −½, c = −(d/2)·log 2π: the standard-normal log-density.
+			shapes: rowShapes(func(s *shape, i int) { s.alpha, s.beta, s.special = -0.5, -0.5*float64(s.w)*math.Log(2*math.Pi), i == 8 }),
+			args: func(s shape, rng *rand.Rand) []operand {
+				return []operand{vecOut("dst", s.rows), matIn("x", s.rows, s.w, 0, withSpecials(mixed(rng, s.rows*s.w), s.special, rng))}
+			},
+			call: func(be backend.Backend[T], x [][]T, s shape) []float64 {
+				be.RowSumSquares(x[0], x[1], s.rows, s.w, T(s.alpha), T(s.beta))
+				return nil
+			},
+			tol: func(s shape, x, _ [][]float64) [][]float64 {
+				// w squares and w additions, then α· and c +: (w + 2)·u of
+				// |c| + |α|·Σx².
+				t := make([]float64, s.rows)
+				for i := range t {
+					var sq float64
+					for _, v := range x[1][i*s.w : (i+1)*s.w] {
+						sq += v * v
+					}
+					t[i] = slack * float64(s.w+2) * u * (math.Abs(s.beta) + math.Abs(s.alpha)*sq)
+				}
+				return [][]float64{t}
+			},
+		},
+		{
 			name:   "SumRows",
 			shapes: rowShapes(func(s *shape, i int) { s.special = i == 8 }),
 			args: func(s shape, rng *rand.Rand) []operand {
