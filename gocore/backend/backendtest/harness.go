@@ -15,10 +15,10 @@ type Float = backend.Float
 type role int
 
 const (
-	in    role = iota // read only: must be bit-identical afterwards
-	out               // written only: starts as NaN, compared with the reference
-	inout             // read and updated (accumulators, in-place ops): compared
-	scratch           // read, then left with unspecified contents: not compared
+	in      role = iota // read only: must be bit-identical afterwards
+	out                 // written only: starts as NaN, compared with the reference
+	inout               // read and updated (accumulators, in-place ops): compared
+	scratch             // read, then left with unspecified contents: not compared
 )
 
 // operand is one argument buffer of a case: rows rows of w active elements

@@ -373,7 +373,9 @@ func table[T Float]() []op[T] {
 		{
 			name: "RowSumSquares",
 			// α = −½, c = −(d/2)·log 2π: the standard-normal log-density.
-			shapes: rowShapes(func(s *shape, i int) { s.alpha, s.beta, s.special = -0.5, -0.5*float64(s.w)*math.Log(2*math.Pi), i == 8 }),
+			shapes: rowShapes(func(s *shape, i int) {
+				s.alpha, s.beta, s.special = -0.5, -0.5*float64(s.w)*math.Log(2*math.Pi), i == 8
+			}),
 			args: func(s shape, rng *rand.Rand) []operand {
 				return []operand{vecOut("dst", s.rows), matIn("x", s.rows, s.w, 0, withSpecials(mixed(rng, s.rows*s.w), s.special, rng))}
 			},
