@@ -75,12 +75,6 @@ func matInout(name string, rows, w, ld int, v []float64) operand {
 	return operand{name: name, rows: rows, w: w, ld: ldOr(ld, w), role: inout, vals: round32(v)}
 }
 
-func matScratch(name string, rows, w, ld int, v []float64) operand {
-	o := matInout(name, rows, w, ld, v)
-	o.role = scratch
-	return o
-}
-
 func nilArg(name string) operand { return operand{name: name, isNil: true, role: in} }
 
 func ldOr(ld, w int) int {
