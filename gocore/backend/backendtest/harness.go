@@ -110,10 +110,10 @@ type built struct {
 // that consecutive views start at different alignments.
 const guardPad = 17
 
-// gapValue is what the inactive elements inside a view hold: finite, so
-// that an operation reading them by mistake still shows in its results
-// only through the check that they stay unchanged.
-const gapValue = -7.25
+// gapValue is what the inactive elements inside operand i's view hold:
+// finite, and another value in every operand, so that copying one
+// operand's gaps into another's shows.
+func gapValue(i int) float64 { return -7.25 - float64(i) }
 
 func layout(ops []operand) *built {
 	b := &built{ops: ops, offs: make([]int, len(ops))}
@@ -150,7 +150,7 @@ func layout(ops []operand) *built {
 			p, ok := o.active(j)
 			switch {
 			case !ok:
-				b.init[b.offs[i]+j] = gapValue
+				b.init[b.offs[i]+j] = gapValue(i)
 			case o.vals != nil:
 				b.init[b.offs[i]+j] = o.vals[p]
 			}
