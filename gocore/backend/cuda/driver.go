@@ -1,0 +1,94 @@
+//go:build cuda
+
+package cuda
+
+/*
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stddef.h>
+#include <cuda.h>
+#include <cublas_v2.h>
+
+// The driver's answer to cuInit, recorded by the interposer below.
+static CUresult mfpoInitResult = CUDA_ERROR_NOT_INITIALIZED;
+
+// cuInit interposes the driver's entry point of that name (a definition in
+// the program wins over the shared library's): gorgonia.org/cu calls cuInit
+// from its package init and ends the process when it fails, which would
+// make a CUDA build unusable on a machine without a GPU. This one calls the
+// driver's (dlsym RTLD_NEXT), records its answer for Open to report, and
+// tells cu that all went well.
+CUresult CUDAAPI cuInit(unsigned int flags) {
+	CUresult (*real)(unsigned int) = (CUresult (*)(unsigned int))dlsym(RTLD_NEXT, "cuInit");
+	mfpoInitResult = real ? real(flags) : CUDA_ERROR_NOT_FOUND;
+	return CUDA_SUCCESS;
+}
+
+static CUresult mfpoInitAnswer(void) { return mfpoInitResult; }
+
+// mfpoErrorName is the driver's name of r, or NULL.
+static const char* mfpoErrorName(CUresult r) {
+	const char* s = NULL;
+	if (cuGetErrorName(r, &s) != CUDA_SUCCESS) return NULL;
+	return s;
+}
+
+// mfpoBlasSetup puts cuBLAS handle h on stream s with TF32 tensor-core math
+// or the default; it returns the first failing status.
+static cublasStatus_t mfpoBlasSetup(void* h, CUstream s, int tf32) {
+	cublasStatus_t st = cublasSetStream((cublasHandle_t)h, (cudaStream_t)s);
+	if (st != CUBLAS_STATUS_SUCCESS) return st;
+	return cublasSetMathMode((cublasHandle_t)h, tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH);
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"reflect"
+	"unsafe"
+
+	"gorgonia.org/cu"
+	cublas "gorgonia.org/cu/blas"
+)
+
+// driverError is a CUresult as the driver names it.
+type driverError C.CUresult
+
+func (e driverError) Error() string {
+	if s := C.mfpoErrorName(C.CUresult(e)); s != nil {
+		return fmt.Sprintf("%s (CUresult %d)", C.GoString(s), int(e))
+	}
+	return fmt.Sprintf("CUresult %d", int(e))
+}
+
+// initAnswer is the driver's answer to cu's cuInit: nil when it succeeded.
+func initAnswer() error {
+	if r := C.mfpoInitAnswer(); r != C.CUDA_SUCCESS {
+		return driverError(r)
+	}
+	return nil
+}
+
+// blasSetup puts cu's cuBLAS handle on the stream and sets its math mode.
+// gorgonia.org/cu/blas v0.9.6 has neither call and keeps the handle in its
+// unexported first field; the layout is checked here, so that a cu
+// version that moves it fails with this error rather than a crash.
+func blasSetup(impl *cublas.Standard, s cu.Stream, tf32 bool) error {
+	f := reflect.TypeOf((*cublas.Standard)(nil)).Elem().Field(0)
+	if f.Name != "h" || f.Offset != 0 || f.Type.Kind() != reflect.Pointer {
+		return fmt.Errorf("gorgonia.org/cu/blas.Standard does not start with its cuBLAS handle (field %q, %v): this backend is written for cu v0.9.6", f.Name, f.Type)
+	}
+	h := *(*unsafe.Pointer)(unsafe.Pointer(impl))
+	if h == nil {
+		return fmt.Errorf("cuBLAS handle is nil")
+	}
+	mode := 0
+	if tf32 {
+		mode = 1
+	}
+	if st := C.mfpoBlasSetup(h, C.CUstream(unsafe.Pointer(s.C())), C.int(mode)); st != C.CUBLAS_STATUS_SUCCESS {
+		return fmt.Errorf("cublasSetStream/cublasSetMathMode: status %d", int(st))
+	}
+	return nil
+}
