@@ -36,7 +36,7 @@ type CUDA struct {
 	k      kernels
 
 	mu     sync.Mutex
-	allocs []span   // every Alloc, sorted by base address
+	allocs []span       // every Alloc, sorted by base address
 	flag   cu.DevicePtr // FirstNonFinite's answer, one uint64
 	closed bool
 }

@@ -17,11 +17,11 @@ var ptxFS embed.FS
 
 // kernels are the loaded functions, one field per kernel of kernels/.
 type kernels struct {
-	copyRows, addRows, repeatRows, fill, axpy, clamp, sumRows, setRows  cu.Function
+	copyRows, addRows, repeatRows, fill, axpy, clamp, sumRows, setRows cu.Function
 	geluFwd, mulRows, lnGELUFwd, lnGELUJVP, lnGELUBwdParams, lnGELUBwd cu.Function
 	fourierFwd, fourierJVP, fourierBwdFreq, fourierBwdT                cu.Function
-	adam, polyak, firstNonFiniteInit, firstNonFinite                    cu.Function
-	normalFill                                                          cu.Function
+	adam, polyak, firstNonFiniteInit, firstNonFinite                   cu.Function
+	normalFill                                                         cu.Function
 }
 
 // table lists every kernel by module (the .cu file) and PTX name.
