@@ -52,7 +52,7 @@ build-cuda: cuda-stubs ## compile every cuda-tagged package and the CUDA test bi
 	$(CUDA_CGO) $(GO) test -c -tags=$(CUDA_TAGS) -o $(BUILD)/cuda/bin/cuda.test ./gocore/backend/cuda
 	$(CUDA_CGO) $(GO) test -c -tags=$(CUDA_TAGS) -o $(BUILD)/cuda/bin/mfpo.test ./gocore/mfpo
 	@echo "== the cuda build without a device (stub driver): Open and the device setting must say so"
-	cd gocore/backend/cuda && LD_LIBRARY_PATH=$(abspath $(CUDA_STUBS)) MFPO_CUDA_EXPECT=none $(abspath $(BUILD))/cuda/bin/cuda.test -test.run 'NoDevice' -test.v -test.count=1 | tail -5
+	set -o pipefail; cd gocore/backend/cuda && LD_LIBRARY_PATH=$(abspath $(CUDA_STUBS)) MFPO_CUDA_EXPECT=none $(abspath $(BUILD))/cuda/bin/cuda.test -test.run 'NoDevice' -test.v -test.count=1 | tail -5
 	cd gocore/mfpo && LD_LIBRARY_PATH=$(abspath $(CUDA_STUBS)) MFPO_CUDA_EXPECT=none $(abspath $(BUILD))/cuda/bin/mfpo.test -test.run 'Device' -test.count=1
 
 test-cuda: cuda-stubs ## on a GPU machine: the CUDA backend against the CPU reference, and the agent on CUDA
