@@ -53,4 +53,3 @@ func checkDevice(device string) error {
 	}
 	return configError("device", device, `want "auto", "cpu" or "cuda"`)
 }
-
