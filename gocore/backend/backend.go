@@ -27,7 +27,7 @@
 // The operations are the ones the update spends its time in: the matrix
 // product, the fused layer kernels (bias, LayerNorm and GELU; forward,
 // backward and Jacobian-vector product), the Fourier time features, Adam
-// and Polyak averaging. docs/design.md §7 says how a device backend plugs
+// and Polyak averaging. docs/design.md ("Backends") says how a device backend plugs
 // in, and gocore/backend/backendtest is the conformance suite every
 // backend passes.
 package backend
