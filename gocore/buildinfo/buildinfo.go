@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"runtime"
 
+	"github.com/mfpo/mfpo/gocore/backend/cuda"
 	"github.com/mfpo/mfpo/gocore/blas"
 )
 
@@ -28,6 +29,17 @@ type Info struct {
 	BLASConfig string `json:"blas_config"`
 	OS         string `json:"os"`
 	Arch       string `json:"arch"`
+	// Devices are the devices this build can compute on: "cpu", or
+	// "cpu,cuda" for a build with the tag cuda (docs/gpu.md).
+	Devices string `json:"devices"`
+}
+
+// Devices is Info.Devices of this build.
+func Devices() string {
+	if cuda.Built {
+		return "cpu,cuda"
+	}
+	return "cpu"
 }
 
 // Get returns the running build's Info.
@@ -40,6 +52,7 @@ func Get() Info {
 		BLASConfig: blas.Config(),
 		OS:         runtime.GOOS,
 		Arch:       runtime.GOARCH,
+		Devices:    Devices(),
 	}
 }
 

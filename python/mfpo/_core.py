@@ -76,6 +76,9 @@ class BuildInfo(TypedDict):
     """Go's GOOS, e.g. ``"linux"``."""
     arch: str
     """Go's GOARCH, e.g. ``"amd64"``."""
+    devices: str
+    """The devices this build computes on: ``"cpu"``, or ``"cpu,cuda"`` for a
+    build with the Go build tag ``cuda`` (docs/gpu.md)."""
 
 
 def version() -> str:

@@ -32,9 +32,10 @@ PRESETS: tuple[str, ...] = ("paper", "small")
 CONFIG_KEYS: tuple[str, ...] = tuple(_core.default_config("paper"))
 """Every configuration key, in the Go struct's order."""
 
-SETTING_KEYS: tuple[str, ...] = ("max_bytes",)
+SETTING_KEYS: tuple[str, ...] = ("max_bytes", "device")
 """Keys of the config beside the Go Config's: how an agent runs in this
-process, never saved (``max_bytes``: its memory limit, docs/limits.md)."""
+process, never saved (``max_bytes``: its memory limit, docs/limits.md;
+``device``: ``"auto"``, ``"cpu"`` or ``"cuda"``, docs/gpu.md)."""
 
 
 def default_config(preset: str = "paper") -> dict[str, Any]:
