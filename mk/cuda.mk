@@ -20,7 +20,7 @@ comma          := ,
 CUDA_CGO        = CGO_CFLAGS="-I$(CUDA_TOOLCHAIN)/include $(CGO_CFLAGS)" CGO_LDFLAGS="-L$(abspath $(CUDA_STUBS)) $(CGO_LDFLAGS)"
 CUDA_PKGS      := ./gocore/backend/cuda/...
 
-.PHONY: setup-cuda ptx check-ptx cuda-stubs build-cuda test-cuda device-check
+.PHONY: setup-cuda ptx check-ptx cuda-stubs build-cuda test-cuda device-check print-cuda-toolchain
 
 setup-cuda: ## fetch the CUDA 12.9 headers and CUDA 13.0 nvcc from PyPI's NVIDIA wheels (no driver needed; ~0.7 GB once)
 	@MFPO_CUDA_TOOLCHAIN='$(CUDA_TOOLCHAIN)' PYTHON='$(PYTHON)' bash scripts/cuda/toolchain.sh
@@ -51,12 +51,18 @@ build-cuda: cuda-stubs ## compile every cuda-tagged package and the CUDA test bi
 	@mkdir -p $(BUILD)/cuda/bin
 	$(CUDA_CGO) $(GO) test -c -tags=$(CUDA_TAGS) -o $(BUILD)/cuda/bin/cuda.test ./gocore/backend/cuda
 	$(CUDA_CGO) $(GO) test -c -tags=$(CUDA_TAGS) -o $(BUILD)/cuda/bin/mfpo.test ./gocore/mfpo
+	$(CUDA_CGO) $(GO) build -tags=$(CUDA_TAGS) -o $(BUILD)/cuda/bin/bench-gpu ./bench/gpu
 	@echo "== the cuda build without a device (stub driver): Open and the device setting must say so"
 	set -o pipefail; cd gocore/backend/cuda && LD_LIBRARY_PATH=$(abspath $(CUDA_STUBS)) MFPO_CUDA_EXPECT=none $(abspath $(BUILD))/cuda/bin/cuda.test -test.run 'NoDevice' -test.v -test.count=1 | tail -5
 	cd gocore/mfpo && LD_LIBRARY_PATH=$(abspath $(CUDA_STUBS)) MFPO_CUDA_EXPECT=none $(abspath $(BUILD))/cuda/bin/mfpo.test -test.run 'Device' -test.count=1
+	@rc=0; LD_LIBRARY_PATH=$(abspath $(CUDA_STUBS)) $(BUILD)/cuda/bin/bench-gpu -smoke || rc=$$?; \
+		if [ $$rc -ne 3 ]; then echo "build-cuda: bench-gpu -smoke without a GPU exited $$rc, want 3"; exit 1; fi
 
 test-cuda: cuda-stubs ## on a GPU machine: the CUDA backend against the CPU reference, and the agent on CUDA
 	$(CUDA_CGO) $(GO) test -count=1 -tags=$(CUDA_TAGS) $(CUDA_PKGS)
 
 device-check: ## build build/device-check/, the folder a GPU machine without Go runs (scripts/device_check.sh)
 	@bash scripts/device_check.sh build
+
+print-cuda-toolchain:
+	@echo $(CUDA_TOOLCHAIN)
