@@ -59,7 +59,18 @@ func (e driverError) Error() string {
 	if s := C.mfpoErrorName(C.CUresult(e)); s != nil {
 		return fmt.Sprintf("%s (CUresult %d)", C.GoString(s), int(e))
 	}
+	if s, ok := initAnswers[int(e)]; ok { // a stub driver names nothing
+		return fmt.Sprintf("%s (CUresult %d)", s, int(e))
+	}
 	return fmt.Sprintf("CUresult %d", int(e))
+}
+
+// initAnswers names cuInit's usual failures, for a driver library that
+// cannot name them itself (a stub).
+var initAnswers = map[int]string{
+	3: "CUDA_ERROR_NOT_INITIALIZED", 34: "CUDA_ERROR_STUB_LIBRARY", 100: "CUDA_ERROR_NO_DEVICE",
+	500: "CUDA_ERROR_NOT_FOUND", 803: "CUDA_ERROR_SYSTEM_DRIVER_MISMATCH",
+	804: "CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE", 999: "CUDA_ERROR_UNKNOWN",
 }
 
 // initAnswer is the driver's answer to cu's cuInit: nil when it succeeded.
