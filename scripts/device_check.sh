@@ -30,8 +30,10 @@ $GO build -tags=cuda -o "$DIR/bin/bench-gpu" ./bench/gpu
 cp bench/gpu/learn.py "$DIR/"
 echo "device-check: the cuda-tagged wheel (CPython $($PYTHON -c 'import sys; print("%d.%d" % sys.version_info[:2])'))"
 MFPO_GOTAGS=cuda PIP_ROOT_USER_ACTION=ignore $PYTHON -m pip wheel -q --no-build-isolation --no-deps -w "$DIR/wheels" .
-PIP_ROOT_USER_ACTION=ignore $PYTHON -m pip download -q --only-binary=:all: -d "$DIR/wheels" \
-	"mujoco>=3" "gymnasium[mujoco]>=1" 2>&1 | tail -2 || echo "device-check: MuJoCo's wheels could not be fetched; learn() will be skipped there"
+# MuJoCo and Gymnasium at the pins of pyproject.toml's mujoco extra.
+mapfile -t extra < <($PYTHON -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["mujoco"]))')
+PIP_ROOT_USER_ACTION=ignore $PYTHON -m pip download -q --only-binary=:all: -d "$DIR/wheels" "${extra[@]}" 2>&1 | tail -2 ||
+	echo "device-check: MuJoCo's wheels could not be fetched; learn() will be skipped there"
 # numpy comes with PyTorch there; drop what the machine has anyway.
 rm -f "$DIR"/wheels/numpy-*.whl
 cp scripts/device_run.sh "$DIR/run.sh"

@@ -239,7 +239,7 @@ func (b *CUDA) Sync() {
 // absent optional operand).
 func (b *CUDA) addr(op, what string, x []float32, need int) uint64 {
 	if need <= 0 {
-		if x == nil || len(x) == 0 {
+		if len(x) == 0 {
 			return 0
 		}
 		need = 0
