@@ -111,40 +111,6 @@ func Info(h int64) (s string, err error) {
 	return string(b), fail("info", err)
 }
 
-// Act returns actions in the environment's units for rows observations
-// (obs: rows×obs_dim little-endian float32s) as rows×act_dim float32s.
-// mode is "sample", "best_of_n", "deterministic" or "explore"; seed is the
-// noise of the first three (face.AgentAct).
-func Act(h int64, obs []byte, rows int, mode string, seed uint64) (out []byte, err error) {
-	defer recoverInto(&err)
-	return act("act", obs, rows, mode, func(m policy.Mode, o []float32) ([]float32, error) {
-		info, err := face.Agent(face.Handle(h))
-		if err != nil {
-			return nil, err
-		}
-		dst := make([]float32, max(rows, 0)*info.Spaces.ActDim)
-		return dst, face.AgentAct(face.Handle(h), dst, o, rows, m, seed)
-	})
-}
-
-// act decodes the arguments the two act functions share and encodes the
-// result.
-func act(call string, obs []byte, rows int, mode string, run func(policy.Mode, []float32) ([]float32, error)) ([]byte, error) {
-	m, err := face.ModeOfName(mode)
-	if err != nil {
-		return nil, fail(call, err)
-	}
-	o, err := decode("obs", obs)
-	if err != nil {
-		return nil, fail(call, err)
-	}
-	dst, err := run(m, o)
-	if err != nil {
-		return nil, fail(call, err)
-	}
-	return encode(dst), nil
-}
-
 // Store adds rows transitions (face.AgentStore): obs and nextObs
 // rows×obs_dim little-endian float32s, act rows×act_dim in the
 // environment's units, reward rows, terminated one byte per row (nonzero:
@@ -221,15 +187,6 @@ func decode(name string, b []byte) ([]float32, error) {
 		x[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return x, nil
-}
-
-// encode writes x as little-endian float32s.
-func encode(x []float32) []byte {
-	b := make([]byte, 4*len(x))
-	for i, v := range x {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-	}
-	return b
 }
 
 func finiteOrNil(x float64) any {

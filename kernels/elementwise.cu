@@ -66,3 +66,16 @@ extern "C" __global__ void sum_rows(float* db, const float* dy, i64 rows, i64 w)
 extern "C" __global__ void set_rows(float* y, const float* b, i64 rows, i64 w) {
 	FOR_N(i, rows * w) y[i] = b[i % w];
 }
+
+// row_sum_squares: dst[r] = c + α·Σ_j x[r·w + j]², one thread a row summing
+// in order as the CPU does (w is an action width: a few elements).
+extern "C" __global__ void row_sum_squares(float* dst, const float* x, i64 rows, i64 w, float alpha, float c) {
+	FOR_N(r, rows) {
+		float s = 0.0f;
+		for (i64 j = 0; j < w; j++) {
+			float v = x[r * w + j];
+			s += v * v;
+		}
+		dst[r] = c + alpha * s;
+	}
+}

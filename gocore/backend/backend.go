@@ -71,6 +71,10 @@ type Backend[T Float] interface {
 	Axpy(y []T, alpha T, x []T)
 	// Clamp limits every element of x to [lo, hi] (NaN stays NaN).
 	Clamp(x []T, lo, hi T)
+	// RowSumSquares sets dst[i] = c + α·Σ_k x[i,k]² for rows rows of w
+	// elements (dst [rows]): with α = −½ and c = −(d/2)·log 2π the
+	// standard-normal log-density of each row.
+	RowSumSquares(dst, x []T, rows, w int, alpha, c T)
 	// SumRows accumulates db += Σ_i dy[i,:] for rows rows of len(db).
 	SumRows(db, dy []T, rows int)
 	// SetRows sets every row of y ([rows×len(b)]) to b.

@@ -191,6 +191,7 @@ func (w writer) tables(offs ...flatbuffers.UOffsetT) flatbuffers.UOffsetT {
 func (w writer) config(c mfpo.Config) flatbuffers.UOffsetT {
 	b := w.b
 	hidden := putInt32s(b, c.Hidden)
+	mix := b.CreateString(string(c.ProposalMix))
 	fb.TimeSamplerStart(b)
 	ts := c.TimeSampler
 	w.f64(timeSamplerDef, "mean", ts.Mean, fb.TimeSamplerAddMean)
@@ -228,6 +229,7 @@ func (w writer) config(c mfpo.Config) flatbuffers.UOffsetT {
 	fb.ConfigAddEvalCandidates(b, int32(c.EvalCandidates))
 	fb.ConfigAddSeed(b, c.Seed)
 	fb.ConfigAddShards(b, int32(c.Shards))
+	fb.ConfigAddProposalMix(b, mix)
 	return fb.ConfigEnd(b)
 }
 

@@ -129,10 +129,11 @@ type shard struct {
 	logits [2][]float32                 // [capRows×Atoms] per critic
 	grad   [2][]float32                 // gradient per critic
 	loss   [2]float64                   // Σ over the shard's rows of the loss per critic
-	obs    []float32                    // [ChunkRows×ObsDim] observations repeated for Values
 	tz     []float32                    // [Atoms]
 	rho    []float32                    // [Atoms] the second critic's projection
 	in     [2][]float32                 // Forward's inputs (s, a)
+	state  [2][]float32                 // Values' split first layer: (s per state, nil) …
+	perRow [2][]float32                 // … and (nil, a)
 	nilX   [2][]float32                 // Backward's input gradients: none
 }
 
@@ -183,7 +184,6 @@ func New(be backend.Backend[float32], cfg Config, rng *rand.Rand, pool *par.Pool
 			sh.logits[k] = make([]float32, capRows*cfg.Atoms)
 			sh.grad[k] = make([]float32, c.Online[k].NumParams())
 		}
-		sh.obs = make([]float32, cfg.ChunkRows*cfg.ObsDim)
 		sh.tz = make([]float32, cfg.Atoms)
 		sh.rho = make([]float32, cfg.Atoms)
 	}
@@ -470,18 +470,20 @@ func (c *Twin) valuesShard(s int) {
 	z := c.Support.Z
 	for c0 := lo; c0 < hi; c0 += chunk {
 		n := min(chunk, hi-c0)
+		sh.in[1] = a.act[c0*ad : (c0+n)*ad]
 		if a.repeat == 1 {
 			sh.in[0] = a.obs[c0*od : (c0+n)*od]
-		} else {
-			for i := 0; i < n; i++ {
-				st := (c0 + i) / a.repeat
-				copy(sh.obs[i*od:(i+1)*od], a.obs[st*od:(st+1)*od])
+			for k, m := range c.Online {
+				m.Forward(sh.ws[0][k], sh.logits[k][:n*na], nn.Vars[float32]{X: sh.in[:]}, n)
 			}
-			sh.in[0] = sh.obs[:n*od]
-		}
-		sh.in[1] = a.act[c0*ad : (c0+n)*ad]
-		for k, m := range c.Online {
-			m.Forward(sh.ws[0][k], sh.logits[k][:n*na], nn.Vars[float32]{X: sh.in[:]}, n)
+		} else { // the first layer's state term once per state (§8)
+			st0 := c0 / a.repeat
+			groups := (c0+n-1)/a.repeat - st0 + 1
+			sh.state[0], sh.perRow[1] = a.obs[st0*od:(st0+groups)*od], sh.in[1]
+			for k, m := range c.Online {
+				m.SetGroups(sh.ws[0][k], sh.state[:], groups)
+				m.ForwardGrouped(sh.ws[0][k], sh.logits[k][:n*na], nn.Grouped[float32]{X: sh.perRow[:], Repeat: a.repeat, Phase: c0 % a.repeat}, n)
+			}
 		}
 		dst := a.dst[c0 : c0+n]
 		for i := range dst {

@@ -57,7 +57,7 @@ type Agent struct {
 type perStateShard struct {
 	pcg               *rand.PCG
 	rng               *rand.Rand
-	weights           []float64 // [K1+K2]
+	weights           []float64 // snisVelocity's scratch
 	ess1, ess2, meanQ float64
 }
 
@@ -69,7 +69,7 @@ type Stats struct {
 	AlphaLoss    float32
 	Alpha        float32 // α used in this update
 	Entropy      float32 // Ĥ = −mean log π over the B·K1 policy proposals
-	ESSPolicy    float32 // mean effective sample size of the policy proposal (of K1)
+	ESSPolicy    float32 // mean effective sample size of the policy proposal (of K1; with BalanceMix its share of the combined ESS)
 	ESSPosterior float32 // of the posterior proposal (of K2)
 	MeanQ        float32 // mean Q of the policy proposals
 }
@@ -161,7 +161,7 @@ func NewOn(be backend.Backend[float32], cfg Config, sp policy.Spaces, maxBytes i
 	if a.Critics, err = critic.New(a.Be, cc, a.RNG, a.pool); err != nil {
 		return nil, err
 	}
-	if a.view, err = policy.New(cfg.Acting(), a.Spaces, a.Policy, a.Critics.Target); err != nil {
+	if a.view, err = policy.NewLive(cfg.Acting(), a.Spaces, a.Policy, a.Critics.Target); err != nil {
 		return nil, err
 	}
 	if a.Buffer, err = replay.New(cfg.BufferSize, obsDim, actDim); err != nil {
@@ -182,7 +182,7 @@ func NewOn(be backend.Backend[float32], cfg Config, sp policy.Spaces, maxBytes i
 	}
 	for range cfg.Shards {
 		pcg := rand.NewPCG(0, 0)
-		a.perState = append(a.perState, perStateShard{pcg: pcg, rng: rand.New(pcg), weights: make([]float64, K1+K2)})
+		a.perState = append(a.perState, perStateShard{pcg: pcg, rng: rand.New(pcg), weights: make([]float64, velocityScratch(K1, K2, d))})
 	}
 	a.posteriorFn, a.snisFn = a.posteriorShard, a.snisShard
 	a.backup = newSnapshot(a)
@@ -361,7 +361,7 @@ func (a *Agent) snisShard(k int) {
 	for s := lo; s < hi; s++ {
 		q := u.q[s*(K1+K2) : (s+1)*(K1+K2)]
 		e1, e2 := snisVelocity(u.vhat[s*d:(s+1)*d], u.at[s*d:(s+1)*d], float64(u.t[s]),
-			u.cand[s*(K1+K2)*d:(s+1)*(K1+K2)*d], q, u.propLogp[s*K1:(s+1)*K1], K1, K2, a.alpha, ps.weights)
+			u.cand[s*(K1+K2)*d:(s+1)*(K1+K2)*d], q, u.propLogp[s*K1:(s+1)*K1], K1, K2, a.alpha, cfg.ProposalMix, ps.weights)
 		ps.ess1 += e1
 		ps.ess2 += e2
 		for _, v := range q[:K1] {

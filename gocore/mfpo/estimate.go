@@ -174,7 +174,7 @@ func EstimateAgent(cfg Config, sp policy.Spaces) Estimate {
 	trainer := S * (workspaceFloats(ps, per(B), N) + workspaceFloats(ds, per(B), 1) + per(B)*(N*d+4*d+5) + d*d*per(B))
 	capRows := math.Max(per(B), criticChunkRows)
 	critics := S * (4*workspaceFloats(cs, capRows, 0) + capRows*2*atoms + criticChunkRows*o + 3*atoms)
-	update := B*(2*o+d+2) + B*(2*d+1+atoms) + B*K1*(2*d+1) + B*(4*d+2) + B*(K1+K2)*(d+1) + B*P1*d + S*2*(K1+K2)
+	update := B*(2*o+d+2) + B*(2*d+1+atoms) + B*K1*(2*d+1) + B*(4*d+2) + B*(K1+K2)*(d+1) + B*P1*d + S*2*float64(velocityScratch(cfg.PolicySamples, cfg.PosteriorSamples, act))
 	return Estimate{
 		Networks: 4 * nets,
 		Update:   4 * (sampler + trainer + critics + update),

@@ -142,8 +142,15 @@ type Workspace[T Float] struct {
 	tx0, tA, tB, tFeat, tE1, tE2 []T
 
 	// Backward: bx0 [rows×in0]; bA, bB [rows×maxWidth]; bFeat [rows×2F];
-	// bE1, bE2 [rows×W].
+	// bE1, bE2 [rows×W]. The forward-only passes of split.go use them as
+	// scratch: FirstBias bE1, bE2; SetGroups keeps its term in bB,
+	// ForwardGrouped its per-group base in bA.
 	bx0, bA, bB, bFeat, bE1, bE2 []T
+
+	// SetGroups' term: groups rows in bB (0: none), for the inputs i
+	// with grouped[i].
+	groups  int
+	grouped []bool
 }
 
 type embBufs[T Float] struct{ feat, h1, gp1 []T }
@@ -161,7 +168,7 @@ func (m *MLP[T]) NewWorkspace(maxRows, maxTangents int) *Workspace[T] {
 	s := m.Spec
 	in0, mw := s.inWidth(), s.maxWidth()
 	f2, tw := 2*s.TimeFeatures, s.TimeWidth
-	ws := &Workspace[T]{m: m, MaxRows: maxRows, MaxTangents: maxTangents}
+	ws := &Workspace[T]{m: m, MaxRows: maxRows, MaxTangents: maxTangents, grouped: make([]bool, len(s.Inputs))}
 	r, rp := maxRows, maxRows*maxTangents
 	alloc := m.Be.Alloc
 	ws.x0 = alloc(r * in0)
@@ -244,18 +251,30 @@ func (m *MLP[T]) Forward(ws *Workspace[T], out []T, in Vars[T], rows int) {
 		}
 	}
 
-	x := ws.x0
-	for l, d := range m.dense[:len(s.Hidden)] {
-		b := ws.hid[l]
-		d.ForwardTo(b.z, x, rows)
-		var gamma, beta []T
-		if s.LayerNorm {
-			gamma, beta = m.norm[l].Scale, m.norm[l].Bias
-		}
-		be.LNGELU(b.h, b.gp, b.xhat, b.rstd, b.z, nil, gamma, beta, rows, d.Out)
-		x = b.h
+	m.trunk(ws, out, ws.x0, 0, rows)
+}
+
+// trunk runs the trunk's Dense layers from layer l0, whose input is x
+// ([rows×width]), to out, recording the hidden layers in ws.
+func (m *MLP[T]) trunk(ws *Workspace[T], out, x []T, l0, rows int) {
+	L := len(m.Spec.Hidden)
+	for l := l0; l < L; l++ {
+		m.dense[l].ForwardTo(ws.hid[l].z, x, rows)
+		x = m.activate(ws, l, rows)
 	}
-	m.dense[len(s.Hidden)].ForwardTo(out, x, rows)
+	m.dense[L].ForwardTo(out, x, rows)
+}
+
+// activate applies hidden layer l's LayerNorm (when the spec has it) and
+// GELU to its Dense output ws.hid[l].z and returns the activation h.
+func (m *MLP[T]) activate(ws *Workspace[T], l, rows int) []T {
+	b := ws.hid[l]
+	var gamma, beta []T
+	if m.Spec.LayerNorm {
+		gamma, beta = m.norm[l].Scale, m.norm[l].Bias
+	}
+	m.Be.LNGELU(b.h, b.gp, b.xhat, b.rstd, b.z, nil, gamma, beta, rows, m.Spec.Hidden[l])
+	return b.h
 }
 
 // JVP computes the output tangents dout ([rows×P×Out]) of the recorded
@@ -328,6 +347,7 @@ func (m *MLP[T]) Backward(ws *Workspace[T], dout, grad []T, din Vars[T]) {
 	need("MLP.Backward", "grad", grad, 1, len(m.Params))
 	m.checkVars("Backward", "input gradient", din, rows, 1, true)
 	in0 := s.inWidth()
+	ws.groups = 0 // bA and bB are overwritten
 
 	L := len(s.Hidden)
 	dy := dout

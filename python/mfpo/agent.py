@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from mfpo import _core
 from mfpo.callbacks import MaybeCallback, as_callback
-from mfpo.config import CONFIG_KEYS, SETTING_KEYS, check_keys, config_json
+from mfpo.config import CONFIG_KEYS, SETTING_KEYS, ProposalMix, check_keys, config_json
 from mfpo.envs import (
     ActionBox,
     AnyEnv,
@@ -37,6 +37,7 @@ from mfpo.envs import (
     check_finite,
     describe_space,
     make_env,
+    run_episodes,
     same_box,
     space_from_json,
 )
@@ -125,6 +126,10 @@ class MFPO:
         time_sampler: the (t, r) sampler, a dict with mean (−0.4), std (1.0),
             flow_matching_ratio (0.75), uniform (False); keys left out keep
             their defaults.
+        proposal_mix: how the policy and posterior proposals combine into the
+            velocity target: "ess" (the paper's ESS mix) or "balance"
+            (multiple importance sampling, balance heuristic; docs/algorithm.md
+            §4.1): "ess". ``mfpo.PROPOSAL_MIXES`` lists them.
         probes: Hutchinson probes of the divergence: 2.
         exact_trace: exact divergence (d JVPs) instead of probes: False.
         init_alpha: initial temperature α: 0.01.
@@ -193,6 +198,7 @@ class MFPO:
         posterior_samples: int | None = None,
         time_guard: float | None = None,
         time_sampler: Mapping[str, float | bool] | None = None,
+        proposal_mix: ProposalMix | None = None,
         probes: int | None = None,
         exact_trace: bool | None = None,
         init_alpha: float | None = None,
@@ -398,10 +404,14 @@ class MFPO:
             mode = "deterministic" if deterministic else "sample"
         elif mode not in PREDICT_MODES:
             raise ConfigError(f"predict: unknown mode {mode!r}: expected one of {PREDICT_MODES}")
-        rows, batched = self._obs.rows(observation)
-        check_finite(rows)
         # PCG64's raw 64-bit output: what Generator(PCG64).integers(0, 2**64,
         # dtype=np.uint64) returns for the full range, at a sixth of the cost.
+        # Drawn once the observation passed its checks.
+        row = self._obs.one_row(observation)
+        if row is not None:  # one Box observation, checked: the short path
+            return self._act.shaped_one(self._agent.act_one(row, mode, self._eval_seeds.random_raw())), None
+        rows, batched = self._obs.rows(observation)
+        check_finite(rows)
         seed = self._eval_seeds.random_raw()
         actions = self._act.shaped(self._agent.act(rows, mode, seed))
         return (actions if batched else actions[0]), None
@@ -433,19 +443,7 @@ class MFPO:
             raise ConfigError("evaluate: expected a single env, not a vector env")
         try:
             self._check_compatible(env)
-            returns: list[float] = []
-            lengths: list[int] = []
-            for i in range(n_episodes):
-                obs, _ = env.reset(seed=None if seed is None else seed + i)
-                total, length, done = 0.0, 0, False
-                while not done:
-                    action, _ = self.predict(obs, mode=mode)
-                    obs, reward, terminated, truncated, _ = env.step(action)
-                    total += float(reward)
-                    length += 1
-                    done = bool(terminated or truncated)
-                returns.append(total)
-                lengths.append(length)
+            returns, lengths = run_episodes(env, lambda obs: self.predict(obs, mode=mode)[0], n_episodes, seed)
         finally:
             if owned:
                 env.close()

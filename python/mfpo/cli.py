@@ -16,6 +16,19 @@
     ``config.json`` next to CKPT.
 ``mfpo plot RUN_DIR [--out PNG]``
     draws the learning curve of a run to ``RUN_DIR/learning_curve.png``.
+``mfpo study SPEC [--out DIR] [--address ADDR] [--num-cpus N] [--check]``
+    runs a study (seeds and sweeps of MFPO and the SAC baseline, a YAML
+    spec: docs/studies.md) on Ray Tune, started in this process or on the
+    cluster at ADDR, into DIR (default ``studies/<name>``): ``results.csv``
+    grows as evaluations arrive. ``--check`` validates the spec and prints
+    the trials. Exit status 130 when interrupted (Ctrl-C).
+``mfpo study --resume DIR [--address ADDR]``
+    continues an interrupted study; each trial restarts from its last
+    checkpoint.
+``mfpo report DIR``
+    writes ``DIR/report.md`` (final returns with 95 % bootstrap intervals
+    over seeds, the interquartile mean across tasks), ``DIR/report.json``
+    and ``DIR/figures/`` (learning curves, final scores).
 """
 
 from __future__ import annotations
@@ -102,7 +115,54 @@ def _parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plot", help="plot the learning curve of a run", description="Plot a run's learning curve.")
     pl.add_argument("run_dir", type=Path, help="a run folder (with progress.csv)")
     pl.add_argument("--out", type=Path, default=None, help="PNG path (default RUN_DIR/learning_curve.png)")
+
+    st = sub.add_parser("study", help="run a study (seeds, sweeps, the SAC baseline) on Ray Tune",
+                        description="Run a study spec (docs/studies.md) on Ray Tune; resume an interrupted one.")
+    st.add_argument("spec", type=Path, nargs="?", default=None, help="the study spec (YAML)")
+    st.add_argument("--out", type=Path, default=None, metavar="DIR", help="study folder (default studies/<name>)")
+    st.add_argument("--resume", type=Path, default=None, metavar="DIR", help="continue the study in DIR")
+    st.add_argument("--address", default=None, metavar="ADDR",
+                    help="run on the Ray cluster at ADDR (e.g. 10.0.0.1:6379, or auto); default: Ray in this process")
+    st.add_argument("--num-cpus", type=int, default=None, metavar="N",
+                    help="CPUs the in-process Ray may use (default: all of this machine's)")
+    st.add_argument("--check", action="store_true", help="validate the spec, print its trials and exit")
+
+    rp = sub.add_parser("report", help="write a study's table and figures",
+                        description="Write DIR/report.md, DIR/report.json and DIR/figures/ from DIR/results.csv.")
+    rp.add_argument("study_dir", type=Path, help="a study folder (with results.csv)")
     return p
+
+
+def _study(args: argparse.Namespace) -> int:
+    from mfpo import tune
+
+    if args.num_cpus is not None and args.num_cpus < 1:
+        raise UsageError(f"--num-cpus {args.num_cpus}: expected an integer ≥ 1")
+    if args.resume is not None:
+        if args.spec is not None or args.out is not None or args.check:
+            raise UsageError("--resume DIR takes the spec and folder of the study in DIR: give no SPEC, --out, --check")
+        return tune.resume_study(args.resume, address=args.address, num_cpus=args.num_cpus)
+    if args.spec is None:
+        raise UsageError("give a SPEC (YAML), or --resume DIR")
+    spec = tune.load_spec(args.spec)
+    if args.check:
+        cells = spec.cells()
+        print(f"mfpo study: {args.spec}: valid; {spec.n_trials()} trials of {spec.env_steps} env steps, "
+              f"evaluated every {spec.every} steps on {spec.episodes} episodes")
+        for c in cells:
+            seed = c.get("seed", c.get("seeds"))
+            print(f"  {c['agent']:<16} {c['algorithm']:<5} {c['env']:<28} seed {seed}  cpus {c['cpus']}  "
+                  f"modes {','.join(c['eval_modes'])}")
+        return 0
+    return tune.run_study(spec, args.out, address=args.address, num_cpus=args.num_cpus)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from mfpo.report import write_report
+
+    out = write_report(args.study_dir)
+    print(f"mfpo report: {out} (and {out.with_suffix('.json').name}, figures/)")
+    return 0
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -318,7 +378,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mfpo.exceptions import MFPOError
 
     try:
-        return {"train": _train, "eval": _eval, "plot": _plot}[args.command](args)
+        commands = {"train": _train, "eval": _eval, "plot": _plot, "study": _study, "report": _report}
+        return commands[args.command](args)
     except UsageError as err:
         print(f"mfpo {args.command}: {err}", file=sys.stderr)
     except (MFPOError, OSError, ValueError, gym.error.Error) as err:

@@ -108,6 +108,20 @@ func (CPU[T]) Clamp(x []T, lo, hi T) {
 	}
 }
 
+// RowSumSquares sets dst[i] = c + α·Σ_k x[i,k]², the squares summed in
+// order in T.
+func (CPU[T]) RowSumSquares(dst, x []T, rows, w int, alpha, c T) {
+	checkRows("RowSumSquares", x, w, rows, w)
+	checkRows("RowSumSquares", dst, 1, rows, 1)
+	for i := 0; i < rows; i++ {
+		var sq T
+		for _, v := range x[i*w : (i+1)*w] {
+			sq += v * v
+		}
+		dst[i] = c + alpha*sq
+	}
+}
+
 // SumRows accumulates the column sums of dy into db.
 func (CPU[T]) SumRows(db, dy []T, rows int) {
 	w := len(db)
