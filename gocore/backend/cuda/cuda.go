@@ -424,6 +424,18 @@ func (b *CUDA) Clamp(x []float32, lo, hi float32) {
 	b.launch("Clamp", b.k.clamp, g, t, b.addr("Clamp", "x", x, len(x)), f32(lo), f32(hi), i64(len(x)))
 }
 
+// RowSumSquares sets dst[i] = c + α·Σ_k x[i,k]² (backend.Backend).
+func (b *CUDA) RowSumSquares(dst, x []float32, rows, w int, alpha, c float32) {
+	if rows == 0 {
+		return
+	}
+	b.enter()
+	defer b.leave()
+	g, t := flat(rows)
+	b.launch("RowSumSquares", b.k.rowSumSquares, g, t, b.addr("RowSumSquares", "dst", dst, rows),
+		b.addr("RowSumSquares", "x", x, rowsNeed("RowSumSquares", rows, w, w)), i64(rows), i64(w), f32(alpha), f32(c))
+}
+
 // SumRows accumulates the column sums of dy into db.
 func (b *CUDA) SumRows(db, dy []float32, rows int) {
 	w := len(db)

@@ -21,14 +21,15 @@ type kernels struct {
 	geluFwd, mulRows, lnGELUFwd, lnGELUJVP, lnGELUBwdParams, lnGELUBwd cu.Function
 	fourierFwd, fourierJVP, fourierBwdFreq, fourierBwdT                cu.Function
 	adam, polyak, firstNonFiniteInit, firstNonFinite                   cu.Function
-	normalFill                                                         cu.Function
+	normalFill, rowSumSquares                                          cu.Function
 }
 
 // table lists every kernel by module (the .cu file) and PTX name.
 func (k *kernels) table() map[string]map[string]*cu.Function {
 	return map[string]map[string]*cu.Function{
 		"elementwise": {"copy_rows": &k.copyRows, "add_rows": &k.addRows, "repeat_rows": &k.repeatRows, "fill": &k.fill,
-			"axpy": &k.axpy, "clamp": &k.clamp, "sum_rows": &k.sumRows, "set_rows": &k.setRows},
+			"axpy": &k.axpy, "clamp": &k.clamp, "sum_rows": &k.sumRows, "set_rows": &k.setRows,
+			"row_sum_squares": &k.rowSumSquares},
 		"layers": {"gelu_fwd": &k.geluFwd, "mul_rows": &k.mulRows, "ln_gelu_fwd": &k.lnGELUFwd, "ln_gelu_jvp": &k.lnGELUJVP,
 			"ln_gelu_bwd_params": &k.lnGELUBwdParams, "ln_gelu_bwd": &k.lnGELUBwd, "fourier_fwd": &k.fourierFwd,
 			"fourier_jvp": &k.fourierJVP, "fourier_bwd_freq": &k.fourierBwdFreq, "fourier_bwd_t": &k.fourierBwdT},
