@@ -9,8 +9,15 @@ package cuda
 #include <cuda.h>
 #include <cublas_v2.h>
 
-// The driver's answer to cuInit, recorded by the interposer below.
+// The driver's answer to cuInit, recorded by the interposer below, and
+// whether it ran.
 static CUresult mfpoInitResult = CUDA_ERROR_NOT_INITIALIZED;
+static int mfpoInitCalled = 0;
+
+static CUresult mfpoRealInit(unsigned int flags) {
+	CUresult (*real)(unsigned int) = (CUresult (*)(unsigned int))dlsym(RTLD_NEXT, "cuInit");
+	return real ? real(flags) : CUDA_ERROR_NOT_FOUND;
+}
 
 // cuInit interposes the driver's entry point of that name (a definition in
 // the program wins over the shared library's): gorgonia.org/cu calls cuInit
@@ -19,12 +26,23 @@ static CUresult mfpoInitResult = CUDA_ERROR_NOT_INITIALIZED;
 // driver's (dlsym RTLD_NEXT), records its answer for Open to report, and
 // tells cu that all went well.
 CUresult CUDAAPI cuInit(unsigned int flags) {
-	CUresult (*real)(unsigned int) = (CUresult (*)(unsigned int))dlsym(RTLD_NEXT, "cuInit");
-	mfpoInitResult = real ? real(flags) : CUDA_ERROR_NOT_FOUND;
+	mfpoInitResult = mfpoRealInit(flags);
+	mfpoInitCalled = 1;
 	return CUDA_SUCCESS;
 }
 
-static CUresult mfpoInitAnswer(void) { return mfpoInitResult; }
+// mfpoInitAnswer is the recorded answer, or, when cu's call reached the
+// driver without passing here (a shared library that defines cuInit was
+// loaded into the global scope first, as a Python process that imported
+// another CUDA library may have), the driver's answer now: cuInit may be
+// called again.
+static CUresult mfpoInitAnswer(void) {
+	if (!mfpoInitCalled) {
+		mfpoInitResult = mfpoRealInit(0);
+		mfpoInitCalled = 1;
+	}
+	return mfpoInitResult;
+}
 
 // mfpoErrorName is the driver's name of r, or NULL.
 static const char* mfpoErrorName(CUresult r) {
