@@ -64,6 +64,7 @@ import "C"
 import (
 	"fmt"
 	"reflect"
+	"sync"
 	"unsafe"
 
 	"gorgonia.org/cu"
@@ -91,9 +92,15 @@ var initAnswers = map[int]string{
 	804: "CUDA_ERROR_COMPAT_NOT_SUPPORTED_ON_DEVICE", 999: "CUDA_ERROR_UNKNOWN",
 }
 
+// initMu serialises initAnswer (the C side keeps its answer in statics).
+var initMu sync.Mutex
+
 // initAnswer is the driver's answer to cu's cuInit: nil when it succeeded.
 func initAnswer() error {
-	if r := C.mfpoInitAnswer(); r != C.CUDA_SUCCESS {
+	initMu.Lock()
+	r := C.mfpoInitAnswer()
+	initMu.Unlock()
+	if r != C.CUDA_SUCCESS {
 		return driverError(r)
 	}
 	return nil
