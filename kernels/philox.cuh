@@ -52,3 +52,35 @@ __device__ __forceinline__ void normal4(float* z, unsigned long long seed, unsig
 		z[2 * h + 1] = r * s;
 	}
 }
+
+// uniform53 maps two random words to (0, 1) with 53 bits: the inverse
+// CDF below needs more than float's resolution in the tails.
+__device__ __forceinline__ double uniform53(unsigned int hi, unsigned int lo) {
+	return ((double)(hi >> 5) * 67108864.0 + (double)(lo >> 6) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+// truncnormal01 is a draw of N(0, 1) conditioned on [a, b] from the uniform
+// u: mirrored so that a + b ≤ 0 (the interval's far end in the lower
+// tail, where Φ keeps its relative accuracy), then the inverse CDF
+// Φ⁻¹(Φ(a) + u·(Φ(b) − Φ(a))) in double; where even b is below −37
+// (Φ underflows) the tail's Rayleigh inversion y = √(p² − 2 log(1 − u(1 −
+// e^{(p² − q²)/2}))) on [p, q] = [−b, −a], whose density y·e^{−y²/2}
+// differs from the normal's by the factor y/p ∈ [1, q/p].
+__device__ __forceinline__ double truncnormal01(double a, double b, double u) {
+	bool flip = a + b > 0.0;
+	if (flip) {
+		double t = a;
+		a = -b;
+		b = -t;
+	}
+	double x;
+	if (b < -37.0) {
+		double p = -b, q = -a;
+		x = -sqrt(p * p - 2.0 * log1p(u * expm1(0.5 * (p * p - q * q))));
+	} else {
+		double fa = normcdf(a), fb = normcdf(b);
+		x = normcdfinv(fa + u * (fb - fa));
+	}
+	x = fmin(fmax(x, a), b);
+	return flip ? -x : x;
+}

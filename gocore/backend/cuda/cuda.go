@@ -643,3 +643,20 @@ func (b *CUDA) Normal(x []float32, seed, counter uint64) {
 	g, t := flat((len(x) + 3) / 4)
 	b.launch("Normal", b.k.normalFill, g, t, b.addr("Normal", "x", x, len(x)), i64(len(x)), seed, counter)
 }
+
+// TruncNormal sets x[e] to draw e of the stream (seed, counter) of
+// N(0, 1) conditioned on [lo[e], hi[e]] (standardised bounds, lo < hi,
+// either may be infinite; TruncNormalAt is its reference): the
+// truncated-normal posterior's draws, to be scaled and shifted by the
+// caller. A stream's counter must differ from Normal's streams'.
+func (b *CUDA) TruncNormal(x, lo, hi []float32, seed, counter uint64) {
+	n := len(x)
+	if n == 0 {
+		return
+	}
+	b.enter()
+	defer b.leave()
+	g, t := flat(n)
+	b.launch("TruncNormal", b.k.truncNormal, g, t, b.addr("TruncNormal", "x", x, n), b.addr("TruncNormal", "lo", lo, n),
+		b.addr("TruncNormal", "hi", hi, n), i64(n), seed, counter)
+}

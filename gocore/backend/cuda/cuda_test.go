@@ -320,6 +320,29 @@ func TestNormal(t *testing.T) {
 	}
 }
 
+// TestTruncNormal: the kernel's draws are TruncNormalAt's (CUDA's
+// normcdfinv against the reference's Newton-polished inverse, both in
+// double), in the body, the tails and the Rayleigh regime beyond −37.
+func TestTruncNormal(t *testing.T) {
+	e := newEnv(t)
+	bounds := [][2]float32{{-1, 1}, {-0.5, 3}, {2.5, 3.5}, {-6, -5}, {8, 9}, {-3, float32(math.Inf(1))},
+		{float32(math.Inf(-1)), -4}, {40, 40.5}, {-41, -40}}
+	const per = 4096
+	n := per * len(bounds)
+	x, lo, hi := e.g.Alloc(n), e.g.Alloc(n), e.g.Alloc(n)
+	for i := range n {
+		lo[i], hi[i] = bounds[i/per][0], bounds[i/per][1]
+	}
+	e.g.TruncNormal(x, lo, hi, 11, 4)
+	e.g.Sync()
+	for i, v := range x {
+		want := TruncNormalAt(11, 4, uint64(i), float64(lo[i]), float64(hi[i]))
+		if !(v >= lo[i] && v <= hi[i]) || math.Abs(float64(v)-want) > 1e-5*(1+math.Abs(want)) {
+			t.Fatalf("draw %d on [%v, %v]: %v, reference %v", i, lo[i], hi[i], v, want)
+		}
+	}
+}
+
 // TestHostMemoryRefused: a Go slice is no device address; the backend
 // says so instead of faulting on the device.
 func TestHostMemoryRefused(t *testing.T) {

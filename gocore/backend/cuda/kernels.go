@@ -21,7 +21,7 @@ type kernels struct {
 	geluFwd, mulRows, lnGELUFwd, lnGELUJVP, lnGELUBwdParams, lnGELUBwd cu.Function
 	fourierFwd, fourierJVP, fourierBwdFreq, fourierBwdT                cu.Function
 	adam, polyak, firstNonFiniteInit, firstNonFinite                   cu.Function
-	normalFill, rowSumSquares                                          cu.Function
+	normalFill, truncNormal, rowSumSquares                             cu.Function
 }
 
 // table lists every kernel by module (the .cu file) and PTX name.
@@ -34,7 +34,7 @@ func (k *kernels) table() map[string]map[string]*cu.Function {
 			"ln_gelu_bwd_params": &k.lnGELUBwdParams, "ln_gelu_bwd": &k.lnGELUBwd, "fourier_fwd": &k.fourierFwd,
 			"fourier_jvp": &k.fourierJVP, "fourier_bwd_freq": &k.fourierBwdFreq, "fourier_bwd_t": &k.fourierBwdT},
 		"optim":  {"adam": &k.adam, "polyak": &k.polyak, "first_nonfinite_init": &k.firstNonFiniteInit, "first_nonfinite": &k.firstNonFinite},
-		"random": {"normal_fill": &k.normalFill},
+		"random": {"normal_fill": &k.normalFill, "trunc_normal": &k.truncNormal},
 	}
 }
 

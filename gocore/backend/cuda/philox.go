@@ -38,3 +38,72 @@ func NormalAt(seed, counter uint64, e uint64) float64 {
 	}
 	return r * s
 }
+
+// Uniform53 maps two random words to (0, 1) with 53 bits, as the kernels
+// do.
+func Uniform53(hi, lo uint32) float64 {
+	return (float64(hi>>5)*(1<<26) + float64(lo>>6) + 0.5) / (1 << 53)
+}
+
+// TruncNormal01 is the kernels' draw of N(0, 1) conditioned on [a, b]
+// from the uniform u (kernels/philox.cuh, truncnormal01): mirrored so
+// that a + b ≤ 0, then the inverse CDF in float64, or, where b < −37 and
+// Φ underflows, the tail's Rayleigh inversion (relative density error
+// below (q − p)/p on [p, q] = [−b, −a]).
+func TruncNormal01(a, b, u float64) float64 {
+	flip := a+b > 0
+	if flip {
+		a, b = -b, -a
+	}
+	var x float64
+	if b < -37 {
+		p, q := -b, -a
+		x = -math.Sqrt(p*p - 2*math.Log1p(u*math.Expm1(0.5*(p*p-q*q))))
+	} else {
+		fa, fb := normCDF(a), normCDF(b)
+		x = normInv(fa + u*(fb-fa))
+	}
+	x = min(max(x, a), b)
+	if flip {
+		return -x
+	}
+	return x
+}
+
+// TruncNormalAt is draw e of the truncated-normal stream (seed, counter)
+// that the kernel trunc_normal writes for the standardised bounds [a, b].
+func TruncNormalAt(seed, counter, e uint64, a, b float64) float64 {
+	w := Philox4x32([4]uint32{uint32(e), uint32(e >> 32), uint32(counter), uint32(counter >> 32)},
+		[2]uint32{uint32(seed), uint32(seed >> 32)})
+	return TruncNormal01(a, b, Uniform53(w[0], w[1]))
+}
+
+// normCDF is Φ(x), to full relative precision in the lower tail.
+func normCDF(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
+
+// normInv is Φ⁻¹(p) to about 1e-14 relative, in the tails too (Go's
+// Erfcinv is Erfinv(1 − x), which loses a tail's digits): a start from
+// Erfcinv or, below 1e-8, the tail's asymptote, then Newton steps on
+// log Φ(x) = log p.
+func normInv(p float64) float64 {
+	if p <= 0 {
+		return math.Inf(-1)
+	}
+	if p >= 1 {
+		return math.Inf(1)
+	}
+	x := -math.Sqrt2 * math.Erfcinv(2*p)
+	if p < 1e-8 {
+		l := -2 * math.Log(p)
+		x = -math.Sqrt(l - math.Log(l) - math.Log(2*math.Pi))
+	}
+	for range 100 {
+		c := normCDF(x)
+		step := (math.Log(c) - math.Log(p)) * c / (math.Exp(-x*x/2) / math.Sqrt(2*math.Pi))
+		x -= step
+		if math.Abs(step) <= 1e-14*(1+math.Abs(x)) {
+			break
+		}
+	}
+	return x
+}

@@ -50,3 +50,46 @@ func TestNormalAtIsStandardNormal(t *testing.T) {
 		}
 	}
 }
+
+// TruncNormalAt's draws lie in [a, b] and have the truncated normal's mean
+// (φ(a) − φ(b))/(Φ(b) − Φ(a)), in the body, in either tail and (within the
+// Rayleigh regime's stated error) beyond −37.
+func TestTruncNormalAtMoments(t *testing.T) {
+	phi := func(x float64) float64 { return math.Exp(-x*x/2) / math.Sqrt(2*math.Pi) }
+	cdf := func(x float64) float64 { return 0.5 * math.Erfc(-x/math.Sqrt2) }
+	for _, c := range []struct{ a, b float64 }{{-1, 1}, {-0.5, 3}, {2.5, 3.5}, {-6, -5}, {8, 9}, {-3, math.Inf(1)},
+		{math.Inf(-1), -4}, {40, 40.5}, {-41, -40}} {
+		const n = 100000
+		var s, s2 float64
+		for e := uint64(0); e < n; e++ {
+			x := TruncNormalAt(5, 1, e, c.a, c.b)
+			if !(x >= c.a && x <= c.b) {
+				t.Fatalf("[%v, %v]: draw %d is %v", c.a, c.b, e, x)
+			}
+			s += x
+			s2 += x * x
+		}
+		mean, sd := s/n, math.Sqrt(s2/n-(s/n)*(s/n))
+		var want float64
+		if math.Abs(c.a) < 37 || math.Abs(c.b) < 37 {
+			want = (phi(c.a) - phi(c.b)) / (cdf(c.b) - cdf(c.a))
+			if c.a > 0 { // the upper tail, by symmetry (cdf loses precision there)
+				want = (phi(c.b) - phi(c.a)) / (cdf(-c.b) - cdf(-c.a))
+			}
+		} else { // the tail mean over [40, 40.5] mirrored: close to 40 + 1/40
+			p := math.Min(math.Abs(c.a), math.Abs(c.b))
+			want = math.Copysign(p+1/p, c.a)
+		}
+		if math.Abs(mean-want) > 5*sd/math.Sqrt(n)+1e-3 {
+			t.Errorf("[%v, %v]: mean %.6f, want %.6f (sd %.4f)", c.a, c.b, mean, want, sd)
+		}
+	}
+}
+
+func TestNormInvInvertsNormCDF(t *testing.T) {
+	for x := -37.5; x <= 8; x += 0.37 {
+		if got := normInv(normCDF(x)); math.Abs(got-x) > 1e-9*(1+math.Abs(x)) {
+			t.Fatalf("normInv(normCDF(%v)) = %v", x, got)
+		}
+	}
+}
