@@ -58,8 +58,9 @@ build-cuda: cuda-stubs ## compile every cuda-tagged package and the CUDA test bi
 	@rc=0; LD_LIBRARY_PATH=$(abspath $(CUDA_STUBS)) $(BUILD)/cuda/bin/bench-gpu -smoke || rc=$$?; \
 		if [ $$rc -ne 3 ]; then echo "build-cuda: bench-gpu -smoke without a GPU exited $$rc, want 3"; exit 1; fi
 
-test-cuda: cuda-stubs ## on a GPU machine: the CUDA backend against the CPU reference, and the agent on CUDA
+test-cuda: cuda-stubs ## on a GPU machine: the CUDA backend against the CPU reference, the agent on CUDA, the device setting
 	$(CUDA_CGO) $(GO) test -count=1 -tags=$(CUDA_TAGS) $(CUDA_PKGS)
+	$(CUDA_CGO) $(GO) test -count=1 -tags=$(CUDA_TAGS) -run Device ./gocore/mfpo ./gocore/face
 
 device-check: ## build build/device-check/, the folder a GPU machine without Go runs (scripts/device_check.sh)
 	@bash scripts/device_check.sh build
