@@ -51,10 +51,12 @@ build-cuda: cuda-stubs ## compile every cuda-tagged package and the CUDA test bi
 	@mkdir -p $(BUILD)/cuda/bin
 	$(CUDA_CGO) $(GO) test -c -tags=$(CUDA_TAGS) -o $(BUILD)/cuda/bin/cuda.test ./gocore/backend/cuda
 	$(CUDA_CGO) $(GO) test -c -tags=$(CUDA_TAGS) -o $(BUILD)/cuda/bin/mfpo.test ./gocore/mfpo
+	$(CUDA_CGO) $(GO) test -c -tags=$(CUDA_TAGS) -o $(BUILD)/cuda/bin/face.test ./gocore/face
 	$(CUDA_CGO) $(GO) build -tags=$(CUDA_TAGS) -o $(BUILD)/cuda/bin/bench-gpu ./bench/gpu
 	@echo "== the cuda build without a device (stub driver): Open and the device setting must say so"
 	set -o pipefail; cd gocore/backend/cuda && LD_LIBRARY_PATH=$(abspath $(CUDA_STUBS)) MFPO_CUDA_EXPECT=none $(abspath $(BUILD))/cuda/bin/cuda.test -test.run 'NoDevice' -test.v -test.count=1 | tail -5
 	cd gocore/mfpo && LD_LIBRARY_PATH=$(abspath $(CUDA_STUBS)) MFPO_CUDA_EXPECT=none $(abspath $(BUILD))/cuda/bin/mfpo.test -test.run 'Device' -test.count=1
+	cd gocore/face && LD_LIBRARY_PATH=$(abspath $(CUDA_STUBS)) MFPO_CUDA_EXPECT=none $(abspath $(BUILD))/cuda/bin/face.test -test.run 'Device' -test.count=1
 	@rc=0; LD_LIBRARY_PATH=$(abspath $(CUDA_STUBS)) $(BUILD)/cuda/bin/bench-gpu -smoke || rc=$$?; \
 		if [ $$rc -ne 3 ]; then echo "build-cuda: bench-gpu -smoke without a GPU exited $$rc, want 3"; exit 1; fi
 
