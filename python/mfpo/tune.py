@@ -385,7 +385,7 @@ def _mapping(v: Any, path: str, keys: Mapping[str, bool]) -> dict[str, Any]:
     for k, required in keys.items():
         if required and k not in v:
             raise ConfigError(f"spec: {_join(path, k)}: missing (required)")
-    return v
+    return dict(v)
 
 
 def _int(v: Any, path: str, least: int | None = None) -> int:
@@ -475,6 +475,8 @@ def _domain(v: Any, path: str) -> Domain:
         return Domain(kind, tuple(args))
     if not isinstance(args, list) or len(args) != 2:
         _fail(p, "[low, high]", args)
+    lo: float
+    hi: float
     if kind == "randint":
         lo, hi = _int(args[0], f"{p}[0]"), _int(args[1], f"{p}[1]")
     else:
@@ -714,7 +716,7 @@ class _MFPORun:
         self.model.set_random_seed(seed)  # best-of-N and sample noise: a function of the evaluation
         returns, _ = self.model.evaluate(self.eval_env, episodes, mode=cast("PredictMode", mode), seed=seed,
                                          return_episode_rewards=True)
-        return [float(r) for r in returns]
+        return [float(r) for r in cast("list[float]", returns)]
 
     def save(self, folder: Path) -> None:
         self.model.save(folder / "model.mfpo", replay_buffer=self.replay)
@@ -959,7 +961,7 @@ def _csv_callback(study_dir: Path) -> Any:
     rewrites the file after each result."""
     from ray import tune
 
-    class ResultsCSV(tune.Callback):  # type: ignore[misc]
+    class ResultsCSV(tune.Callback):
         def __init__(self) -> None:
             self.rows: dict[tuple[str, int, str], dict[str, Any]] = {}
             self.path: Path | None = None
@@ -1085,7 +1087,8 @@ def _tuner(spec: Spec, study_dir: Path) -> Any:
     if spec.search.scheduler == "asha":
         from ray.tune.schedulers import ASHAScheduler
 
-        scheduler = ASHAScheduler(time_attr="env_steps", max_t=spec.env_steps, grace_period=spec.search.grace_period,
+        scheduler = ASHAScheduler(time_attr="env_steps", max_t=spec.env_steps,
+                                  grace_period=spec.search.grace_period or spec.every,
                                   reduction_factor=spec.search.reduction_factor)
     tuned = searcher is not None or scheduler is not None
     tune_config = tune.TuneConfig(

@@ -26,11 +26,12 @@ import numpy as np
 import pytest
 import ray  # noqa: F401  (the test extra installs it; a missing one is a failure)
 import yaml
-from conftest import TINY
 
 from mfpo import ConfigError
 from mfpo import tune as study
 from mfpo.report import write_report
+
+from conftest import TINY
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "bench" / "learning" / "smoke.yaml"
@@ -482,8 +483,10 @@ def table_cell(report: str, row: str, column: str) -> str:
 def test_report_numbers_recomputed(tmp_path: Path) -> None:
     d = tmp_path / "study"
     shutil.copytree(FIXTURE, d)
+    (d / "report.md").unlink()
     write_report(d)
     report = (d / "report.md").read_text()
+    assert report == (FIXTURE / "report.md").read_text()  # the committed report: what the format looks like
     summary = json.loads((d / "report.json").read_text())
     b, seed = 2000, 3  # the fixture spec's report options
     rows = fixture_rows()
@@ -497,7 +500,8 @@ def test_report_numbers_recomputed(tmp_path: Path) -> None:
         # The Monte Carlo interval lies where the exact bootstrap distribution puts it.
         assert exact_bootstrap_quantile(x, 0.01) <= lo <= exact_bootstrap_quantile(x, 0.05)
         assert exact_bootstrap_quantile(x, 0.95) <= hi <= exact_bootstrap_quantile(x, 0.99)
-        assert table_cell(report, env, f"{agent} · {mode}") == f"{sum(x) / len(x):.1f} [{lo:.1f}, {hi:.1f}] (n={len(x)})"
+        want = f"{sum(x) / len(x):.1f} [{lo:.1f}, {hi:.1f}] (n={len(x)})"
+        assert table_cell(report, env, f"{agent} · {mode}") == want
 
     envs = sorted({e for e, _, _ in fin})
     bounds = {e: (min(v for k, xs in fin.items() if k[0] == e for v in xs),
