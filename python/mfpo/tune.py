@@ -1040,7 +1040,8 @@ def _ray(address: str | None, num_cpus: int | None) -> Iterator[None]:
             raise ConfigError("--num-cpus is for a local Ray; a cluster's nodes say their own CPUs")
         ray.init(address=address, include_dashboard=False, log_to_driver=True)
     else:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
+        # "local": a new Ray in this process, even where a cluster runs on this machine.
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
     try:
         yield
     finally:

@@ -1,6 +1,7 @@
 """Studies on Ray Tune (mfpo.tune, `mfpo study`, `mfpo report`): the smoke
 study end to end on a local Ray with two interrupts (Ctrl-C, then a killed
-driver) and two resumes; a trial of each algorithm without Ray; the spec's
+driver) and two resumes, the last on a Ray cluster the test starts
+(`--address`); a trial of each algorithm without Ray; the spec's
 validation errors; the report's numbers on a fixture CSV, recomputed here.
 
 Ray, PyYAML and Stable-Baselines3 come with the test extra (through the
@@ -8,17 +9,21 @@ bench extra): these tests fail, not skip, without them."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import json
 import math
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -306,6 +311,36 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+@contextlib.contextmanager
+def ray_cluster(tmp_path: Path) -> Iterator[str]:
+    """A one-node Ray cluster (`ray start --head --block`, on a free port)
+    for the test; yields its address and ends it by its pid."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ray_exe = Path(sys.executable).with_name("ray")
+    log = tmp_path / "head.log"
+    head = subprocess.Popen([str(ray_exe), "start", "--head", f"--port={port}", "--num-cpus=2", "--block",
+                             "--include-dashboard=false", "--disable-usage-stats"], cwd=tmp_path, env=clean_env(),
+                            stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
+    address = None
+    try:
+        deadline = time.monotonic() + 180
+        while address is None:
+            found = re.search(r"ray start --address='([^']+)'", log.read_text())
+            address = found.group(1) if found else None
+            assert head.poll() is None and time.monotonic() < deadline, log.read_text()[-4000:]
+            time.sleep(0.2)
+        yield address
+    finally:
+        head.terminate()
+        head.wait(timeout=120)
+        # Ray leaves the address of its latest cluster here for ray.init() to find; not this dead one.
+        current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+        if address and current.is_file() and current.read_text().strip() == address:
+            current.unlink()
+
+
 # SIGINT reaches the driver as Ctrl-C does even where the test runs in a
 # background job (whose children start with SIGINT ignored).
 INTERRUPTIBLE = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
@@ -354,10 +389,13 @@ def test_study_interrupted_twice_resumes_from_its_checkpoints(tmp_path: Path) ->
         assert time.monotonic() < deadline, f"workers {pids} outlived their killed study"
         time.sleep(0.2)
 
-    # 3. Resume again, without holding: the study finishes.
+    # 3. Resume again, without holding, on a Ray cluster this test starts
+    #    (`ray start --head`, the cluster's token): the study finishes.
     hold.touch()
-    res = subprocess.run(mfpo_cmd() + ["study", "--resume", str(out), "--num-cpus", "2"], cwd=tmp_path,
-                         env=clean_env(), capture_output=True, text=True, timeout=600, check=False)
+    with ray_cluster(tmp_path) as address:
+        res = subprocess.run(mfpo_cmd() + ["study", "--resume", str(out), "--address", address], cwd=tmp_path,
+                             env=clean_env(RAY_AUTH_MODE="token"), capture_output=True, text=True, timeout=600,
+                             check=False)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
     assert "2 trials finished, 0 errored, 0 unfinished" in res.stdout
 
