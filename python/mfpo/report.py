@@ -127,6 +127,11 @@ def _options(study_dir: Path, rows: Sequence[Mapping[str, Any]]) -> _Options:
     return _Options(", ".join(names), "", max(int(r["env_steps"]) for r in rows), None, None, {}, 10_000, 0)
 
 
+def _value(v: Any) -> str:
+    """A config value in a label: floats to 4 significant digits."""
+    return f"{v:.4g}" if isinstance(v, float) else json.dumps(v, separators=(",", ":"))
+
+
 def _labels(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
     """(agent, config JSON) -> the group's label: the agent's name, with the
     config keys that differ among its trials when they do (``default``: a
@@ -140,8 +145,7 @@ def _labels(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
         keys = sorted({k for p in parsed.values() for k in p})
         varying = [k for k in keys if len({json.dumps(p.get(k), sort_keys=True) for p in parsed.values()}) > 1]
         for c, p in parsed.items():
-            extra = ",".join(f"{k}={json.dumps(p[k], separators=(',', ':')) if k in p else 'default'}"
-                             for k in varying)
+            extra = ",".join(f"{k}={_value(p[k]) if k in p else 'default'}" for k in varying)
             out[(agent, c)] = f"{agent}[{extra}]" if extra else agent
     return out
 
@@ -256,8 +260,8 @@ def _markdown(s: dict[str, Any], meta: Mapping[str, Any] | None) -> str:
     done = s["trials"] - len(s["unfinished"])
     lines += [f"- Protocol: {protocol}.",
               f"- Trials: {done} of {s['trials']} reached the budget"
-              + (f" (unfinished, left out of the final scores: {', '.join(s['unfinished'])})." if s["unfinished"]
-                 else ".")]
+              + (f"; the others (interrupted, or stopped early) are left out of the final scores: "
+                 f"{', '.join(s['unfinished'])}." if s["unfinished"] else ".")]
     if meta and meta.get("runs"):
         m = meta["runs"][-1].get("machine", {})
         build = m.get("build", {})

@@ -864,7 +864,7 @@ def _resources(config: dict[str, Any]) -> Any:
 
 def _trial_name(trial: Any) -> str:
     cell = trial.config.get("cell", {})
-    seed = cell.get("seed", trial.config.get("__trial_index__", ""))
+    seed = cell["seed"] if "seed" in cell else cell.get("seeds", [""])[int(trial.config.get("__trial_index__", 0))]
     env = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(cell.get("env", "")))
     return f"{cell.get('agent', 'trial')}_{env}_s{seed}_{trial.trial_id}"
 
@@ -1052,13 +1052,16 @@ def _reporter(spec: Spec) -> Any:
     from ray import tune
 
     params = {"cell/agent": "agent", "cell/env": "env"}
-    params["__trial_index__" if spec.search.algorithm == "optuna" else "cell/seed"] = "seed"
+    if spec.search.algorithm == "optuna":
+        params["__trial_index__"] = "seed #"  # which of the spec's seeds
+    else:
+        params["cell/seed"] = "seed"
     for a in spec.agents:
         for k in a.search:
             params[f"cell/config/{k}"] = k
     return tune.CLIReporter(
         parameter_columns=params,
-        metric_columns={"env_steps": "steps", "return_mean": "return", "wall_s": "wall s"},
+        metric_columns={"env_steps": "env steps", "return_mean": "return", "wall_s": "wall s"},
         max_report_frequency=30,
         sort_by_metric=False,
     )

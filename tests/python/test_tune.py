@@ -219,6 +219,19 @@ def test_search_spaces_expand_as_tune_draws_them() -> None:
     assert [c["agent"] for c in cells[:2]] == ["mfpo", "sac"]  # seed by seed
 
 
+@pytest.mark.parametrize("search", [{"algorithm": "optuna", "samples": 2},
+                                    {"scheduler": "asha", "grace_period": 200, "reduction_factor": 2, "samples": 2}])
+def test_optuna_and_asha_studies_build_their_tuner(tmp_path: Path, search: dict[str, Any]) -> None:
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc["search"] = search
+    doc["agents"][0]["config"].pop("learning_starts")
+    doc["agents"][0]["search"] = {"learning_starts": {"choice": [32, 64]}}
+    spec = study.parse_spec(yaml.safe_dump(doc))
+    assert spec.n_trials() == 2 * 2  # 2 draws (Optuna: points) × 2 seeds
+    tuner = study._tuner(spec, tmp_path)  # Tune takes the searcher, the scheduler and the space (nothing runs)
+    assert type(tuner).__name__ == "Tuner"
+
+
 # ---------------------------------------------------------------------------
 # Trials without Ray
 
@@ -560,7 +573,8 @@ def test_report_numbers_recomputed(tmp_path: Path) -> None:
     assert "normalised per task by this study's range" in report
     unfinished = {r["trial_id"] for r in rows} - {r["trial_id"] for r in rows if r["env_steps"] == "3000"}
     assert summary["unfinished"] == sorted(unfinished) and len(unfinished) == 1
-    assert f"15 of 16 reached the budget (unfinished, left out of the final scores: {unfinished.pop()})" in report
+    assert f"15 of 16 reached the budget; the others (interrupted, or stopped early) are left out of the final " \
+           f"scores: {unfinished.pop()}." in report
     walls = [float(r["wall_s"]) for r in rows if r["env"] == "Pendulum-v1" and r["agent"] == "sac"
              and r["env_steps"] == "3000"]
     assert table_cell(report.split("## Wall time")[1], "Pendulum-v1", "sac") == \
