@@ -193,6 +193,22 @@ def time_calls(fn: Callable[[], Any], n: int) -> np.ndarray:
     return ts / 1e3
 
 
+def time_pairs(a: Callable[[], Any], b: Callable[[], Any], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """n calls of a and of b, alternated call by call and each timed (µs):
+    a pair shares the load and the caches, so b − a pair by pair measures
+    what b adds to a more steadily than two medians taken apart do."""
+    ta, tb = np.empty(n), np.empty(n)
+    pc = _pc
+    for i in range(n):
+        t0 = pc()
+        a()
+        t1 = pc()
+        b()
+        t2 = pc()
+        ta[i], tb[i] = t1 - t0, t2 - t1
+    return ta / 1e3, tb / 1e3
+
+
 ACT_PATTERN = "^BenchmarkAct$"
 # gocore/face's BenchmarkAct: the Go layers under both faces, by mode.
 FACE_LAYERS = ("core/policy", "face/policy", "core/agent", "face/agent")
@@ -281,6 +297,7 @@ def bench_predict(plan: Plan, gob: GoBench, capi: str | None) -> tuple[dict[str,
     face = GoBench(plan.go_short, "face")
     n_fast, n_slow = plan.calls
     samples: dict[str, list[np.ndarray]] = defaultdict(list)
+    pairs: dict[str, dict[str, list[np.ndarray]]] = {m: defaultdict(list) for m in MODES}
     go_us: dict[str, list[float]] = defaultdict(list)
     for mode, fn in cases.values():  # warm-up
         time_calls(fn, plan.warm_calls[mode == "best_of_n"])
@@ -296,8 +313,14 @@ def bench_predict(plan: Plan, gob: GoBench, capi: str | None) -> tuple[dict[str,
         if capi is not None:
             for k, v in run_capi(capi, plan.go_short).items():
                 go_us[f"{k} capi"].append(v)
+        go_us["tiny face/agent median"] += metric(fb, "Act/tiny/deterministic/face/agent", "µs/median")
         for name, (mode, fn) in cases.items():
             samples[name].append(time_calls(fn, n_slow if mode == "best_of_n" else n_fast))
+        for m in MODES:  # predict and the raw call alternated, call by call
+            a_us, p_us = time_pairs(lambda m=m: act_at(m), lambda m=m: model.predict(obs64, mode=m),
+                                    n_slow if m == "best_of_n" else n_fast)
+            pairs[m]["act_at"].append(a_us)
+            pairs[m]["predict"].append(p_us)
     model.close()
     tiny.close()
 
@@ -311,6 +334,11 @@ def bench_predict(plan: Plan, gob: GoBench, capi: str | None) -> tuple[dict[str,
             "p99_us": float(np.percentile(allv, 99)),
             "median_per_repeat_us": [float(np.median(x)) for x in samples[name]],
         }
+    for m in MODES:
+        a_us, p_us = (np.concatenate(pairs[m][k]) for k in ("act_at", "predict"))
+        res[f"paired, {m}"] = {"mode": None, "calls": int(a_us.size), "act_at_median_us": float(np.median(a_us)),
+                               "predict_median_us": float(np.median(p_us)),
+                               "diff_median_us": float(np.median(p_us - a_us))}
     go = {"cmd": gob.command(ACT_PATTERN, plan.act_benchtime),
           "face_cmd": face.command(ACT_PATTERN, plan.act_benchtime),
           "capi_cmd": None if capi is None else f"{capi}{' --smoke' if plan.go_short else ''}",
@@ -486,6 +514,8 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
         L.append("|---|---|---|---|---|---|")
         for name, r in pred.items():
             mode = r["mode"]
+            if name.startswith("paired, "):
+                continue
             if mode is not None:
                 g = gref[mode]
                 runs = go_act["us_per_run"][f"{mode} core/agent median"]
@@ -515,8 +545,23 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
         L.append("")
         tp = pred["– MFPO.predict(obs float64), deterministic, tiny networks"]["median_us"]
         ta = pred["– bindings.ActAt (gopy C function), deterministic, tiny networks"]["median_us"]
-        L.append(f"Tiny networks (`hidden [4]`, where Go's work is small): `predict` − `bindings.ActAt` = "
-                 f"{tp - ta:.2f} µs, Python's own cost per `predict`.")
+        gt = go_act["us"]["tiny face/agent median"]
+        L.append(f"Tiny networks (`hidden [4]`, where Go's work is small; medians): `predict` {fmt_us(tp)} µs, "
+                 f"`bindings.ActAt` {fmt_us(ta)}, Go `face.AgentAct` {fmt_us(gt)}: `predict` − Go = {tp - gt:.2f} µs "
+                 f"(Python {tp - ta:.2f}, the gopy crossing {ta - gt:.2f}).")
+        L.append("")
+        L.append("`predict` and `bindings.ActAt` alternated call by call (paper networks), medians in µs: a pair "
+                 "shares the load and the caches, so the median of the pairs' differences is the steadiest "
+                 "measure of what `predict` adds to the gopy call; add the crossing (tiny networks, above) for "
+                 "what it adds to Go's.")
+        L.append("")
+        L.append("| mode | calls | `bindings.ActAt` | `predict` | `predict` − `ActAt`, median of the pairs | "
+                 "+ crossing = `predict` − Go |")
+        L.append("|---|---|---|---|---|---|")
+        for m in MODES:
+            r = pred[f"paired, {m}"]
+            L.append(f"| {m} | {r['calls']} | {fmt_us(r['act_at_median_us'])} | {fmt_us(r['predict_median_us'])} | "
+                     f"{r['diff_median_us']:.2f} | {r['diff_median_us'] + ta - gt:.2f} |")
         L.append("")
         L.append("The faces against Go in µs: per-call medians (Go's over the runs), and the mean of "
                  f"`{go_act['cmd']}` (gocore/mfpo's `BenchmarkAct`, median over the runs) for reference. "

@@ -19,6 +19,7 @@ import (
 var columns = []struct{ unit, heading string }{
 	{"ns/op", "median time"},
 	{"µs/action", "µs/action"},
+	{"µs/median", "µs per call, median"},
 	{"updates/s", "updates/s"},
 	{"GFLOP/update", "GFLOP/update"},
 	{"GFLOP/s", "GFLOP/s"},

@@ -21,8 +21,20 @@ import (
 func BenchmarkAct(b *testing.B) {
 	config := `{"buffer_size": 1000}`
 	if testing.Short() {
-		config = `{"buffer_size": 1000, "hidden": [4], "time_features": 2, "time_width": 2}`
+		config = tinyNets
 	}
+	benchAct(b, config, []policy.Mode{policy.Sample, policy.Deterministic, policy.BestOfN}, true)
+	// Tiny networks, where Go's work is small: what bench_python's tiny
+	// predict is compared with.
+	b.Run("tiny", func(b *testing.B) { benchAct(b, tinyNets, []policy.Mode{policy.Deterministic}, false) })
+}
+
+// tinyNets is a config with tiny networks (bench_python's tiny agent).
+const tinyNets = `{"buffer_size": 1000, "hidden": [4], "time_features": 2, "time_width": 2}`
+
+// benchAct runs the layers (all four, or face/agent alone) in each mode
+// on an agent of config.
+func benchAct(b *testing.B, config string, modes []policy.Mode, all bool) {
 	h, err := CreateAgent([]byte(config), policy.Spaces{ObsDim: 17, ActDim: 6})
 	if err != nil {
 		b.Fatal(err)
@@ -40,7 +52,7 @@ func BenchmarkAct(b *testing.B) {
 		obs[i] = float32(i)/17 - 0.5
 	}
 	dst, unit := make([]float32, 6), make([]float32, 6)
-	for _, mode := range []policy.Mode{policy.Sample, policy.Deterministic, policy.BestOfN} {
+	for _, mode := range modes {
 		for _, c := range []struct {
 			name string
 			act  func(seed uint64) error
@@ -56,6 +68,9 @@ func BenchmarkAct(b *testing.B) {
 			{"core/policy", func(seed uint64) error { return pol.Act(dst, obs, 1, mode, seed) }},
 			{"face/policy", func(seed uint64) error { return PolicyAct(p, dst, obs, 1, mode, seed) }},
 		} {
+			if !all && c.name != "face/agent" {
+				continue
+			}
 			b.Run(mode.String()+"/"+c.name, func(b *testing.B) {
 				if err := c.act(0); err != nil {
 					b.Fatal(err)
