@@ -46,7 +46,7 @@ import (
 //
 // On the CPU's vector paths against the portable one the observed errors
 // are below 2e-6 (moments), 4e-5 (parameters, the outliers left out) and
-// 4e-6 (Stats): the tolerances leave room for a device's different
+// 5e-6 (Stats): the tolerances leave room for a device's different
 // summation orders, while a wrong operation moves a figure by O(1).
 const (
 	// updateSteps is the number of updates compared; beyond a few, two
@@ -58,13 +58,15 @@ const (
 	flipBound   = 7 // > 2 × 3.2: opposite steps of the largest size
 )
 
-// Portable runs f with the CPU backend's float32 kernels on the portable
+// portable runs f with the CPU backend's float32 kernels on the portable
 // Go path, the reference of Update, and restores the previous path.
-//
-// TODO(kernels): cpu.SetKernels("go") once gocore/backend/cpu selects
-// its kernel paths; until then the CPU runs its default path here.
 func portable(t *testing.T, f func()) {
 	t.Helper()
+	prev, err := cpu.SetKernels("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cpu.SetKernels(prev) // prev was active, so it is supported
 	f()
 }
 
@@ -78,8 +80,11 @@ type updateCase struct {
 func updateCases() []updateCase {
 	paper := mfpo.DefaultConfig() // 3×256 networks, K1 16, K2 32, 64 time features
 	paper.BatchSize, paper.BufferSize, paper.LearningStarts = 8, 256, 0
+	balance := mfpotest.TinyConfig()
+	balance.ProposalMix = mfpo.BalanceMix
 	return []updateCase{
 		{"tiny", mfpotest.TinyConfig(), policy.Spaces{ObsDim: 5, ActDim: 2}},
+		{"tiny-balance-mix", balance, policy.Spaces{ObsDim: 5, ActDim: 2}},
 		{"paper-nets-batch-8", paper, policy.Spaces{ObsDim: 17, ActDim: 6}}, // HalfCheetah's sizes
 	}
 }
