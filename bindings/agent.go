@@ -90,7 +90,8 @@ func NewAgent(configJSON, spacesJSON string) (h int64, err error) {
 }
 
 // Info returns agent h's description as a JSON object: the spaces' keys,
-// stored, buffer_len, updates, alpha and config (every key).
+// stored, buffer_len, updates, alpha, device ("cpu" or "cuda") and config
+// (every key).
 func Info(h int64) (s string, err error) {
 	defer recoverInto(&err)
 	info, err := face.Agent(face.Handle(h))
@@ -105,7 +106,7 @@ func Info(h int64) (s string, err error) {
 	b, err := json.Marshal(map[string]any{
 		"obs_shape": sp.ObsShape, "obs_dim": sp.ObsDim, "act_dim": sp.ActDim, "act_low": sp.ActLow, "act_high": sp.ActHigh,
 		"stored": info.Stored, "buffer_len": info.BufferLen, "updates": info.Updates, "alpha": finiteOrNil(info.Alpha),
-		"config": json.RawMessage(js),
+		"device": info.Device, "config": json.RawMessage(js),
 	})
 	return string(b), fail("info", err)
 }

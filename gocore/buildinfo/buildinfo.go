@@ -11,6 +11,7 @@ import (
 	"runtime"
 
 	"github.com/mfpo/mfpo/gocore/backend/cpu"
+	"github.com/mfpo/mfpo/gocore/backend/cuda"
 	"github.com/mfpo/mfpo/gocore/blas"
 )
 
@@ -34,6 +35,17 @@ type Info struct {
 	CPUKernels string `json:"cpu_kernels"`
 	OS         string `json:"os"`
 	Arch       string `json:"arch"`
+	// Devices are the devices this build can compute on: "cpu", or
+	// "cpu,cuda" for a build with the tag cuda (docs/gpu.md).
+	Devices string `json:"devices"`
+}
+
+// Devices is Info.Devices of this build.
+func Devices() string {
+	if cuda.Built {
+		return "cpu,cuda"
+	}
+	return "cpu"
 }
 
 // Get returns the running build's Info.
@@ -47,6 +59,7 @@ func Get() Info {
 		CPUKernels: cpu.Kernels(),
 		OS:         runtime.GOOS,
 		Arch:       runtime.GOARCH,
+		Devices:    Devices(),
 	}
 }
 

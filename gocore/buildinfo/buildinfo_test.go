@@ -16,7 +16,7 @@ func TestJSONDescribesThisBuild(t *testing.T) {
 	}
 	want := map[string]string{"version": Version, "go_version": runtime.Version(), "blas": blas.Backend(),
 		"blas_core": blas.Core(), "blas_config": blas.Config(), "os": runtime.GOOS, "arch": runtime.GOARCH,
-		"cpu_kernels": cpu.Kernels()}
+		"cpu_kernels": cpu.Kernels(), "devices": Devices()}
 	for k, v := range want {
 		if info[k] != v {
 			t.Fatalf("build info %q = %q, want %q (all: %v)", k, info[k], v, info)

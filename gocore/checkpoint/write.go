@@ -27,6 +27,9 @@ func marshal(a *mfpo.Agent, opts Options) (data []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The writer reads the agent's buffers on the host: on a device
+	// backend, after every operation issued on them has finished.
+	a.Be.Sync()
 	// Size the builder once: growing it doubles and copies.
 	floats := 0
 	nets := []*nn.MLP[float32]{a.Policy, a.Critics.Target[0], a.Critics.Target[1]}

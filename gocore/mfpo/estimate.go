@@ -226,3 +226,24 @@ func CheckMemory(field string, need float64, limit int64) error {
 func CheckEstimate(e Estimate, limit int64) error {
 	return CheckMemory(e.Largest(), e.Total(), limit)
 }
+
+// UpdateFLOPs counts the matrix-product FLOPs of one Update analytically
+// (2 per multiply-add; a backward pass counted as twice its forward):
+// what the update benchmarks divide by their time.
+func UpdateFLOPs(cfg Config, obsDim, actDim int) float64 {
+	ps := nn.PolicySpec(obsDim, actDim, cfg.Hidden)
+	ps.TimeFeatures, ps.TimeWidth = cfg.TimeFeatures, cfg.TimeWidth
+	ds := nn.AverageDivergenceSpec(obsDim, actDim, cfg.Hidden)
+	ds.TimeFeatures, ds.TimeWidth = cfg.TimeFeatures, cfg.TimeWidth
+	cs := nn.CriticSpec(obsDim, actDim, cfg.Atoms, cfg.Hidden)
+	P, D, C := float64(ps.FLOPs()), float64(ds.FLOPs()), float64(cs.FLOPs())
+	B, K1, K2, T := float64(cfg.BatchSize), float64(cfg.PolicySamples), float64(cfg.PosteriorSamples), float64(cfg.Steps)
+	probes := float64(cfg.Probes)
+	if cfg.ExactTrace {
+		probes = float64(actDim)
+	}
+	critic := B*T*(P+D) + 2*B*C + 2*B*3*C
+	actor := B*K1*T*(P+D) + 2*B*(K1+K2)*C + B*(P+P+2*P)
+	adn := B*(P+probes*P) + B*(D+D+2*D)
+	return critic + actor + adn
+}

@@ -33,10 +33,21 @@ import numpy as np
 import numpy.typing as npt
 
 # gopy's wrapper, generated at build time and untyped, and the C module
-# under it (the acting calls use it directly: see _Acting).
-from mfpo._gopy import _mfpo as _c
-from mfpo._gopy import bindings as _ext
-from mfpo._gopy import go as _go
+# under it (the acting calls use it directly: see _Acting). A build with
+# CUDA (docs/gpu.md) links the NVIDIA driver's library, which the dynamic
+# loader must find.
+try:
+    from mfpo._gopy import _mfpo as _c
+    from mfpo._gopy import bindings as _ext
+    from mfpo._gopy import go as _go
+except ImportError as err:
+    if "libcuda.so" in str(err) or "libcublas.so" in str(err):
+        raise ImportError(
+            f"{err}: this mfpo was built with CUDA (build tag cuda) and needs the NVIDIA driver's libcuda.so.1 "
+            "and cuBLAS 12's libcublas.so.12 on the loader's path; install them, or mfpo built without CUDA "
+            "(docs/gpu.md)"
+        ) from err
+    raise
 from mfpo.exceptions import BY_CODE, ConfigError, HandleError, MFPOError, ShapeError
 
 ActMode = Literal["sample", "best_of_n", "deterministic", "explore"]
@@ -85,6 +96,9 @@ class BuildInfo(TypedDict):
     """Go's GOOS, e.g. ``"linux"``."""
     arch: str
     """Go's GOARCH, e.g. ``"amd64"``."""
+    devices: str
+    """The devices this build computes on: ``"cpu"``, or ``"cpu,cuda"`` for a
+    build with the Go build tag ``cuda`` (docs/gpu.md)."""
 
 
 def version() -> str:

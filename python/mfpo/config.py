@@ -41,9 +41,10 @@ ProposalMix = Literal["ess", "balance"]
 PROPOSAL_MIXES: tuple[str, ...] = _core.PROPOSAL_MIXES
 """Every ``proposal_mix`` value, as the Go core names them."""
 
-SETTING_KEYS: tuple[str, ...] = ("max_bytes",)
+SETTING_KEYS: tuple[str, ...] = ("max_bytes", "device")
 """Keys of the config beside the Go Config's: how an agent runs in this
-process, never saved (``max_bytes``: its memory limit, docs/limits.md)."""
+process, never saved (``max_bytes``: its memory limit, docs/limits.md;
+``device``: ``"auto"``, ``"cpu"`` or ``"cuda"``, docs/gpu.md)."""
 
 
 def default_config(preset: str = "paper") -> dict[str, Any]:
