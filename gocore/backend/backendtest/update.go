@@ -42,7 +42,8 @@ import (
 //     the mean Q);
 //   - exactly: the initial state (drawn on the host from the seed), the
 //     Adam step counts, the updates count and the training random
-//     stream's state — both agents must take the same draws.
+//     stream's state — both agents must take the same draws (the
+//     posterior draws are the CPU's for both: hostDraws).
 //
 // On the CPU's vector paths against the portable one the observed errors
 // are below 2e-6 (moments), 4e-5 (parameters, the outliers left out) and
@@ -93,9 +94,10 @@ func updateCases() []updateCase {
 // returns and one on the CPU float32 backend on its portable kernels,
 // from the same seed and the same stored transitions, runs updateSteps
 // updates on each and compares the two after each update within the
-// tolerances above. The comparison needs both agents to take the same
-// random draws: a backend that draws its own numbers on the device runs
-// Update in a mode that takes the agent's host draws instead.
+// tolerances above. Both agents must take the same random draws: the
+// agent's own come from its host stream, and the posterior draws, which a
+// device backend makes with its own generator (TruncPosterior: checked as
+// a distribution by Ops), are the CPU's here (hostDraws).
 func Update(t *testing.T, newBackend func() backend.Backend[float32]) {
 	t.Helper()
 	for _, c := range updateCases() {
@@ -103,10 +105,21 @@ func Update(t *testing.T, newBackend func() backend.Backend[float32]) {
 			var want []record
 			portable(t, func() { want = runUpdates(t, cpu.New[float32](), c) })
 			be := newBackend()
-			got := runUpdates(t, be, c)
+			got := runUpdates(t, hostDraws{be}, c)
 			compareRecords(t, be.Name(), got, want, max(c.cfg.ActorLR, c.cfg.ADNLR, c.cfg.CriticLR, c.cfg.AlphaLR))
 		})
 	}
+}
+
+// hostDraws is the backend under test with the CPU's posterior draws:
+// after Sync the host writes the CPU's draws for the same seed into the
+// backend's buffer (the seam's rule for host writes), and the backend's
+// later operations read them.
+type hostDraws struct{ backend.Backend[float32] }
+
+func (h hostDraws) TruncPosterior(dst []float32, ldd int, at, t []float32, rows, k, d int, seed [2]uint64) {
+	h.Sync()
+	cpu.New[float32]().TruncPosterior(dst, ldd, at, t, rows, k, d, seed)
 }
 
 // record is an agent's state on the host: its vectors by name, the
