@@ -30,6 +30,7 @@ package backendtest
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/mfpo/mfpo/gocore/backend"
@@ -54,6 +55,7 @@ func (s shape) rounded() shape {
 // |got − want| as a fraction of its tolerance.
 func Ops(t *testing.T, be backend.Backend[float32]) {
 	t.Helper()
+	checkCoverage(t)
 	checkAlloc(t, be)
 	a32 := &arena[float32]{be: be}
 	a64 := &arena[float64]{be: cpu.New[float64]()}
@@ -146,6 +148,22 @@ func runCase(m *mismatch, a32 *arena[float32], a64 *arena[float64], o32 *op[floa
 		tol = o32.tol(s, x, w)
 	}
 	b.compare(m, got, want, tol)
+}
+
+// checkCoverage fails unless every operation of the interface has a row
+// in the table (Name, Alloc and Sync are checked by every row).
+func checkCoverage(t *testing.T) {
+	t.Helper()
+	rows := map[string]bool{"Name": true, "Alloc": true, "Sync": true}
+	for _, o := range table[float32]() {
+		rows[o.name] = true
+	}
+	it := reflect.TypeFor[backend.Backend[float32]]()
+	for i := range it.NumMethod() {
+		if m := it.Method(i).Name; !rows[m] {
+			t.Errorf("backendtest: the operation %s has no row in the conformance table (ops.go)", m)
+		}
+	}
 }
 
 // checkAlloc checks that Alloc returns n zeroed elements.

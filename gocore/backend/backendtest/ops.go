@@ -26,7 +26,8 @@ type shape struct {
 	lo, hi      float64 // a range: the C51 support, the time guard
 	gamma       float64 // the discount
 	k1, k2      int     // candidates per state of the two proposals
-	flag        bool    // an operation's switch (clipped double Q, the minimum of two critics)
+	flag        bool    // an operation's switch (clipped double Q, the minimum of two critics, the balance mix)
+	note        string  // a variant's name
 }
 
 func (s shape) String() string {
@@ -77,6 +78,9 @@ func (s shape) String() string {
 		add("K1=%d K2=%d", s.k1, s.k2)
 	}
 	flag(s.flag, "switch on")
+	if s.note != "" {
+		add("%s", s.note)
+	}
 	return strings.Join(b, " ")
 }
 
@@ -425,6 +429,15 @@ func table[T Float]() []op[T] {
 		fourierJVPOp[T](),
 		fourierBackwardOp[T](),
 		adamOp[T](),
+		adamToOp[T](),
+		polyakToOp[T](),
+		sum64Op[T](),
+		c51TargetOp[T](),
+		c51CrossEntropyOp[T](),
+		c51ValuesOp[T](),
+		noisyActionsOp[T](),
+		truncPosteriorOp[T](),
+		snisVelocityOp[T](),
 		{
 			name: "Polyak",
 			shapes: each([]float64{0.005, 0.5, 1, 0}, func(tau float64) []shape {

@@ -42,11 +42,12 @@ import (
 //     the mean Q);
 //   - exactly: the initial state (drawn on the host from the seed), the
 //     Adam step counts, the updates count and the training random
-//     stream's state — both agents must take the same draws.
+//     stream's state — both agents must take the same draws (the
+//     posterior draws are the CPU's for both: hostDraws).
 //
 // On the CPU's vector paths against the portable one the observed errors
 // are below 2e-6 (moments), 4e-5 (parameters, the outliers left out) and
-// 4e-6 (Stats): the tolerances leave room for a device's different
+// 5e-6 (Stats): the tolerances leave room for a device's different
 // summation orders, while a wrong operation moves a figure by O(1).
 const (
 	// updateSteps is the number of updates compared; beyond a few, two
@@ -58,13 +59,15 @@ const (
 	flipBound   = 7 // > 2 × 3.2: opposite steps of the largest size
 )
 
-// Portable runs f with the CPU backend's float32 kernels on the portable
+// portable runs f with the CPU backend's float32 kernels on the portable
 // Go path, the reference of Update, and restores the previous path.
-//
-// TODO(kernels): cpu.SetKernels("go") once gocore/backend/cpu selects
-// its kernel paths; until then the CPU runs its default path here.
 func portable(t *testing.T, f func()) {
 	t.Helper()
+	prev, err := cpu.SetKernels("go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cpu.SetKernels(prev) // prev was active, so it is supported
 	f()
 }
 
@@ -78,8 +81,11 @@ type updateCase struct {
 func updateCases() []updateCase {
 	paper := mfpo.DefaultConfig() // 3×256 networks, K1 16, K2 32, 64 time features
 	paper.BatchSize, paper.BufferSize, paper.LearningStarts = 8, 256, 0
+	balance := mfpotest.TinyConfig()
+	balance.ProposalMix = mfpo.BalanceMix
 	return []updateCase{
 		{"tiny", mfpotest.TinyConfig(), policy.Spaces{ObsDim: 5, ActDim: 2}},
+		{"tiny-balance-mix", balance, policy.Spaces{ObsDim: 5, ActDim: 2}},
 		{"paper-nets-batch-8", paper, policy.Spaces{ObsDim: 17, ActDim: 6}}, // HalfCheetah's sizes
 	}
 }
@@ -88,9 +94,10 @@ func updateCases() []updateCase {
 // returns and one on the CPU float32 backend on its portable kernels,
 // from the same seed and the same stored transitions, runs updateSteps
 // updates on each and compares the two after each update within the
-// tolerances above. The comparison needs both agents to take the same
-// random draws: a backend that draws its own numbers on the device runs
-// Update in a mode that takes the agent's host draws instead.
+// tolerances above. Both agents must take the same random draws: the
+// agent's own come from its host stream, and the posterior draws, which a
+// device backend makes with its own generator (TruncPosterior: checked as
+// a distribution by Ops), are the CPU's here (hostDraws).
 func Update(t *testing.T, newBackend func() backend.Backend[float32]) {
 	t.Helper()
 	for _, c := range updateCases() {
@@ -98,10 +105,21 @@ func Update(t *testing.T, newBackend func() backend.Backend[float32]) {
 			var want []record
 			portable(t, func() { want = runUpdates(t, cpu.New[float32](), c) })
 			be := newBackend()
-			got := runUpdates(t, be, c)
+			got := runUpdates(t, hostDraws{be}, c)
 			compareRecords(t, be.Name(), got, want, max(c.cfg.ActorLR, c.cfg.ADNLR, c.cfg.CriticLR, c.cfg.AlphaLR))
 		})
 	}
+}
+
+// hostDraws is the backend under test with the CPU's posterior draws:
+// after Sync the host writes the CPU's draws for the same seed into the
+// backend's buffer (the seam's rule for host writes), and the backend's
+// later operations read them.
+type hostDraws struct{ backend.Backend[float32] }
+
+func (h hostDraws) TruncPosterior(dst []float32, ldd int, at, t []float32, rows, k, d int, seed [2]uint64) {
+	h.Sync()
+	cpu.New[float32]().TruncPosterior(dst, ldd, at, t, rows, k, d, seed)
 }
 
 // record is an agent's state on the host: its vectors by name, the

@@ -12,19 +12,18 @@ import (
 // machine has. (An external test package: backendtest imports
 // gocore/mfpo, which imports this backend.)
 
-// kernelPaths are the paths to run; "" is the default one.
-//
-// TODO(kernels): cpu.SupportedKernels() once the paths are selectable.
-func kernelPaths() []string { return []string{""} }
-
-// onPaths runs f once per kernel path, with that path selected.
+// onPaths runs f once per kernel path of this machine and build
+// (cpu.SupportedKernels), with that path selected.
 func onPaths(t *testing.T, f func(t *testing.T)) {
-	for _, k := range kernelPaths() {
-		name := k
-		if name == "" {
-			name = "default"
-		}
-		t.Run(name, f)
+	for _, k := range cpu.SupportedKernels() {
+		t.Run(k, func(t *testing.T) {
+			prev, err := cpu.SetKernels(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cpu.SetKernels(prev) // prev was active, so it is supported
+			f(t)
+		})
 	}
 }
 
