@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/mfpo/mfpo/gocore/internal/fd"
@@ -11,7 +12,8 @@ import (
 // 256; 256 rows per batch and 2048 in the proposal rollouts; time
 // embeddings of width 64; ~150k parameters per network), one
 // sub-benchmark per kernel path this CPU runs. Each reports MB/s of the
-// operands it reads and writes once (b.SetBytes) and ns/elem. With
+// operands it reads and writes once (b.SetBytes), ns/elem and, on Linux,
+// cpu-ns/elem (the thread's CPU time, steadier on a loaded machine). With
 // -short (the suite's smoke run) the shapes shrink to a few rows.
 //
 //	go test -run '^$' -bench . ./gocore/backend/cpu
@@ -42,14 +44,24 @@ func benchPaths(b *testing.B, name string, elems, bytes int, f func()) {
 				b.Fatal(err)
 			}
 			defer SetKernels(prev) // prev was active: no error
+			// One OS thread for the whole loop, so that its CPU time is
+			// the loop's.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			f()
 			b.SetBytes(int64(bytes))
 			b.ReportAllocs()
 			b.ResetTimer()
+			c0, ok := threadCPU()
 			for range b.N {
 				f()
 			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(elems), "ns/elem")
+			c1, _ := threadCPU()
+			per := float64(b.N) * float64(elems)
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/per, "ns/elem")
+			if ok {
+				b.ReportMetric(float64((c1-c0).Nanoseconds())/per, "cpu-ns/elem")
+			}
 		})
 	}
 }
