@@ -159,10 +159,14 @@ const char *mfpo_version(void);
 /* mfpo_build_info returns a JSON object describing this build, e.g.
  *   {"version":"0.1.0","go_version":"go1.26.8","blas":"openblas",
  *    "blas_core":"Haswell","blas_config":"OpenBLAS 0.3.21 …",
- *    "os":"linux","arch":"amd64","devices":"cpu"}
+ *    "cpu_kernels":"avx2","os":"linux","arch":"amd64","devices":"cpu"}
  * "version" equals mfpo_version(); "blas" names the matrix-product backend
- * ("openblas" or "gonum"); "devices" the devices an agent's "device" config
- * key may name ("cpu", or "cpu,cuda" in a build with CUDA). Keys may be added in later versions; none are
+ * ("openblas" or "gonum"), "blas_core" the BLAS kernels this CPU got and
+ * "cpu_kernels" mfpo's own vector kernels ("avx512", "avx2" or "go"):
+ * results are bit-identical where both are the same
+ * (docs/reproducibility.md); "devices" the devices an agent's "device"
+ * config key may name ("cpu", or "cpu,cuda" in a build with CUDA). Keys
+ * may be added in later versions; none are
  * removed or renamed within a major version.
  *
  * The string is owned by the library, allocated once, and valid for the life

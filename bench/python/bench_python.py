@@ -292,6 +292,7 @@ def bench_predict(plan: Plan, gob: GoBench, capi: str | None) -> tuple[dict[str,
             go_us[m] += metric(gb, f"Act/{m}", "µs/action")
             for layer in FACE_LAYERS:
                 go_us[f"{m} {layer}"] += metric(fb, f"Act/{m}/{layer}", "µs/action")
+                go_us[f"{m} {layer} median"] += metric(fb, f"Act/{m}/{layer}", "µs/median")
         if capi is not None:
             for k, v in run_capi(capi, plan.go_short).items():
                 go_us[f"{k} capi"].append(v)
@@ -472,9 +473,13 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
     if pred is not None and go_act is not None:
         L.append("### predict: one observation, HalfCheetah-v5 (obs 17, act 6), preset \"paper\"")
         L.append("")
+        us = go_act["us"]
+        gref = {m: us[f"{m} core/agent median"] for m in MODES}  # Go's Agent.Act, per-call median
         L.append(f"Python: each call timed with `perf_counter_ns`, {meta['repeats']} repeats pooled, "
-                 f"interleaved with {go_act['runs']} runs of Go's `Agent.Act` benchmark "
-                 f"(`{go_act['cmd']}`, median and range over the runs). "
+                 f"interleaved with {go_act['runs']} runs of Go's act benchmarks. *Go `Agent.Act`* is the "
+                 "per-call median of `mfpo.Agent.Act` with the mapping onto the box (`core/agent` of "
+                 f"`{go_act['face_cmd']}`, each call timed with `time.Now`; median and range over the runs): "
+                 "the mean of a Go benchmark follows the preemptions on a loaded machine, the median the work. "
                  "Rows starting with – are the pieces of the layers.")
         L.append("")
         L.append("| call | median µs | p99 µs | Go `Agent.Act` µs (same run) | Python / Go | above Go, µs |")
@@ -482,8 +487,8 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
         for name, r in pred.items():
             mode = r["mode"]
             if mode is not None:
-                g = go_act["us"][mode]
-                runs = go_act["us_per_run"][mode]
+                g = gref[mode]
+                runs = go_act["us_per_run"][f"{mode} core/agent median"]
                 grng = f" ({fmt_us(min(runs))}–{fmt_us(max(runs))})" if len(runs) > 1 else ""
                 L.append(f"| `{name}` | {fmt_us(r['median_us'])} | {fmt_us(r['p99_us'])} | {fmt_us(g)}{grng} | "
                          f"{r['median_us'] / g:.2f} | {r['median_us'] - g:.2f} |")
@@ -501,7 +506,7 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
                  "deterministic": "MFPO.predict(obs float64), deterministic=True",
                  "best_of_n": "MFPO.predict(obs float64), mode=best_of_n"}
         for m in MODES:
-            g = go_act["us"][m]
+            g = gref[m]
             b = pred[f"bindings.ActAt (gopy C function), {m}"]["median_us"]
             c = pred[f"_core.Agent.act_one, {m}"]["median_us"]
             p = pred[pname[m]]["median_us"]
@@ -513,24 +518,22 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
         L.append(f"Tiny networks (`hidden [4]`, where Go's work is small): `predict` − `bindings.ActAt` = "
                  f"{tp - ta:.2f} µs, Python's own cost per `predict`.")
         L.append("")
-        us = go_act["us"]
-        L.append("The faces against Go, medians in µs (Go: the median over the runs of each benchmark's mean; "
-                 "C and Python: per-call medians). Go's layers: "
-                 f"`{go_act['cmd']}` (`Agent.Act`) and `{go_act['face_cmd']}` (`policy.Policy.Act`, "
-                 "`face.PolicyAct`)"
+        L.append("The faces against Go in µs: per-call medians (Go's over the runs), and the mean of "
+                 f"`{go_act['cmd']}` (gocore/mfpo's `BenchmarkAct`, median over the runs) for reference. "
+                 "Go's layers from gocore/face: `policy.Policy.Act`, `face.PolicyAct` (what both shells call)"
                  + (f"; C: `{go_act['capi_cmd']}` (`mfpo_policy_act` from C++)." if go_act["capi_cmd"] else "."))
         L.append("")
-        L.append("| mode | Go `Agent.Act` | Go `policy.Policy.Act` | Go `face.PolicyAct` | C `mfpo_policy_act` | "
-                 "C − Go `Policy.Act` | C / Go | `predict` (float64) | `predict` − Go `Agent.Act` | "
-                 "`predict` / Go |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|")
+        L.append("| mode | Go `Agent.Act` mean | Go `Agent.Act` | Go `policy.Policy.Act` | Go `face.PolicyAct` | "
+                 "C `mfpo_policy_act` | C − Go `Policy.Act` | C / Go | `predict` (float64) | "
+                 "`predict` − Go `Agent.Act` | `predict` / Go |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|")
         for m in MODES:
-            g, gp, gf = us[m], us[f"{m} core/policy"], us[f"{m} face/policy"]
+            g, gp, gf = gref[m], us[f"{m} core/policy median"], us[f"{m} face/policy median"]
             p = pred[pname[m]]["median_us"]
             cc = us.get(f"{m} capi")
             ccol = (f"{fmt_us(cc)} | {cc - gp:.2f} | {cc / gp:.2f}") if cc is not None else "– | – | –"
-            L.append(f"| {m} | {fmt_us(g)} | {fmt_us(gp)} | {fmt_us(gf)} | {ccol} | {fmt_us(p)} | {p - g:.2f} | "
-                     f"{p / g:.2f} |")
+            L.append(f"| {m} | {fmt_us(us[m])} | {fmt_us(g)} | {fmt_us(gp)} | {fmt_us(gf)} | {ccol} | {fmt_us(p)} | "
+                     f"{p - g:.2f} | {p / g:.2f} |")
         if "crossing capi" in us:
             L.append("")
             L.append("The ABI crossing alone (`mfpo_policy_dims`, a handle looked up): "

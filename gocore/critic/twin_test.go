@@ -544,6 +544,62 @@ func TestStepUpdate(t *testing.T) {
 	}
 }
 
+// Revert undoes the last successful Step bit for bit (parameters,
+// targets, moments, step counts), once; Keep makes a Step final; and a
+// step after a Revert is the step the reverted one was.
+func TestRevert(t *testing.T) {
+	cfg := smallConfig()
+	c := newTwin(t, cfg, 2, 53)
+	b := randBatch(cfg, 12, 54)
+	rho := make([]float32, b.rows*cfg.Atoms)
+	c.TargetDistribution(rho, b.nextObs, b.nextAct, b.logp, b.rew, b.notDone, 0.1, b.rows)
+	step := func() {
+		t.Helper()
+		if _, err := c.Step(b.obs, b.act, rho, b.rows); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Revert() // nothing to undo yet
+	step()
+	c.Keep()
+	c.Revert() // kept: nothing to undo
+	kept := snap(c)
+	if kept.steps != [2]int64{1, 1} {
+		t.Fatalf("Keep then Revert: steps %v", kept.steps)
+	}
+	step()
+	stepped := snap(c)
+	c.Revert()
+	if !snap(c).equal(kept) {
+		t.Fatal("Revert did not restore the state before the step")
+	}
+	c.Revert() // a second Revert does nothing
+	if !snap(c).equal(kept) {
+		t.Fatal("a second Revert changed the critics")
+	}
+	step()
+	if !snap(c).equal(stepped) {
+		t.Fatal("the step after a Revert differs from the reverted one")
+	}
+	// The values follow the bound buffers: the reverted networks score
+	// as before the step.
+	vb := randBatch(cfg, 6, 55)
+	q1, q2 := make([]float32, 6), make([]float32, 6)
+	c.Revert()
+	c.Values(q1, vb.obs, 1, vb.act, 6)
+	step()
+	c.Revert()
+	c.Values(q2, vb.obs, 1, vb.act, 6)
+	if !bitsEqual(q1, q2) || !snap(c).equal(kept) {
+		t.Fatal("values after Revert differ")
+	}
+	step()
+	c.Values(q2, vb.obs, 1, vb.act, 6)
+	if bitsEqual(q1, q2) {
+		t.Fatal("the step did not change the values")
+	}
+}
+
 func TestStepLossDecreases(t *testing.T) {
 	cfg := smallConfig()
 	c := newTwin(t, cfg, 2, 61)

@@ -62,8 +62,8 @@ type Config struct {
 	// computed in parallel (2); it is part of the computation, not the
 	// core count. The same Config, inputs and build give bit-identical
 	// results wherever the same BLAS and vector kernels run (the
-	// "blas_core" of the build info); on other kernels (another CPU's
-	// OpenBLAS core) results agree to float32 rounding and a training run
+	// "blas_core" and "cpu_kernels" of the build info); on other kernels
+	// (another CPU's OpenBLAS core or vector path) results agree to float32 rounding and a training run
 	// drifts onto another trajectory. See docs/reproducibility.md.
 	Seed   uint64 `json:"seed"`
 	Shards int    `json:"shards"`

@@ -104,7 +104,7 @@ const criticChunkRows = 256
 // Estimate is the memory, in bytes, an agent or a policy needs, by what
 // it is for; each part names the config key that scales it most.
 type Estimate struct {
-	Networks float64 // parameters, Adam moments, snapshots, gradients: "hidden"
+	Networks float64 // parameters, Adam moments, their spares, gradients: "hidden"
 	Update   float64 // the update's working buffers: "batch_size"
 	Replay   float64 // the replay buffer: "buffer_size"
 	Acting   float64 // one act call's context (a chunk of rows): "eval_candidates"
@@ -165,9 +165,10 @@ func EstimateAgent(cfg Config, sp policy.Spaces) Estimate {
 	}
 	per := func(rows float64) float64 { return math.Ceil(rows / S) }
 
-	// Networks, the spare target initialisation, the Adam moments, the
-	// rollback snapshot, the shards' gradients.
-	nets := 2*(3*P+3*D+8*C) + 2*C + S*(2*C+P+D)
+	// Networks and their Adam moments (the critics with their targets),
+	// the spares of the undoable policy and critic steps (Agent.Update),
+	// the spare target initialisation, the shards' gradients.
+	nets := (3*P + 3*D + 8*C) + (3*P + 8*C) + 2*C + S*(2*C+P+D)
 	// The update-time sampler (B·K1 rows, policy and ADN), the trainer (B
 	// rows with N tangents), the critics (4 workspaces and logits per shard).
 	sampler := S * (workspaceFloats(ps, per(B*K1), 0) + workspaceFloats(ds, per(B*K1), 0) + per(B*K1)*(o+2*d+3))

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"gonum.org/v1/gonum/integrate/quad"
 )
 
@@ -109,7 +110,7 @@ func (c proposalCase) run(rng *rand.Rand, e estimator, at []float32, t float64, 
 		for i := 0; i < k1+k2; i++ {
 			w[i] = gaussLogPdf(cand[i*d:(i+1)*d], c.pm, c.ps)
 		}
-		ess1, ess2 = balanceWeighted(v, at, t, cand, q, logp, k1, k2, alpha, w[:k1+k2])
+		ess1, ess2 = cpu.BalanceWeighted(v, at, t, cand, q, logp, k1, k2, alpha, w[:k1+k2])
 	}
 	return v, ess1, ess2
 }
@@ -382,7 +383,7 @@ func TestPosteriorLogDensityIntegratesToOne(t *testing.T) {
 		for _, a := range []float64{0, 0.5, -0.9, 0.999, -1, 1.5, 3, -3} {
 			at := []float32{float32(a)}
 			x := float64(at[0])
-			c := posteriorLogNorm(at, tt)
+			c := cpu.PosteriorLogNorm(at, tt)
 			density := func(a0 float64) float64 {
 				r := x - (1-tt)*a0
 				return math.Exp(c - r*r/(2*tt*tt))
@@ -445,7 +446,7 @@ func TestPolicyKDE(t *testing.T) {
 		}
 	}
 	lq := make([]float64, k1+n*n)
-	policyKDE(lq, cand, k1, 2, make([]float64, 2+k1))
+	cpu.PolicyKDE(lq, cand, k1, 2, make([]float64, 2+k1))
 	var mass float64
 	for i := 0; i < n; i++ {
 		for j := 0; j < n; j++ {
@@ -467,7 +468,7 @@ func TestPolicyKDE(t *testing.T) {
 	// Leave-one-out: two policy candidates, each sees only the other.
 	two := []float32{0, 0.5, 0.25}
 	lq = make([]float64, 3)
-	policyKDE(lq, two, 2, 1, make([]float64, 3))
+	cpu.PolicyKDE(lq, two, 2, 1, make([]float64, 3))
 	h := math.Sqrt(0.125) * math.Pow(2, -0.2) // σ̂ = √0.125 for {0, 0.5}, Scott's factor 2^(−1/5)
 	kern := func(x, c float64) float64 { return -0.5*math.Pow((x-c)/h, 2) - math.Log(h) - 0.5*math.Log(2*math.Pi) }
 	want := []float64{kern(0, 0.5), kern(0.5, 0), math.Log(0.5*math.Exp(kern(0.25, 0)) + 0.5*math.Exp(kern(0.25, 0.5)))}
@@ -477,7 +478,7 @@ func TestPolicyKDE(t *testing.T) {
 		}
 	}
 	lq = make([]float64, 2)
-	policyKDE(lq, []float32{0.1, 0.2}, 1, 1, make([]float64, 2))
+	cpu.PolicyKDE(lq, []float32{0.1, 0.2}, 1, 1, make([]float64, 2))
 	if !math.IsInf(lq[0], -1) || math.IsInf(lq[1], 0) || math.IsNaN(lq[1]) {
 		t.Errorf("k1 = 1: log q̂1 = %v, want −Inf for the policy's candidate and a number for the other", lq)
 	}
@@ -495,7 +496,7 @@ func TestPolicyKDE(t *testing.T) {
 		one[many+i] = float32(p)
 	}
 	lq = make([]float64, len(one))
-	policyKDE(lq, one, many, 1, make([]float64, 1+many))
+	cpu.PolicyKDE(lq, one, many, 1, make([]float64, 1+many))
 	for i, p := range points {
 		want := gaussLogPdf(one[many+i:many+i+1], m, s)
 		t.Logf("a = %.2f: log q̂1 %.4f, log q1 %.4f", p, lq[many+i], want)

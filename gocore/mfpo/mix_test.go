@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 )
 
 // paperVelocity is snisVelocity as it was before ProposalMix existed,
@@ -24,8 +26,8 @@ func paperVelocity(vhat, at []float32, t float64, cand, q, logp []float32, k1, k
 	for k := k1; k < k1+k2; k++ {
 		w[k] = float64(q[k]) / alpha
 	}
-	ess1 = normalise(w[:k1])
-	ess2 = normalise(w[k1:])
+	ess1 = cpu.Normalise(w[:k1])
+	ess2 = cpu.Normalise(w[k1:])
 	lambda := ess1 / (ess1 + ess2 + 1e-10)
 	for j, a := range at {
 		var v1, v2 float64

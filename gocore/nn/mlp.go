@@ -91,13 +91,12 @@ func (m *MLP[T]) bind() {
 		e.Out = denseAt(m.Be, p, off+f+denseParams(2*f, w), w, w)
 		m.emb = append(m.emb, e)
 	}
-	w := s.widths()
-	m.dense, m.norm = m.dense[:0], m.norm[:0]
+	m.dense, m.norm = m.dense[:0], m.norm[:0] // (allocation-free: Rebind binds at every update)
 	for l, off := range m.denseOff {
-		m.dense = append(m.dense, denseAt(m.Be, p, off, w[l], w[l+1]))
+		m.dense = append(m.dense, denseAt(m.Be, p, off, s.width(l), s.width(l+1)))
 	}
 	for l, off := range m.normOff {
-		k := w[l+1]
+		k := s.width(l + 1)
 		m.norm = append(m.norm, LayerNorm[T]{N: k, Scale: p[off : off+k], Bias: p[off+k : off+2*k]})
 	}
 }
@@ -259,21 +258,29 @@ func (m *MLP[T]) Forward(ws *Workspace[T], out []T, in Vars[T], rows int) {
 func (m *MLP[T]) trunk(ws *Workspace[T], out, x []T, l0, rows int) {
 	L := len(m.Spec.Hidden)
 	for l := l0; l < L; l++ {
-		m.dense[l].ForwardTo(ws.hid[l].z, x, rows)
-		x = m.activate(ws, l, rows)
+		d := m.dense[l]
+		var bias []T
+		if m.Spec.LayerNorm {
+			d.JVPTo(ws.hid[l].z, x, rows) // x·W alone: LNGELU adds the bias in its first pass
+			bias = d.B
+		} else {
+			d.ForwardTo(ws.hid[l].z, x, rows)
+		}
+		x = m.activate(ws, l, rows, bias)
 	}
 	m.dense[L].ForwardTo(out, x, rows)
 }
 
 // activate applies hidden layer l's LayerNorm (when the spec has it) and
-// GELU to its Dense output ws.hid[l].z and returns the activation h.
-func (m *MLP[T]) activate(ws *Workspace[T], l, rows int) []T {
+// GELU to its Dense output ws.hid[l].z plus bias (nil: none; only with
+// LayerNorm) and returns the activation h.
+func (m *MLP[T]) activate(ws *Workspace[T], l, rows int, bias []T) []T {
 	b := ws.hid[l]
 	var gamma, beta []T
 	if m.Spec.LayerNorm {
 		gamma, beta = m.norm[l].Scale, m.norm[l].Bias
 	}
-	m.Be.LNGELU(b.h, b.gp, b.xhat, b.rstd, b.z, nil, gamma, beta, rows, m.Spec.Hidden[l])
+	m.Be.LNGELU(b.h, b.gp, b.xhat, b.rstd, b.z, bias, gamma, beta, rows, m.Spec.Hidden[l])
 	return b.h
 }
 

@@ -32,20 +32,54 @@ func NewAdam[T Float](be backend.Backend[T], n int, lr float64) *Adam[T] {
 // nothing) when grad holds a NaN or an infinity, so a bad gradient never
 // poisons the parameters or the moments.
 func (a *Adam[T]) Step(params, grad []T) error {
+	if err := a.check("Step", params, grad); err != nil {
+		return err
+	}
+	step, epsHat := a.next()
+	a.Be.Adam(params, grad, a.M, a.V, step, epsHat, T(a.Beta1), T(a.Beta2))
+	return nil
+}
+
+// StepTo is Step out of place: it writes the stepped parameters into dst
+// and the new moments into m and v (each len(params), none of them
+// params, grad, M or V), makes m, v the moments M, V and returns the
+// previous ones. params and the previous moments are left as they were,
+// so that holding them keeps the state before the step (Undoable). It
+// refuses a non-finite gradient as Step does.
+func (a *Adam[T]) StepTo(dst, params, grad, m, v []T) (oldM, oldV []T, err error) {
+	if err := a.check("StepTo", params, grad); err != nil {
+		return nil, nil, err
+	}
+	if len(dst) != len(a.M) || len(m) != len(a.M) || len(v) != len(a.M) {
+		panic(fmt.Sprintf("nn: Adam.StepTo: destinations of %d, %d and %d elements, optimiser has %d", len(dst), len(m), len(v), len(a.M)))
+	}
+	step, epsHat := a.next()
+	a.Be.AdamTo(dst, m, v, params, grad, a.M, a.V, step, epsHat, T(a.Beta1), T(a.Beta2))
+	oldM, oldV = a.M, a.V
+	a.M, a.V = m, v
+	return oldM, oldV, nil
+}
+
+// check panics on mismatched lengths and returns a *NonFiniteError for a
+// non-finite gradient.
+func (a *Adam[T]) check(op string, params, grad []T) error {
 	if len(params) != len(a.M) || len(grad) != len(a.M) {
-		panic(fmt.Sprintf("nn: Adam.Step: %d params and %d gradients, optimiser has %d", len(params), len(grad), len(a.M)))
+		panic(fmt.Sprintf("nn: Adam.%s: %d params and %d gradients, optimiser has %d", op, len(params), len(grad), len(a.M)))
 	}
 	if i := a.Be.FirstNonFinite(grad); i >= 0 {
 		return &NonFiniteError{What: "gradient", Index: i, Value: float64(grad[i])}
 	}
+	return nil
+}
+
+// next counts a step and returns the step size and ε with the bias
+// corrections folded in.
+func (a *Adam[T]) next() (step, epsHat T) {
 	a.Steps++
 	c1 := 1 - math.Pow(a.Beta1, float64(a.Steps))
 	c2 := 1 - math.Pow(a.Beta2, float64(a.Steps))
 	// θ −= lr/c1 · m / (√(v/c2) + ε) = step·m / (√v + ε√c2) with step = lr·√c2/c1.
-	step := T(a.LR * math.Sqrt(c2) / c1)
-	epsHat := T(a.Eps * math.Sqrt(c2))
-	a.Be.Adam(params, grad, a.M, a.V, step, epsHat, T(a.Beta1), T(a.Beta2))
-	return nil
+	return T(a.LR * math.Sqrt(c2) / c1), T(a.Eps * math.Sqrt(c2))
 }
 
 // Polyak sets target ← τ·online + (1−τ)·target elementwise on be (the

@@ -182,7 +182,7 @@ func (m *MLP[T]) ForwardGrouped(ws *Workspace[T], out []T, in Grouped[T], rows i
 		off += w
 	}
 	if L > 0 {
-		m.trunk(ws, out, m.activate(ws, 0, rows), 1, rows)
+		m.trunk(ws, out, m.activate(ws, 0, rows, nil), 1, rows)
 	}
 }
 

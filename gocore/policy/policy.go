@@ -365,12 +365,13 @@ func (c *context) ensure(p *Policy, rows int) {
 	d, na := p.Spaces.ActDim, p.Config.Atoms
 	c.rows = rows
 	c.sampler = flow.NewSampler[float32](p.Actor, nil, rows, nil)
-	c.eps, c.cand, c.q = make([]float32, rows*d), make([]float32, rows*d), make([]float32, rows)
+	be := p.Actor.Be // the context's buffers are the networks' backend's
+	c.eps, c.cand, c.q = be.Alloc(rows*d), be.Alloc(rows*d), be.Alloc(rows)
 	if p.Config.EvalCandidates > 1 {
 		chunk := min(rows, BlockRows)
 		for k, net := range p.Critics {
 			c.ws[k] = net.NewWorkspace(chunk, 0)
-			c.logits[k] = make([]float32, chunk*na)
+			c.logits[k] = net.Be.Alloc(chunk * na)
 		}
 	}
 }

@@ -9,7 +9,7 @@ start method for any multiprocessing (a forked child's Go runtime hangs).
 >>> mfpo.__version__
 '0.1.0'
 >>> sorted(mfpo.build_info())
-['arch', 'blas', 'blas_config', 'blas_core', 'devices', 'go_version', 'os', 'version']
+['arch', 'blas', 'blas_config', 'blas_core', 'cpu_kernels', 'devices', 'go_version', 'os', 'version']
 
 Train and use an agent (Stable-Baselines3's SAC surface)::
 

@@ -88,6 +88,10 @@ class BuildInfo(TypedDict):
     results only when they run the same kernels (docs/reproducibility.md)."""
     blas_config: str
     """The BLAS library's build description, e.g. ``"OpenBLAS 0.3.21 ..."``."""
+    cpu_kernels: str
+    """mfpo's own float32 vector kernels this process runs: ``"avx512"``,
+    ``"avx2"`` or ``"go"`` (``MFPO_CPU_KERNELS`` forces one). Like
+    ``blas_core``, part of what must match for bit-identical results."""
     os: str
     """Go's GOOS, e.g. ``"linux"``."""
     arch: str

@@ -19,14 +19,9 @@ var _ backend.Backend[float32] = CPU[float32]{}
 // New returns the CPU backend for element type T.
 func New[T Float]() CPU[T] { return CPU[T]{} }
 
-// Name is "cpu/" and the kernels' instruction set.
-func (CPU[T]) Name() string {
-	var zero T
-	if _, ok := any(zero).(float32); ok && useAVX2 {
-		return "cpu/avx2"
-	}
-	return "cpu/go"
-}
+// Name is "cpu/" and the kernel path the element type runs on
+// ("cpu/avx512", "cpu/avx2", "cpu/go"; float64 is always "cpu/go").
+func (CPU[T]) Name() string { return "cpu/" + vecLevel[T]().String() }
 
 // Alloc returns n zeroed elements of Go memory.
 func (CPU[T]) Alloc(n int) []T { return make([]T, n) }
@@ -122,10 +117,15 @@ func (CPU[T]) RowSumSquares(dst, x []T, rows, w int, alpha, c T) {
 	}
 }
 
-// SumRows accumulates the column sums of dy into db.
+// SumRows accumulates the column sums of dy into db, row by row (the
+// same bits on every path).
 func (CPU[T]) SumRows(db, dy []T, rows int) {
 	w := len(db)
 	checkRows("SumRows", dy, w, rows, w)
+	if lv := vecLevel[T](); lv != levelGo && w > 0 {
+		vecSumRows(lv, f32(db), f32(dy), rows)
+		return
+	}
 	for i := 0; i < rows; i++ {
 		for j, v := range dy[i*w : (i+1)*w] {
 			db[j] += v
@@ -156,6 +156,15 @@ func (CPU[T]) LNGELU(h, gp, xhat, rstd, x, bias, gamma, beta []T, rows, w int) {
 	}
 	checkRows("LNGELU", xhat, w, rows, w)
 	checkRows("LNGELU", rstd, 1, rows, 1)
+	checkVec("LNGELU", "gamma", gamma, w)
+	checkVec("LNGELU", "beta", beta, w)
+	if bias != nil {
+		checkVec("LNGELU", "bias", bias, w)
+	}
+	if lv := vecLevel[T](); lv != levelGo && rows > 0 && w > 0 {
+		vecLNGELU(lv, f32(h), f32(gp), f32(xhat), f32(rstd), f32(x), f32(bias), f32(gamma), f32(beta), rows, w)
+		return
+	}
 	for i := 0; i < rows; i++ {
 		z := xhat[i*w : (i+1)*w]
 		if xi := x[i*w : (i+1)*w]; &xi[0] != &z[0] {
@@ -177,6 +186,19 @@ func (CPU[T]) LNGELUJVP(dy, dx, xhat, rstd, gp, gamma []T, rows, p, w int) {
 	checkRows("LNGELUJVP", dx, w, rows*p, w)
 	checkRows("LNGELUJVP", dy, w, rows*p, w)
 	checkRows("LNGELUJVP", gp, w, rows, w)
+	if p < 0 {
+		panic(fmt.Sprintf("backend/cpu: LNGELUJVP: %d tangents", p))
+	}
+	lv := vecLevel[T]()
+	if gamma != nil {
+		checkRows("LNGELUJVP", xhat, w, rows, w)
+		checkRows("LNGELUJVP", rstd, 1, rows, 1)
+		checkVec("LNGELUJVP", "gamma", gamma, w)
+		if lv != levelGo && rows > 0 && p > 0 && w > 0 {
+			vecLNGELUJVP(lv, f32(dy), f32(dx), f32(xhat), f32(rstd), f32(gp), f32(gamma), rows, p, w)
+			return
+		}
+	}
 	for i := 0; i < rows*p; i++ {
 		r := i / p
 		t, d := dy[i*w:(i+1)*w], dx[i*w:(i+1)*w]
@@ -197,34 +219,56 @@ func (CPU[T]) LNGELUBackward(dx, dgamma, dbeta, dh, xhat, rstd, gp, gamma []T, r
 		mulRow(dx[:rows*w], dh[:rows*w], gp[:rows*w])
 		return
 	}
+	checkRows("LNGELUBackward", xhat, w, rows, w)
+	checkRows("LNGELUBackward", rstd, 1, rows, 1)
+	checkVec("LNGELUBackward", "gamma", gamma, w)
+	checkVec("LNGELUBackward", "dgamma", dgamma, w)
+	checkVec("LNGELUBackward", "dbeta", dbeta, w)
+	if lv := vecLevel[T](); lv != levelGo && rows > 0 && w > 0 {
+		vecLNGELUBackward(lv, f32(dx), f32(dgamma), f32(dbeta), f32(dh), f32(xhat), f32(rstd), f32(gp), f32(gamma), rows, w)
+		return
+	}
 	for i := 0; i < rows; i++ {
 		lnBackwardRow(dx[i*w:(i+1)*w], dgamma, dbeta, dh[i*w:(i+1)*w], xhat[i*w:(i+1)*w], rstd[i], gamma, gp[i*w:(i+1)*w])
 	}
 }
 
-// Adam applies one Adam step (backend.Backend).
+// Adam applies one Adam step (backend.Backend). The vector paths do
+// these operations in this order, without fused multiply-adds, and give
+// the same bits.
 func (CPU[T]) Adam(params, grad, m, v []T, step, epsHat, beta1, beta2 T) {
 	n := len(m)
 	if len(params) != n || len(grad) != n || len(v) != n {
 		panic(fmt.Sprintf("backend/cpu: Adam: %d params, %d gradients, moments %d and %d", len(params), len(grad), n, len(v)))
 	}
+	if lv := vecLevel[T](); lv != levelGo && n > 0 {
+		vecAdam(lv, f32(params), f32(grad), f32(m), f32(v), float32(step), float32(epsHat), float32(beta1), float32(beta2))
+		return
+	}
+	// The conversions T(…) round each product, so that no compiler fuses
+	// them into multiply-adds (the Go spec allows that otherwise).
 	for i, g := range grad {
-		mi := beta1*m[i] + (1-beta1)*g
-		vi := beta2*v[i] + (1-beta2)*g*g
+		mi := T(beta1*m[i]) + T((1-beta1)*g)
+		vi := T(beta2*v[i]) + T((1-beta2)*g*g)
 		m[i], v[i] = mi, vi
 		params[i] -= step * mi / (T(math.Sqrt(float64(vi))) + epsHat)
 	}
 }
 
-// Polyak sets target ← τ·online + (1−τ)·target.
+// Polyak sets target ← τ·online + (1−τ)·target (the same bits on every
+// path).
 func (CPU[T]) Polyak(target, online []T, tau T) {
 	if len(target) != len(online) {
 		panic(fmt.Sprintf("backend/cpu: Polyak: target has %d parameters, online %d", len(target), len(online)))
 	}
+	if lv := vecLevel[T](); lv != levelGo && len(target) > 0 {
+		vecPolyak(lv, f32(target), f32(online), float32(tau))
+		return
+	}
 	keep := 1 - tau
 	online = online[:len(target)]
 	for i, v := range online {
-		target[i] = tau*v + keep*target[i]
+		target[i] = T(tau*v) + T(keep*target[i]) // T(…): no fused multiply-add
 	}
 }
 
@@ -236,6 +280,13 @@ func (CPU[T]) FirstNonFinite(x []T) int {
 		}
 	}
 	return -1
+}
+
+// checkVec panics unless the per-column vector x has w elements or more.
+func checkVec[T Float](op, what string, x []T, w int) {
+	if len(x) < w {
+		panic(fmt.Sprintf("backend/cpu: %s: %s has %d elements, want %d", op, what, len(x), w))
+	}
 }
 
 // checkRows panics unless x holds rows rows of w elements at stride ld.

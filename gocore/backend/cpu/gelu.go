@@ -8,11 +8,12 @@ const (
 // geluRow sets g = GELU(x) = 0.5x(1 + tanh z), z = √(2/π)(x + 0.044715x³),
 // and its derivative gp = 0.5(1 + tanh z) + 0.5x(1 − tanh²z)·√(2/π)(1 +
 // 3·0.044715x²), which is all that the backward pass and the JVP need.
-// g may alias x. float32 rows go to the vector kernel where the CPU has
-// one (gelu_amd64.s).
+// g may alias x. float32 rows go to the vector kernels where a vector
+// path is active.
 func geluRow[T Float](g, gp, x []T) {
-	if x32, ok := any(x).([]float32); ok {
-		gelu32(any(g).([]float32), any(gp).([]float32), x32)
+	if lv := vecLevel[T](); lv != levelGo && len(x) > 0 {
+		n := len(x)
+		vecGELU(lv, f32(g[:n]), f32(gp[:n]), f32(x))
 		return
 	}
 	geluPortable(g, gp, x)
@@ -33,9 +34,14 @@ func geluPortable[T Float](g, gp, x []T) {
 	}
 }
 
-// mulRow sets z = x⊙y; z may alias x.
+// mulRow sets z = x⊙y; z may alias x. The vector paths give the same
+// bits.
 func mulRow[T Float](z, x, y []T) {
 	z, y = z[:len(x)], y[:len(x)]
+	if lv := vecLevel[T](); lv != levelGo && len(x) > 0 {
+		vecMul(lv, f32(z), f32(x), f32(y))
+		return
+	}
 	for j, v := range x {
 		z[j] = v * y[j]
 	}
