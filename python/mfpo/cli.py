@@ -26,9 +26,9 @@
     continues an interrupted study; each trial restarts from its last
     checkpoint.
 ``mfpo report DIR``
-    writes ``DIR/report.md`` (final returns with 95 % bootstrap intervals
-    over seeds, the interquartile mean across tasks), ``DIR/report.json``
-    and ``DIR/figures/`` (learning curves, final scores).
+    writes the report into DIR: ``report.md`` (final returns with 95 %
+    bootstrap intervals over seeds, the interquartile mean across tasks),
+    ``report.json`` and ``figures/`` (learning curves, final scores).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--check", action="store_true", help="validate the spec, print its trials and exit")
 
     rp = sub.add_parser("report", help="write a study's table and figures",
-                        description="Write DIR/report.md, DIR/report.json and DIR/figures/ from DIR/results.csv.")
+                        description="Write report.md, report.json and figures/ into DIR from its results.csv.")
     rp.add_argument("study_dir", type=Path, help="a study folder (with results.csv)")
     return p
 

@@ -77,7 +77,8 @@ def _trimmed(a: F64) -> F64:
     """The IQM along the last axis: ⌊N/4⌋ dropped from each end."""
     n = a.shape[-1]
     k = n // 4
-    return np.sort(a, axis=-1)[..., k:n - k].mean(axis=-1)
+    out: F64 = np.sort(a, axis=-1)[..., k:n - k].mean(axis=-1)
+    return out
 
 
 def iqm(x: Sequence[float] | F64) -> float:
@@ -126,6 +127,11 @@ def _options(study_dir: Path, rows: Sequence[Mapping[str, Any]]) -> _Options:
     return _Options(", ".join(names), "", max(int(r["env_steps"]) for r in rows), None, None, {}, 10_000, 0)
 
 
+def _value(v: Any) -> str:
+    """A config value in a label: floats to 4 significant digits."""
+    return f"{v:.4g}" if isinstance(v, float) else json.dumps(v, separators=(",", ":"))
+
+
 def _labels(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
     """(agent, config JSON) -> the group's label: the agent's name, with the
     config keys that differ among its trials when they do (``default``: a
@@ -139,8 +145,7 @@ def _labels(rows: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], str]:
         keys = sorted({k for p in parsed.values() for k in p})
         varying = [k for k in keys if len({json.dumps(p.get(k), sort_keys=True) for p in parsed.values()}) > 1]
         for c, p in parsed.items():
-            extra = ",".join(f"{k}={json.dumps(p[k], separators=(',', ':')) if k in p else 'default'}"
-                             for k in varying)
+            extra = ",".join(f"{k}={_value(p[k]) if k in p else 'default'}" for k in varying)
             out[(agent, c)] = f"{agent}[{extra}]" if extra else agent
     return out
 
@@ -170,7 +175,7 @@ def summarize(study_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
             t["final"], t["wall_s"] = float(r["return_mean"]), float(r["wall_s"])
     envs = sorted({k[0] for k in trials})
     columns = sorted({(k[1], k[2]) for k in trials}, key=lambda c: (c[0], c[1]))
-    groups = []
+    groups: list[dict[str, Any]] = []
     unfinished: set[str] = set()
     for (env, label, mode), g in sorted(trials.items()):
         done = sorted((t["seed"], t["final"], t["wall_s"]) for t in g.values() if t["final"] is not None)
@@ -190,6 +195,7 @@ def summarize(study_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
             "wall_s": [w for _, _, w in done], "curve": curve,
         })
     # Normalisation: the spec's reference returns, or the study's range on each task.
+    bounds: dict[str, tuple[float, float]]
     if opt.normalize:
         bounds = {e: opt.normalize[e] for e in envs}
         how = "normalised by the spec's reference returns (report.normalize): (x − low) / (high − low)"
@@ -200,15 +206,16 @@ def summarize(study_dir: str | os.PathLike[str], rows: Sequence[Mapping[str, Any
             bounds[e] = (min(xs), max(xs)) if xs else (math.nan, math.nan)
         how = ("normalised per task by this study's range: (x − lowest) / (highest − lowest) over every finished "
                "run on the task (0: the study's worst run there, 1: its best)")
-    iqms = []
+    iqms: list[dict[str, Any]] = []
     for label, mode in columns:
-        by_task, tasks = [], []
+        by_task: list[list[float]] = []
+        tasks: list[str] = []
         for e in envs:
-            g = next((g for g in groups if g["env"] == e and g["label"] == label and g["eval_mode"] == mode), None)
+            grp = next((x for x in groups if x["env"] == e and x["label"] == label and x["eval_mode"] == mode), None)
             lo_e, hi_e = bounds[e]
-            if g is None or not g["finals"] or not hi_e > lo_e:
+            if grp is None or not grp["finals"] or not hi_e > lo_e:
                 continue
-            by_task.append([(f - lo_e) / (hi_e - lo_e) for f in g["finals"]])
+            by_task.append([(f - lo_e) / (hi_e - lo_e) for f in grp["finals"]])
             tasks.append(e)
         pooled = [s for t in by_task for s in t]
         lo, hi = iqm_ci(by_task, opt.n_boot, opt.seed)
@@ -253,8 +260,8 @@ def _markdown(s: dict[str, Any], meta: Mapping[str, Any] | None) -> str:
     done = s["trials"] - len(s["unfinished"])
     lines += [f"- Protocol: {protocol}.",
               f"- Trials: {done} of {s['trials']} reached the budget"
-              + (f" (unfinished, left out of the final scores: {', '.join(s['unfinished'])})." if s["unfinished"]
-                 else ".")]
+              + (f"; the others (interrupted, or stopped early) are left out of the final scores: "
+                 f"{', '.join(s['unfinished'])}." if s["unfinished"] else ".")]
     if meta and meta.get("runs"):
         m = meta["runs"][-1].get("machine", {})
         build = m.get("build", {})
@@ -286,7 +293,8 @@ def _markdown(s: dict[str, Any], meta: Mapping[str, Any] | None) -> str:
     for env in s["envs"]:
         cells = []
         for label in dict.fromkeys(label for label, _ in cols):
-            walls = next((g["wall_s"] for g in s["groups"] if g["env"] == env and g["label"] == label), [])
+            walls: list[float] = next((g["wall_s"] for g in s["groups"] if g["env"] == env and g["label"] == label),
+                                      [])
             cells.append(f"{_dur(float(np.mean(walls)))} ({_dur(max(walls))})" if walls else "–")
         lines.append(f"| {env} | " + " | ".join(cells) + " |")
     lines += ["", "## Figures", "", "![learning curves](figures/learning_curves.png)", "",
@@ -342,10 +350,10 @@ def _figures(s: dict[str, Any], folder: Path) -> None:
                    [((q["label"], q["eval_mode"]), q["iqm"], q["ci"]) for q in s["iqm"] if q["runs"]]))
     for i, (title, bars) in enumerate(panels):
         ax = fig.add_subplot(nrow, ncol, i + 1)
-        for j, (c, mean, ci) in enumerate(bars):
-            err = [[mean - ci[0]], [ci[1] - mean]] if math.isfinite(ci[0]) else None
-            ax.errorbar([j], [mean], yerr=err, fmt="o", color=colors[c], capsize=5, markersize=7)
-        ax.set_xticks(range(len(bars)), [f"{c[0]}\n{c[1]}" for c, _, _ in bars], fontsize="small")
+        for j, (col, mean, ci) in enumerate(bars):
+            yerr = [[mean - ci[0]], [ci[1] - mean]] if math.isfinite(ci[0]) else None
+            ax.errorbar([j], [mean], yerr=yerr, fmt="o", color=colors[col], capsize=5, markersize=7)
+        ax.set_xticks(range(len(bars)), [f"{col[0]}\n{col[1]}" for col, _, _ in bars], fontsize="small")
         ax.set_xlim(-0.6, len(bars) - 0.4)
         ax.set_title(title)
         ax.grid(alpha=0.3, axis="y")

@@ -385,7 +385,7 @@ def _mapping(v: Any, path: str, keys: Mapping[str, bool]) -> dict[str, Any]:
     for k, required in keys.items():
         if required and k not in v:
             raise ConfigError(f"spec: {_join(path, k)}: missing (required)")
-    return v
+    return dict(v)
 
 
 def _int(v: Any, path: str, least: int | None = None) -> int:
@@ -475,6 +475,8 @@ def _domain(v: Any, path: str) -> Domain:
         return Domain(kind, tuple(args))
     if not isinstance(args, list) or len(args) != 2:
         _fail(p, "[low, high]", args)
+    lo: float
+    hi: float
     if kind == "randint":
         lo, hi = _int(args[0], f"{p}[0]"), _int(args[1], f"{p}[1]")
     else:
@@ -714,7 +716,7 @@ class _MFPORun:
         self.model.set_random_seed(seed)  # best-of-N and sample noise: a function of the evaluation
         returns, _ = self.model.evaluate(self.eval_env, episodes, mode=cast("PredictMode", mode), seed=seed,
                                          return_episode_rewards=True)
-        return [float(r) for r in returns]
+        return [float(r) for r in cast("list[float]", returns)]
 
     def save(self, folder: Path) -> None:
         self.model.save(folder / "model.mfpo", replay_buffer=self.replay)
@@ -862,7 +864,7 @@ def _resources(config: dict[str, Any]) -> Any:
 
 def _trial_name(trial: Any) -> str:
     cell = trial.config.get("cell", {})
-    seed = cell.get("seed", trial.config.get("__trial_index__", ""))
+    seed = cell["seed"] if "seed" in cell else cell.get("seeds", [""])[int(trial.config.get("__trial_index__", 0))]
     env = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(cell.get("env", "")))
     return f"{cell.get('agent', 'trial')}_{env}_s{seed}_{trial.trial_id}"
 
@@ -959,7 +961,7 @@ def _csv_callback(study_dir: Path) -> Any:
     rewrites the file after each result."""
     from ray import tune
 
-    class ResultsCSV(tune.Callback):  # type: ignore[misc]
+    class ResultsCSV(tune.Callback):
         def __init__(self) -> None:
             self.rows: dict[tuple[str, int, str], dict[str, Any]] = {}
             self.path: Path | None = None
@@ -1038,7 +1040,8 @@ def _ray(address: str | None, num_cpus: int | None) -> Iterator[None]:
             raise ConfigError("--num-cpus is for a local Ray; a cluster's nodes say their own CPUs")
         ray.init(address=address, include_dashboard=False, log_to_driver=True)
     else:
-        ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
+        # "local": a new Ray in this process, even where a cluster runs on this machine.
+        ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, log_to_driver=True)
     try:
         yield
     finally:
@@ -1049,13 +1052,16 @@ def _reporter(spec: Spec) -> Any:
     from ray import tune
 
     params = {"cell/agent": "agent", "cell/env": "env"}
-    params["__trial_index__" if spec.search.algorithm == "optuna" else "cell/seed"] = "seed"
+    if spec.search.algorithm == "optuna":
+        params["__trial_index__"] = "seed #"  # which of the spec's seeds
+    else:
+        params["cell/seed"] = "seed"
     for a in spec.agents:
         for k in a.search:
             params[f"cell/config/{k}"] = k
     return tune.CLIReporter(
         parameter_columns=params,
-        metric_columns={"env_steps": "steps", "return_mean": "return", "wall_s": "wall s"},
+        metric_columns={"env_steps": "env steps", "return_mean": "return", "wall_s": "wall s"},
         max_report_frequency=30,
         sort_by_metric=False,
     )
@@ -1085,7 +1091,8 @@ def _tuner(spec: Spec, study_dir: Path) -> Any:
     if spec.search.scheduler == "asha":
         from ray.tune.schedulers import ASHAScheduler
 
-        scheduler = ASHAScheduler(time_attr="env_steps", max_t=spec.env_steps, grace_period=spec.search.grace_period,
+        scheduler = ASHAScheduler(time_attr="env_steps", max_t=spec.env_steps,
+                                  grace_period=spec.search.grace_period or spec.every,
                                   reduction_factor=spec.search.reduction_factor)
     tuned = searcher is not None or scheduler is not None
     tune_config = tune.TuneConfig(

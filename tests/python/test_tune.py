@@ -1,6 +1,7 @@
 """Studies on Ray Tune (mfpo.tune, `mfpo study`, `mfpo report`): the smoke
 study end to end on a local Ray with two interrupts (Ctrl-C, then a killed
-driver) and two resumes; a trial of each algorithm without Ray; the spec's
+driver) and two resumes, the last on a Ray cluster the test starts
+(`--address`); a trial of each algorithm without Ray; the spec's
 validation errors; the report's numbers on a fixture CSV, recomputed here.
 
 Ray, PyYAML and Stable-Baselines3 come with the test extra (through the
@@ -8,17 +9,21 @@ bench extra): these tests fail, not skip, without them."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import json
 import math
 import os
+import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +31,12 @@ import numpy as np
 import pytest
 import ray  # noqa: F401  (the test extra installs it; a missing one is a failure)
 import yaml
-from conftest import TINY
 
 from mfpo import ConfigError
 from mfpo import tune as study
 from mfpo.report import write_report
+
+from conftest import TINY
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "bench" / "learning" / "smoke.yaml"
@@ -213,6 +219,19 @@ def test_search_spaces_expand_as_tune_draws_them() -> None:
     assert [c["agent"] for c in cells[:2]] == ["mfpo", "sac"]  # seed by seed
 
 
+@pytest.mark.parametrize("search", [{"algorithm": "optuna", "samples": 2},
+                                    {"scheduler": "asha", "grace_period": 200, "reduction_factor": 2, "samples": 2}])
+def test_optuna_and_asha_studies_build_their_tuner(tmp_path: Path, search: dict[str, Any]) -> None:
+    doc = yaml.safe_load(SMOKE.read_text())
+    doc["search"] = search
+    doc["agents"][0]["config"].pop("learning_starts")
+    doc["agents"][0]["search"] = {"learning_starts": {"choice": [32, 64]}}
+    spec = study.parse_spec(yaml.safe_dump(doc))
+    assert spec.n_trials() == 2 * 2  # 2 draws (Optuna: points) × 2 seeds
+    tuner = study._tuner(spec, tmp_path)  # Tune takes the searcher, the scheduler and the space (nothing runs)
+    assert type(tuner).__name__ == "Tuner"
+
+
 # ---------------------------------------------------------------------------
 # Trials without Ray
 
@@ -305,6 +324,36 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+@contextlib.contextmanager
+def ray_cluster(tmp_path: Path) -> Iterator[str]:
+    """A one-node Ray cluster (`ray start --head --block`, on a free port)
+    for the test; yields its address and ends it by its pid."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ray_exe = Path(sys.executable).with_name("ray")
+    log = tmp_path / "head.log"
+    head = subprocess.Popen([str(ray_exe), "start", "--head", f"--port={port}", "--num-cpus=2", "--block",
+                             "--include-dashboard=false", "--disable-usage-stats"], cwd=tmp_path, env=clean_env(),
+                            stdout=log.open("w"), stderr=subprocess.STDOUT, text=True)
+    address = None
+    try:
+        deadline = time.monotonic() + 180
+        while address is None:
+            found = re.search(r"ray start --address='([^']+)'", log.read_text())
+            address = found.group(1) if found else None
+            assert head.poll() is None and time.monotonic() < deadline, log.read_text()[-4000:]
+            time.sleep(0.2)
+        yield address
+    finally:
+        head.terminate()
+        head.wait(timeout=120)
+        # Ray leaves the address of its latest cluster here for ray.init() to find; not this dead one.
+        current = Path(tempfile.gettempdir()) / "ray" / "ray_current_cluster"
+        if address and current.is_file() and current.read_text().strip() == address:
+            current.unlink()
+
+
 # SIGINT reaches the driver as Ctrl-C does even where the test runs in a
 # background job (whose children start with SIGINT ignored).
 INTERRUPTIBLE = ("import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
@@ -353,10 +402,13 @@ def test_study_interrupted_twice_resumes_from_its_checkpoints(tmp_path: Path) ->
         assert time.monotonic() < deadline, f"workers {pids} outlived their killed study"
         time.sleep(0.2)
 
-    # 3. Resume again, without holding: the study finishes.
+    # 3. Resume again, without holding, on a Ray cluster this test starts
+    #    (`ray start --head`, the cluster's token): the study finishes.
     hold.touch()
-    res = subprocess.run(mfpo_cmd() + ["study", "--resume", str(out), "--num-cpus", "2"], cwd=tmp_path,
-                         env=clean_env(), capture_output=True, text=True, timeout=600, check=False)
+    with ray_cluster(tmp_path) as address:
+        res = subprocess.run(mfpo_cmd() + ["study", "--resume", str(out), "--address", address], cwd=tmp_path,
+                             env=clean_env(RAY_AUTH_MODE="token"), capture_output=True, text=True, timeout=600,
+                             check=False)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
     assert "2 trials finished, 0 errored, 0 unfinished" in res.stdout
 
@@ -482,8 +534,10 @@ def table_cell(report: str, row: str, column: str) -> str:
 def test_report_numbers_recomputed(tmp_path: Path) -> None:
     d = tmp_path / "study"
     shutil.copytree(FIXTURE, d)
+    (d / "report.md").unlink()
     write_report(d)
     report = (d / "report.md").read_text()
+    assert report == (FIXTURE / "report.md").read_text()  # the committed report: what the format looks like
     summary = json.loads((d / "report.json").read_text())
     b, seed = 2000, 3  # the fixture spec's report options
     rows = fixture_rows()
@@ -497,7 +551,8 @@ def test_report_numbers_recomputed(tmp_path: Path) -> None:
         # The Monte Carlo interval lies where the exact bootstrap distribution puts it.
         assert exact_bootstrap_quantile(x, 0.01) <= lo <= exact_bootstrap_quantile(x, 0.05)
         assert exact_bootstrap_quantile(x, 0.95) <= hi <= exact_bootstrap_quantile(x, 0.99)
-        assert table_cell(report, env, f"{agent} · {mode}") == f"{sum(x) / len(x):.1f} [{lo:.1f}, {hi:.1f}] (n={len(x)})"
+        want = f"{sum(x) / len(x):.1f} [{lo:.1f}, {hi:.1f}] (n={len(x)})"
+        assert table_cell(report, env, f"{agent} · {mode}") == want
 
     envs = sorted({e for e, _, _ in fin})
     bounds = {e: (min(v for k, xs in fin.items() if k[0] == e for v in xs),
@@ -518,7 +573,8 @@ def test_report_numbers_recomputed(tmp_path: Path) -> None:
     assert "normalised per task by this study's range" in report
     unfinished = {r["trial_id"] for r in rows} - {r["trial_id"] for r in rows if r["env_steps"] == "3000"}
     assert summary["unfinished"] == sorted(unfinished) and len(unfinished) == 1
-    assert f"15 of 16 reached the budget (unfinished, left out of the final scores: {unfinished.pop()})" in report
+    assert f"15 of 16 reached the budget; the others (interrupted, or stopped early) are left out of the final " \
+           f"scores: {unfinished.pop()}." in report
     walls = [float(r["wall_s"]) for r in rows if r["env"] == "Pendulum-v1" and r["agent"] == "sac"
              and r["env_steps"] == "3000"]
     assert table_cell(report.split("## Wall time")[1], "Pendulum-v1", "sac") == \
