@@ -29,7 +29,7 @@ setup-cuda: ## fetch the CUDA 12.9 headers and CUDA 13.0 nvcc from PyPI's NVIDIA
 define cuda_ptx
 	@mkdir -p $(1)
 	@for f in $(CUDA_KERNELS); do n=$$(basename $$f .cu); \
-		$(NVCC) -ptx -arch=$(PTX_ARCH) -std=c++17 -o $(1)/$$n.ptx $$f || exit 1; done
+		$(NVCC) -ptx -arch=$(PTX_ARCH) -std=c++17 -fmad=false -o $(1)/$$n.ptx $$f || exit 1; done
 endef
 
 ptx: setup-cuda ## compile kernels/*.cu to the committed PTX (gocore/backend/cuda/ptx)

@@ -16,6 +16,7 @@ import (
 	cublas "gorgonia.org/cu/blas"
 
 	"github.com/mfpo/mfpo/gocore/backend"
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 )
 
 // Built reports whether this build has the CUDA backend.
@@ -38,7 +39,11 @@ type CUDA struct {
 	mu     sync.Mutex
 	allocs []span       // every Alloc, sorted by base address
 	flag   cu.DevicePtr // FirstNonFinite's answer, one uint64
-	closed bool
+	// scratch is managed float64 memory for per-row results that go to
+	// the host (losses, ESS), grown on demand; nScratch float64s.
+	scratch  cu.DevicePtr
+	nScratch int
+	closed   bool
 }
 
 // span is one allocation: n float32s from base.
@@ -152,6 +157,9 @@ func (b *CUDA) close() {
 	b.allocs = nil
 	if b.flag != 0 {
 		_ = cu.MemFree(b.flag)
+	}
+	if b.scratch != 0 {
+		_ = cu.MemFree(b.scratch)
 	}
 	if b.blas != nil {
 		_ = b.blas.Close()
@@ -659,4 +667,210 @@ func (b *CUDA) TruncNormal(x, lo, hi []float32, seed, counter uint64) {
 	g, t := flat(n)
 	b.launch("TruncNormal", b.k.truncNormal, g, t, b.addr("TruncNormal", "x", x, n), b.addr("TruncNormal", "lo", lo, n),
 		b.addr("TruncNormal", "hi", hi, n), i64(n), seed, counter)
+}
+
+// scratch64 returns n float64s of the backend's managed scratch, as a
+// device address and a host view (read after the stream is synced); the
+// caller holds enter.
+func (b *CUDA) scratch64(n int) (uint64, []float64) {
+	if n > b.nScratch {
+		if b.scratch != 0 {
+			if err := b.stream.Synchronize(); err != nil {
+				panic("backend/cuda: cuStreamSynchronize: " + err.Error())
+			}
+			_ = cu.MemFree(b.scratch)
+			b.scratch, b.nScratch = 0, 0
+		}
+		p, err := cu.MemAllocManaged(int64(n)*8, cu.AttachGlobal)
+		if err != nil {
+			panic(fmt.Sprintf("backend/cuda: cuMemAllocManaged(%d bytes): %v", n*8, err))
+		}
+		b.scratch, b.nScratch = p, n
+	}
+	base := uintptr(b.scratch)
+	return uint64(base), unsafe.Slice((*float64)(*(*unsafe.Pointer)(unsafe.Pointer(&base))), n)
+}
+
+// syncedLeave waits for the stream and leaves; a failure panics after
+// the lock is released.
+func (b *CUDA) syncedLeave(op string) {
+	err := b.stream.Synchronize()
+	runtime.UnlockOSThread()
+	b.mu.Unlock()
+	if err != nil {
+		panic("backend/cuda: " + op + ": cuStreamSynchronize: " + err.Error())
+	}
+}
+
+// AdamTo is Adam out of place (backend.Backend).
+func (b *CUDA) AdamTo(pDst, mDst, vDst, params, grad, m, v []float32, step, epsHat, beta1, beta2 float32) {
+	n := len(params)
+	for _, x := range [][]float32{pDst, mDst, vDst, grad, m, v} {
+		if len(x) != n {
+			panic(fmt.Sprintf("backend/cuda: AdamTo: %d params, an operand has %d elements", n, len(x)))
+		}
+	}
+	if n == 0 {
+		return
+	}
+	b.enter()
+	defer b.leave()
+	g, t := flat(n)
+	b.launch("AdamTo", b.k.adamTo, g, t, b.addr("AdamTo", "pDst", pDst, n), b.addr("AdamTo", "mDst", mDst, n),
+		b.addr("AdamTo", "vDst", vDst, n), b.addr("AdamTo", "params", params, n), b.addr("AdamTo", "grad", grad, n),
+		b.addr("AdamTo", "m", m, n), b.addr("AdamTo", "v", v, n), f32(step), f32(epsHat), f32(beta1), f32(beta2), i64(n))
+}
+
+// PolyakTo sets dst = τ·online + (1−τ)·target (backend.Backend).
+func (b *CUDA) PolyakTo(dst, target, online []float32, tau float32) {
+	n := len(online)
+	if len(target) != n || len(dst) != n {
+		panic(fmt.Sprintf("backend/cuda: PolyakTo: dst has %d parameters, target %d, online %d", len(dst), len(target), n))
+	}
+	if n == 0 {
+		return
+	}
+	b.enter()
+	defer b.leave()
+	g, t := flat(n)
+	b.launch("PolyakTo", b.k.polyakTo, g, t, b.addr("PolyakTo", "dst", dst, n), b.addr("PolyakTo", "target", target, n),
+		b.addr("PolyakTo", "online", online, n), f32(tau), i64(n))
+}
+
+// Sum64 is Σ x_i in float64 (one block's fixed tree, so another order
+// than the CPU's); it waits for the stream.
+func (b *CUDA) Sum64(x []float32) float64 {
+	if len(x) == 0 {
+		return 0
+	}
+	b.enter()
+	p, host := b.scratch64(1)
+	b.launch("Sum64", b.k.sum64, [2]int{1, 1}, [2]int{1024, 1}, p, b.addr("Sum64", "x", x, len(x)), i64(len(x)))
+	b.syncedLeave("Sum64")
+	return host[0]
+}
+
+// C51Target writes the target distributions (backend.Backend), one
+// thread a row.
+func (b *CUDA) C51Target(rho, logits0, logits1 []float32, sup backend.Support[float32], reward, notDone, logp []float32, gamma, alpha float32, clipped bool, rows int) {
+	na := len(sup.Z)
+	if rows == 0 || na == 0 {
+		return
+	}
+	b.enter()
+	defer b.leave()
+	n := rows * na
+	cl := uint64(0)
+	if clipped {
+		cl = 1
+	}
+	g, t := flat(rows)
+	b.launch("C51Target", b.k.c51Target, g, t, b.addr("C51Target", "rho", rho, n), b.addr("C51Target", "logits0", logits0, n),
+		b.addr("C51Target", "logits1", logits1, n), b.addr("C51Target", "sup.Z", sup.Z, na), f32(sup.Min), f32(sup.Max), f32(sup.Delta),
+		b.addr("C51Target", "reward", reward, rows), b.addr("C51Target", "notDone", notDone, rows), b.addr("C51Target", "logp", logp, rows),
+		f32(gamma), f32(alpha), cl, i64(rows), i64(na))
+}
+
+// C51CrossEntropy is the critics' loss and its logit gradient
+// (backend.Backend): per-row losses on the device, summed on the host in
+// row order; it waits for the stream.
+func (b *CUDA) C51CrossEntropy(logits, rho []float32, scale float32, rows, atoms int) float64 {
+	if rows == 0 || atoms == 0 {
+		return 0
+	}
+	b.enter()
+	n := rows * atoms
+	p, host := b.scratch64(rows)
+	g, t := flat(rows)
+	b.launch("C51CrossEntropy", b.k.c51CrossEntropy, g, t, p, b.addr("C51CrossEntropy", "logits", logits, n),
+		b.addr("C51CrossEntropy", "rho", rho, n), f32(scale), i64(rows), i64(atoms))
+	b.syncedLeave("C51CrossEntropy")
+	var sum float64
+	for _, v := range host[:rows] {
+		sum += v
+	}
+	return sum
+}
+
+// C51Values is the min or mean of both critics' expected values
+// (backend.Backend).
+func (b *CUDA) C51Values(q, logits0, logits1, z []float32, rows int, useMin bool) {
+	na := len(z)
+	if rows == 0 || na == 0 {
+		return
+	}
+	b.enter()
+	defer b.leave()
+	um := uint64(0)
+	if useMin {
+		um = 1
+	}
+	g, t := flat(rows)
+	b.launch("C51Values", b.k.c51Values, g, t, b.addr("C51Values", "q", q, rows), b.addr("C51Values", "logits0", logits0, rows*na),
+		b.addr("C51Values", "logits1", logits1, rows*na), b.addr("C51Values", "z", z, na), i64(rows), i64(na), um)
+}
+
+// NoisyActions clamps (t, h) and sets a_t = (1−t)·a0 + t·ε
+// (backend.Backend).
+func (b *CUDA) NoisyActions(at, t, h, a0, noise []float32, rows, d int, guard float32) {
+	if rows == 0 {
+		return
+	}
+	b.enter()
+	defer b.leave()
+	g, th := flat(rows)
+	b.launch("NoisyActions", b.k.noisyActions, g, th, b.addr("NoisyActions", "at", at, rows*d), b.addr("NoisyActions", "t", t, rows),
+		b.addr("NoisyActions", "h", h, rows), b.addr("NoisyActions", "a0", a0, rows*d), b.addr("NoisyActions", "noise", noise, rows*d),
+		i64(rows), i64(d), f32(guard))
+}
+
+// TruncPosterior draws the posterior proposal's samples (backend.Backend)
+// from Philox: draw e = (i·k + kk)·d + j of the call is TruncNormalAt(seed[0],
+// seed[1], e, …) of the row's standardised bounds, a function of the seed
+// and the row's index within the call (so other numbers than the CPU's).
+func (b *CUDA) TruncPosterior(dst []float32, ldd int, at, t []float32, rows, k, d int, seed [2]uint64) {
+	if rows*k*d == 0 {
+		return
+	}
+	if b.opts.HostDraws {
+		b.Sync()
+		cpu.New[float32]().TruncPosterior(dst, ldd, at, t, rows, k, d, seed)
+		return
+	}
+	b.enter()
+	defer b.leave()
+	g, th := flat(rows * k * d)
+	b.launch("TruncPosterior", b.k.truncPosterior, g, th, b.addr("TruncPosterior", "dst", dst, rowsNeed("TruncPosterior", rows, ldd, k*d)),
+		i64(ldd), b.addr("TruncPosterior", "at", at, rows*d), b.addr("TruncPosterior", "t", t, rows), i64(rows), i64(k), i64(d),
+		seed[0], seed[1])
+}
+
+// SNISVelocity sets the velocity targets (backend.Backend). The ESS mix
+// runs on the device, one thread a state, its per-state statistics summed
+// on the host in row order. The balance mix (docs/algorithm.md §4.1) runs
+// the CPU backend's code on the managed buffers after a sync: correct,
+// but every call moves the operands' pages to the host and back.
+func (b *CUDA) SNISVelocity(vhat, at, t, cand, q, logp []float32, rows, k1, k2, d int, alpha float64, mix backend.ProposalMix, w []float64) (ess1, ess2, sumQ float64) {
+	if rows == 0 {
+		return 0, 0, 0
+	}
+	if mix == backend.BalanceMix {
+		b.Sync()
+		return cpu.New[float32]().SNISVelocity(vhat, at, t, cand, q, logp, rows, k1, k2, d, alpha, mix, w)
+	}
+	k := k1 + k2
+	b.enter()
+	p, host := b.scratch64(rows * (3 + k))
+	g, th := flat(rows)
+	b.launch("SNISVelocity", b.k.snisVelocity, g, th, b.addr("SNISVelocity", "vhat", vhat, rows*d), p, p+uint64(rows*3*8),
+		b.addr("SNISVelocity", "at", at, rows*d), b.addr("SNISVelocity", "t", t, rows), b.addr("SNISVelocity", "cand", cand, rows*k*d),
+		b.addr("SNISVelocity", "q", q, rows*k), b.addr("SNISVelocity", "logp", logp, rows*k1), i64(rows), i64(k1), i64(k2), i64(d),
+		math.Float64bits(alpha))
+	b.syncedLeave("SNISVelocity")
+	for s := range rows {
+		ess1 += host[3*s]
+		ess2 += host[3*s+1]
+		sumQ += host[3*s+2]
+	}
+	return ess1, ess2, sumQ
 }

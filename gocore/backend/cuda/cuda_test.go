@@ -343,6 +343,36 @@ func TestTruncNormal(t *testing.T) {
 	}
 }
 
+// TestTruncPosterior: the device's posterior draws are the Philox
+// reference's: a_0 = clip((a − t·ε′)/(1 − t), −1, 1) with ε′ =
+// TruncNormalAt(seed[0], seed[1], e, …) of the row's bounds, e the draw's
+// index within the call; rows land at their stride.
+func TestTruncPosterior(t *testing.T) {
+	e := newEnv(t)
+	const rows, k, d, ldd = 37, 32, 6, 32*6 + 5
+	at, tt := e.rand(rows*d, -1, 1), e.rand(rows, 0.01, 0.99)
+	dst := e.g.Alloc(rows * ldd)
+	seed := [2]uint64{99, 7}
+	e.g.TruncPosterior(dst, ldd, at.d, tt.d, rows, k, d, seed)
+	e.g.Sync()
+	for i := range rows {
+		ti := float64(tt.d[i])
+		for r := range k * d {
+			x := float64(at.d[i*d+r%d])
+			eps := TruncNormalAt(seed[0], seed[1], uint64(i*k*d+r), (x-(1-ti))/ti, (x+(1-ti))/ti)
+			want := min(max((x-ti*eps)/(1-ti), -1), 1)
+			if got := float64(dst[i*ldd+r]); math.Abs(got-want) > 1e-5 {
+				t.Fatalf("row %d draw %d: %v, reference %v", i, r, got, want)
+			}
+		}
+		for r := k * d; r < ldd && i < rows-1; r++ {
+			if dst[i*ldd+r] != 0 {
+				t.Fatalf("row %d: the gap after the draws was written", i)
+			}
+		}
+	}
+}
+
 // TestHostMemoryRefused: a Go slice is no device address; the backend
 // says so instead of faulting on the device.
 func TestHostMemoryRefused(t *testing.T) {

@@ -50,4 +50,9 @@ type Options struct {
 	// (a debugging aid; MFPO_CUDA_SYNC=1 sets it too). It is on by itself
 	// on a device without concurrent managed access.
 	SyncEachOp bool
+	// HostDraws takes TruncPosterior's draws on the host, from the CPU
+	// backend's seeded streams, so that an agent on CUDA draws the numbers
+	// an agent on the CPU draws (the conformance suite's whole-update
+	// comparison); by default they come from Philox on the device.
+	HostDraws bool
 }

@@ -22,6 +22,8 @@ type kernels struct {
 	fourierFwd, fourierJVP, fourierBwdFreq, fourierBwdT                cu.Function
 	adam, polyak, firstNonFiniteInit, firstNonFinite                   cu.Function
 	normalFill, truncNormal, rowSumSquares                             cu.Function
+	adamTo, polyakTo, sum64, c51Target, c51CrossEntropy, c51Values     cu.Function
+	noisyActions, truncPosterior, snisVelocity                         cu.Function
 }
 
 // table lists every kernel by module (the .cu file) and PTX name.
@@ -33,7 +35,10 @@ func (k *kernels) table() map[string]map[string]*cu.Function {
 		"layers": {"gelu_fwd": &k.geluFwd, "mul_rows": &k.mulRows, "ln_gelu_fwd": &k.lnGELUFwd, "ln_gelu_jvp": &k.lnGELUJVP,
 			"ln_gelu_bwd_params": &k.lnGELUBwdParams, "ln_gelu_bwd": &k.lnGELUBwd, "fourier_fwd": &k.fourierFwd,
 			"fourier_jvp": &k.fourierJVP, "fourier_bwd_freq": &k.fourierBwdFreq, "fourier_bwd_t": &k.fourierBwdT},
-		"optim":  {"adam": &k.adam, "polyak": &k.polyak, "first_nonfinite_init": &k.firstNonFiniteInit, "first_nonfinite": &k.firstNonFinite},
+		"optim": {"adam": &k.adam, "polyak": &k.polyak, "first_nonfinite_init": &k.firstNonFiniteInit, "first_nonfinite": &k.firstNonFinite,
+			"adam_to": &k.adamTo, "polyak_to": &k.polyakTo, "sum64": &k.sum64},
+		"c51":    {"c51_target": &k.c51Target, "c51_cross_entropy": &k.c51CrossEntropy, "c51_values": &k.c51Values},
+		"actor":  {"noisy_actions": &k.noisyActions, "trunc_posterior": &k.truncPosterior, "snis_velocity": &k.snisVelocity},
 		"random": {"normal_fill": &k.normalFill, "trunc_normal": &k.truncNormal},
 	}
 }
