@@ -596,6 +596,7 @@ def _check_envs(spec: Spec) -> None:
 
     from mfpo.envs import ActionBox, ObsFlattener, make_env
 
+    os.environ.setdefault("MUJOCO_GL", "disable")  # dm_control: a study never renders
     where: dict[str, str] = {}
     for i, a in enumerate(spec.agents):
         for j, e in enumerate(a.envs):

@@ -277,6 +277,23 @@ def test_sac_trial_checkpoints_and_continues_from_its_checkpoint(tmp_path: Path)
     assert model.num_timesteps == 600 and model.replay_buffer.size() == 600  # the buffer went on from 200 rows
 
 
+def test_sac_sees_the_observations_mfpo_flattens() -> None:
+    import gymnasium as gym
+
+    from mfpo.envs import ObsFlattener, make_env
+
+    raw, flat = make_env("dm_control/walker-walk-v0"), study._sac_env("dm_control/walker-walk-v0")
+    try:
+        assert isinstance(raw.observation_space, gym.spaces.Dict)
+        obs, _ = raw.reset(seed=3)
+        sac_obs, _ = flat.reset(seed=3)
+        np.testing.assert_array_equal(ObsFlattener(raw.observation_space).rows(obs)[0][0], sac_obs.astype(np.float32))
+        assert flat.action_space == raw.action_space
+    finally:
+        raw.close()
+        flat.close()
+
+
 def test_a_checkpoint_without_state_is_refused(tmp_path: Path) -> None:
     cell = study.load_spec(SMOKE).cells()[0]
     with pytest.raises(ConfigError, match="has no trial_state.json: not a study checkpoint"):
