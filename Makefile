@@ -31,7 +31,7 @@ vet: ## go vet every package
 test: setup ## run the whole test suite: lint, then Go, C, Python, the sdist, the wheels and the C tarball
 	@$(MAKE) --no-print-directory lint test-go test-c test-python test-sdist test-wheel test-dist-c
 
-test-go: check-generate ## Go unit tests (both BLAS backends when OpenBLAS is present)
+test-go: check-generate build-cuda check-ptx ## Go unit tests (both BLAS backends when OpenBLAS is present)
 	$(GO) vet $(GOFLAGS_TAGS) ./...
 	$(GO) test $(GOFLAGS_TAGS) ./...
 	@if [ -n "$(GOTAGS)" ]; then echo "== again with the gonum fallback (learning runs only once, above)"; $(GO) test -count=1 -skip '^TestLearn' ./gocore/...; fi
@@ -61,3 +61,4 @@ include mk/bench-python.mk
 include mk/bench-smoke.mk
 include mk/docs.mk
 include mk/lint.mk
+include mk/cuda.mk

@@ -90,7 +90,8 @@ func NewAgent(configJSON, spacesJSON string) (h int64, err error) {
 }
 
 // Info returns agent h's description as a JSON object: the spaces' keys,
-// stored, buffer_len, updates, alpha and config (every key).
+// stored, buffer_len, updates, alpha, device ("cpu" or "cuda") and config
+// (every key).
 func Info(h int64) (s string, err error) {
 	defer recoverInto(&err)
 	info, err := face.Agent(face.Handle(h))
@@ -105,43 +106,9 @@ func Info(h int64) (s string, err error) {
 	b, err := json.Marshal(map[string]any{
 		"obs_shape": sp.ObsShape, "obs_dim": sp.ObsDim, "act_dim": sp.ActDim, "act_low": sp.ActLow, "act_high": sp.ActHigh,
 		"stored": info.Stored, "buffer_len": info.BufferLen, "updates": info.Updates, "alpha": finiteOrNil(info.Alpha),
-		"config": json.RawMessage(js),
+		"device": info.Device, "config": json.RawMessage(js),
 	})
 	return string(b), fail("info", err)
-}
-
-// Act returns actions in the environment's units for rows observations
-// (obs: rows×obs_dim little-endian float32s) as rows×act_dim float32s.
-// mode is "sample", "best_of_n", "deterministic" or "explore"; seed is the
-// noise of the first three (face.AgentAct).
-func Act(h int64, obs []byte, rows int, mode string, seed uint64) (out []byte, err error) {
-	defer recoverInto(&err)
-	return act("act", obs, rows, mode, func(m policy.Mode, o []float32) ([]float32, error) {
-		info, err := face.Agent(face.Handle(h))
-		if err != nil {
-			return nil, err
-		}
-		dst := make([]float32, max(rows, 0)*info.Spaces.ActDim)
-		return dst, face.AgentAct(face.Handle(h), dst, o, rows, m, seed)
-	})
-}
-
-// act decodes the arguments the two act functions share and encodes the
-// result.
-func act(call string, obs []byte, rows int, mode string, run func(policy.Mode, []float32) ([]float32, error)) ([]byte, error) {
-	m, err := face.ModeOfName(mode)
-	if err != nil {
-		return nil, fail(call, err)
-	}
-	o, err := decode("obs", obs)
-	if err != nil {
-		return nil, fail(call, err)
-	}
-	dst, err := run(m, o)
-	if err != nil {
-		return nil, fail(call, err)
-	}
-	return encode(dst), nil
 }
 
 // Store adds rows transitions (face.AgentStore): obs and nextObs
@@ -220,15 +187,6 @@ func decode(name string, b []byte) ([]float32, error) {
 		x[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}
 	return x, nil
-}
-
-// encode writes x as little-endian float32s.
-func encode(x []float32) []byte {
-	b := make([]byte, 4*len(x))
-	for i, v := range x {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-	}
-	return b
 }
 
 func finiteOrNil(x float64) any {

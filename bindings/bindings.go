@@ -5,6 +5,7 @@ import (
 
 	"github.com/mfpo/mfpo/gocore/buildinfo"
 	"github.com/mfpo/mfpo/gocore/face"
+	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/policy"
 )
 
@@ -28,6 +29,14 @@ func MemoryLimit() int64 { return face.MemoryLimit() }
 // SetMemoryLimit sets the process's memory limit (n ≤ 0: the default) and
 // returns the one before. Python's mfpo.set_memory_limit(n).
 func SetMemoryLimit(n int64) int64 { return face.SetMemoryLimit(n) }
+
+// ProposalMixes returns the names of the Config's proposal_mix values as
+// a JSON list, in mfpo.ProposalMixes' order: ["ess", "balance"]. Python's
+// mfpo.PROPOSAL_MIXES.
+func ProposalMixes() (string, error) {
+	b, err := json.Marshal(mfpo.ProposalMixes)
+	return string(b), err
+}
 
 // Modes returns the acting modes' names as a JSON list, in policy.Modes' order: ["sample", …].
 func Modes() (string, error) {

@@ -5,7 +5,6 @@ import (
 
 	"github.com/mfpo/mfpo/gocore/checkpoint"
 	"github.com/mfpo/mfpo/gocore/face"
-	"github.com/mfpo/mfpo/gocore/policy"
 )
 
 // Checkpoints (docs/checkpoint.md) and policy handles, through gocore/face.
@@ -114,20 +113,6 @@ func PolicyInfo(h int64) (s string, err error) {
 	b, err := json.Marshal(map[string]any{"obs_shape": sp.ObsShape, "obs_dim": sp.ObsDim, "act_dim": sp.ActDim,
 		"act_low": sp.ActLow, "act_high": sp.ActHigh, "config": json.RawMessage(info.Config)})
 	return string(b), fail("policy info", err)
-}
-
-// PolicyAct is Act for a policy handle (face.PolicyAct): mode "sample",
-// "best_of_n" or "deterministic", the noise from seed alone.
-func PolicyAct(h int64, obs []byte, rows int, mode string, seed uint64) (out []byte, err error) {
-	defer recoverInto(&err)
-	return act("policy act", obs, rows, mode, func(m policy.Mode, o []float32) ([]float32, error) {
-		info, err := face.Policy(face.Handle(h))
-		if err != nil {
-			return nil, err
-		}
-		dst := make([]float32, max(rows, 0)*info.Spaces.ActDim)
-		return dst, face.PolicyAct(face.Handle(h), dst, o, rows, m, seed)
-	})
 }
 
 // PolicyFree frees policy h; it reports true (a handle not live is a

@@ -4,28 +4,32 @@
 // python/mfpo/_core.py imports the extension.
 //
 // What may cross the boundary: scalars (bool, int, float64), strings,
-// opaque handles (integers that name Go objects kept on this side), and
-// []byte. Numbers in bulk cross as []byte holding little-endian float32
-// rows, never as []float32 or any other slice of numbers: gopy turns every
-// element of such a slice into a separate FFI call (about 1.2 ms for 4352
-// floats against 2–6 µs for the same data as []byte). No exported function
-// here takes or returns a struct, map, interface or numeric slice;
-// structured results (configs, statistics) are JSON strings.
+// opaque handles (integers that name Go objects kept on this side), []byte,
+// and for acting addresses (uintptr). Numbers in bulk cross as []byte
+// holding little-endian float32 rows, never as []float32 or any other
+// slice of numbers: gopy turns every element of such a slice into a
+// separate FFI call (about 1.2 ms for 4352 floats against 2–6 µs for the
+// same data as []byte). The act functions, the hot path, take the
+// addresses and lengths of float32 arrays that mfpo._core owns and Go
+// views in place for the call only (act.go): one crossing, no copy, no
+// gopy handle. No exported function here takes or returns a struct, map,
+// interface or numeric slice; structured results (configs, statistics)
+// are JSON strings.
 //
 // It is a thin shell over gocore/face, which holds the rules of every
 // call (the C ABI in capi/ is the other shell over it): this package only
-// decodes []byte and JSON into Go values, names its call in messages and
-// encodes the results. The functions:
+// decodes []byte and JSON into Go values (or views the act functions'
+// addresses), names its call in messages and encodes the results. The functions:
 //
 //	Version, BuildInfo, Codes            what this build is; the error codes
 //	DefaultConfigJSON(preset)            a preset's Config as JSON
 //	NewAgent(configJSON, spacesJSON)     → handle
 //	Info(h)                              spaces, counters, α, config as JSON
-//	Act(h, obs, rows, mode, seed)        actions in the env's units
+//	ActAt(h, obs, obsLen, dst, dstLen, rows, mode, seed)  actions in the env's units, by address
 //	Store(h, obs, act, reward, nextObs, terminated, rows)  batched
 //	Update(h, n)                         → statistics JSON
 //	Save, Marshal, Load, Unmarshal       checkpoints
-//	PolicyLoad, PolicyUnmarshal, PolicyFromAgent, PolicyInfo, PolicyAct, PolicyFree
+//	PolicyLoad, PolicyUnmarshal, PolicyFromAgent, PolicyInfo, PolicyActAt, PolicyFree
 //	Free(h), LiveHandles(), LivePolicies()
 //
 // Errors: functions that can fail return (value, error), and gopy raises

@@ -96,24 +96,26 @@ func mfpo_agent_counters(ap *C.mfpo_cagent, updates, stored *C.int64_t) (rc C.in
 }
 
 // actCall converts the arguments the two act exports share and runs act.
+// The handle is looked up once, by face, on the way in: check(h) runs only
+// when an argument is bad, so that a bad handle is reported first, as face
+// reports it before any argument.
 func actCall(h face.Handle, check func(face.Handle) error, fn string, obs *C.mfpo_cfloat, obsLen, rows C.size_t, mode C.int, act *C.float, actCap C.size_t,
 	run func(dst, obs []float32, rows int, m policy.Mode) error) C.int {
-	if err := check(h); err != nil {
-		return fail(h, fn, err)
-	}
-	m, err := face.ModeOfNumber(int(mode))
-	if err != nil {
-		return fail(h, fn, err)
-	}
-	switch {
-	case obs == nil:
-		return failf(h, fn, "obs is NULL")
-	case act == nil:
-		return failf(h, fn, "act is NULL")
-	}
-	n, err := sizes([]string{"obs_len", "rows", "act_cap"}, obsLen, rows, actCap)
-	if err != nil {
-		return fail(h, fn, err)
+	m, merr := face.ModeOfNumber(int(mode))
+	n, serr := sizes([]string{"obs_len", "rows", "act_cap"}, obsLen, rows, actCap)
+	if merr != nil || obs == nil || act == nil || serr != nil {
+		if err := check(h); err != nil {
+			return fail(h, fn, err)
+		}
+		switch {
+		case merr != nil:
+			return fail(h, fn, merr)
+		case obs == nil:
+			return failf(h, fn, "obs is NULL")
+		case act == nil:
+			return failf(h, fn, "act is NULL")
+		}
+		return fail(h, fn, serr)
 	}
 	return status(h, fn, run(floats(act, n[2]), floats(obs, n[0]), n[1], m))
 }

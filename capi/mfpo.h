@@ -159,9 +159,14 @@ const char *mfpo_version(void);
 /* mfpo_build_info returns a JSON object describing this build, e.g.
  *   {"version":"0.1.0","go_version":"go1.26.8","blas":"openblas",
  *    "blas_core":"Haswell","blas_config":"OpenBLAS 0.3.21 …",
- *    "os":"linux","arch":"amd64"}
+ *    "cpu_kernels":"avx2","os":"linux","arch":"amd64","devices":"cpu"}
  * "version" equals mfpo_version(); "blas" names the matrix-product backend
- * ("openblas" or "gonum"). Keys may be added in later versions; none are
+ * ("openblas" or "gonum"), "blas_core" the BLAS kernels this CPU got and
+ * "cpu_kernels" mfpo's own vector kernels ("avx512", "avx2" or "go"):
+ * results are bit-identical where both are the same
+ * (docs/reproducibility.md); "devices" the devices an agent's "device"
+ * config key may name ("cpu", or "cpu,cuda" in a build with CUDA). Keys
+ * may be added in later versions; none are
  * removed or renamed within a major version.
  *
  * The string is owned by the library, allocated once, and valid for the life
@@ -221,7 +226,12 @@ int64_t mfpo_memory_limit(void);
  * optional "preset" ("paper", the default, or "small") gives the starting
  * values; absent keys keep them. An unknown key, a wrong type, trailing
  * data or an invalid value is MFPO_ECONFIG with a message naming the key.
- * NULL means "{}", the paper's defaults.
+ * NULL means "{}", the paper's defaults. Beside the config fields, two
+ * settings of this process that are never saved: "max_bytes" (below) and
+ * "device": "auto" (the default: CUDA in a build with it where a GPU is
+ * visible, else the CPU), "cpu" or "cuda"; "cuda" where it cannot be had is
+ * MFPO_ECONFIG whose message names what is missing (the build tag cuda, or
+ * a visible GPU and the driver's answer; docs/gpu.md).
  *
  * obs_dim, act_dim: the observation and action widths (>= 1).
  * act_low, act_high: act_dim finite bounds each with low < high, in the

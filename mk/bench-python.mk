@@ -12,7 +12,8 @@
 
 BENCH_PYTHON_ARGS ?=
 
-bench-python: python ## Python predict latency and learn() env-steps/s on HalfCheetah-v5, against Go in the same run
+bench-python: python $(BUILD)/bench/bench_act ## Python predict latency and learn() env-steps/s on HalfCheetah-v5, against Go and the C ABI in the same run
 	@bash scripts/setup.d/python.sh
 	@mkdir -p $(BUILD)
-	env -u PYTHONPATH GO='$(GO)' $(PYTHON) bench/python/bench_python.py --out $(BUILD)/bench-python.md $(BENCH_PYTHON_ARGS)
+	env -u PYTHONPATH GO='$(GO)' $(PYTHON) bench/python/bench_python.py --capi $(BUILD)/bench/bench_act \
+		--out $(BUILD)/bench-python.md $(BENCH_PYTHON_ARGS)

@@ -5,7 +5,8 @@
 #
 #   bench-smoke-go      every Go benchmark of the module once (-short gives
 #                       the smoke sizes: bench_test.go files), then
-#                       bench/summary on the output
+#                       bench/summary on the output, and bench/bandit -smoke
+#                       (the two-optima bandit study; also bench/bandit's test)
 #   bench-smoke-capi    tests/c/bench_act --smoke (make bench-capi's program)
 #   bench-smoke-python  bench/python/bench_python.py --smoke (make bench-python's)
 
@@ -22,6 +23,9 @@ bench-smoke-go:
 		|| { cat $(SMOKE_DIR)/go.txt; echo "bench-smoke-go: a benchmark failed"; exit 1; }
 	@$(GO) run ./bench/summary < $(SMOKE_DIR)/go.txt > $(SMOKE_DIR)/go.md
 	@echo "bench-smoke-go: $$(grep -c '^| ' $(SMOKE_DIR)/go.md | awk '{print $$1 - 1}') benchmarks ran (build/bench-smoke/go.md)"
+	@$(GO) run $(GOFLAGS_TAGS) ./bench/bandit -smoke > $(SMOKE_DIR)/bandit.md 2> $(SMOKE_DIR)/bandit.log \
+		|| { cat $(SMOKE_DIR)/bandit.log; echo "bench-smoke-go: bench/bandit -smoke failed"; exit 1; }
+	@echo "bench-smoke-go: bench/bandit -smoke ok (build/bench-smoke/bandit.md)"
 
 bench-smoke-capi: $(BUILD)/bench/bench_act
 	@mkdir -p $(SMOKE_DIR)
@@ -30,11 +34,12 @@ bench-smoke-capi: $(BUILD)/bench/bench_act
 	@grep -q '^sample: median' $(SMOKE_DIR)/capi.txt || { cat $(SMOKE_DIR)/capi.txt; echo "bench-smoke-capi: no summary line"; exit 1; }
 	@echo "bench-smoke-capi: ok (build/bench-smoke/capi.txt)"
 
-bench-smoke-python: python
+bench-smoke-python: python $(BUILD)/bench/bench_act
 	@bash scripts/setup.d/python.sh
 	@mkdir -p $(SMOKE_DIR)
 	@echo "== bench-smoke: bench_python.py --smoke"
-	@env -u PYTHONPATH GO='$(GO)' $(PYTHON) bench/python/bench_python.py --smoke --out $(SMOKE_DIR)/python.md \
+	@env -u PYTHONPATH GO='$(GO)' $(PYTHON) bench/python/bench_python.py --smoke --capi $(BUILD)/bench/bench_act \
+		--out $(SMOKE_DIR)/python.md \
 		> $(SMOKE_DIR)/python.log 2>&1 || { cat $(SMOKE_DIR)/python.log; exit 1; }
 	@echo "bench-smoke-python: ok (build/bench-smoke/python.md)"
 

@@ -7,15 +7,19 @@ Two measurements, each compared with the Go core measured in the same run:
    a paper-default agent, in three modes (sample, deterministic, best-of-N),
    at every layer between Python and Go:
 
-   - ``MFPO.predict``: observation checks and flattening, the finiteness
-     check, the call below, rescaling onto the action Box;
-   - ``_core.Agent.act``: the float32 row check, the ``[]byte`` payload in
-     and out, the error mapping;
-   - ``bindings.Act``: gopy's wrapper around the cgo call with a payload
-     made beforehand (the crossing, the handle lookup, decoding and encoding
-     the floats on the Go side, gopy's result object);
-   - Go's ``Agent.Act`` alone: ``BenchmarkAct`` of ``gocore/mfpo``, run with
-     ``go test`` from here.
+   - ``MFPO.predict``: the observation's checks (``ObsFlattener.one_row``),
+     the seed draw, the call below, the action's shape and dtype;
+   - ``_core.Agent.act_one``: the observation converted into the handle's
+     buffer, the call below, the actions copied out, the error mapping;
+   - ``bindings.ActAt``: gopy's C function with the buffers' addresses (the
+     crossing, the handle lookup and checks, Go's act);
+   - Go's ``Agent.Act`` alone: ``BenchmarkAct`` of ``gocore/mfpo``, and the
+     layers of gocore/face under both faces (``BenchmarkAct`` of
+     ``gocore/face``: ``policy.Policy.Act``, ``face.PolicyAct``), run with
+     ``go test`` from here;
+   - with ``--capi BENCH_ACT`` (the Makefile passes build/bench/bench_act),
+     the C ABI's ``mfpo_policy_act`` from C++ (``tests/c/bench_act.cpp``,
+     per-call medians), so that Go, C and Python are compared in one run.
 
    Each layer is timed call by call (median and p99, after a warm-up), the
    layers interleaved over the repeats so that a change of load hits them
@@ -36,7 +40,8 @@ numbers mean nothing: it checks that every part still runs, and the test
 suite runs it: ``make bench-smoke``).
 
 Run it against the installed package from the repository root:
-``make bench-python`` or ``python bench/python/bench_python.py [--quick | --smoke]``.
+``make bench-python`` or ``python bench/python/bench_python.py [--quick | --smoke]
+[--capi build/bench/bench_act]``.
 """
 
 from __future__ import annotations
@@ -117,17 +122,19 @@ def go_tags() -> list[str]:
 
 
 class GoBench:
-    """gocore/mfpo's benchmarks, compiled once (`go test -c`, with the
-    Makefile's build tag) and run as often as the interleaving needs: the
-    same code and flags as `go test -run '^$' -bench ... ./gocore/mfpo`."""
+    """A package's benchmarks (gocore/mfpo unless named), compiled once (`go
+    test -c`, with the Makefile's build tag) and run as often as the
+    interleaving needs: the same code and flags as `go test -run '^$' -bench
+    ... ./gocore/PKG`."""
 
-    def __init__(self, short: bool) -> None:
+    def __init__(self, short: bool, pkg: str = "mfpo") -> None:
         self.go = os.environ.get("GO", "go")
         self.tags = go_tags()
         self.short = ["-short"] if short else []
-        self.bin = ROOT / "build" / "bench-python" / "mfpo.test"
+        self.pkg = pkg
+        self.bin = ROOT / "build" / "bench-python" / f"{pkg}.test"
         self.bin.parent.mkdir(parents=True, exist_ok=True)
-        cmd = [self.go, "test", "-c", *self.tags, "-o", str(self.bin), "./gocore/mfpo"]
+        cmd = [self.go, "test", "-c", *self.tags, "-o", str(self.bin), f"./gocore/{pkg}"]
         log("$ " + " ".join(cmd))
         p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         if p.returncode != 0:
@@ -136,14 +143,14 @@ class GoBench:
     def command(self, pattern: str, benchtime: str) -> str:
         """The equivalent go test command line, for the report."""
         return " ".join([self.go, "test", *self.tags, *self.short, "-run", "'^$'", "-bench", f"'{pattern}'",
-                         "-benchtime", benchtime, "./gocore/mfpo"])
+                         "-benchtime", benchtime, f"./gocore/{self.pkg}"])
 
     def run(self, pattern: str, benchtime: str, count: int = 1) -> dict[str, dict[str, list[float]]]:
         """Per benchmark (GOMAXPROCS suffix stripped), each unit's values."""
         short = ["-test.short"] if self.short else []
         cmd = [str(self.bin), *short, "-test.run", "^$", "-test.bench", pattern, "-test.benchtime", benchtime,
                "-test.count", str(count)]
-        p = subprocess.run(cmd, cwd=ROOT / "gocore" / "mfpo", capture_output=True, text=True)
+        p = subprocess.run(cmd, cwd=ROOT / "gocore" / self.pkg, capture_output=True, text=True)
         if p.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
         out: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -187,16 +194,35 @@ def time_calls(fn: Callable[[], Any], n: int) -> np.ndarray:
 
 
 ACT_PATTERN = "^BenchmarkAct$"
+# gocore/face's BenchmarkAct: the Go layers under both faces, by mode.
+FACE_LAYERS = ("core/policy", "face/policy", "core/agent", "face/agent")
+# bench_act's per-call median lines, by mode.
+CAPI_LINE = re.compile(r"^\s+(sample|deterministic|best-of-N \(N = \d+\))\s+median\s+([\d.]+) us", re.M)
 
 
-def bench_predict(plan: Plan, gob: GoBench) -> tuple[dict[str, Any], dict[str, Any]]:
+def run_capi(binary: str, smoke: bool) -> dict[str, float]:
+    """One run of tests/c/bench_act: mfpo_policy_act's per-call median in
+    µs by mode, and the ABI crossing (mfpo_policy_dims) as "crossing"."""
+    p = subprocess.run([binary, *(["--smoke"] if smoke else [])], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"{binary} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+    got = {("best_of_n" if m.startswith("best") else m): float(v) for m, v in CAPI_LINE.findall(p.stdout)}
+    dims = re.search(r"mfpo_policy_dims\s+([\d.]+) ns", p.stdout)
+    if set(got) != set(MODES) or dims is None:
+        raise SystemExit(f"{binary}: no median line for every mode, or no crossing line, in:\n{p.stdout}")
+    got["crossing"] = float(dims.group(1)) / 1e3
+    return got
+
+
+def bench_predict(plan: Plan, gob: GoBench, capi: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Python layers timed call by call, interleaved with runs of Go's
-    BenchmarkAct; returns (python results, go results)."""
+    BenchmarkAct (gocore/mfpo and gocore/face) and, given capi, of the C
+    ABI's bench_act; returns (python results, go and C results)."""
     import mfpo
     from mfpo import _core
+    from mfpo._gopy import _mfpo as c  # type: ignore
     from mfpo._gopy import bindings as ext  # type: ignore
-    from mfpo._gopy import go as gogo  # type: ignore
-    from mfpo.envs import check_finite
+    from mfpo.envs import fits_f32
 
     kw = {} if plan.buffer_size is None else {"buffer_size": plan.buffer_size}
     model = mfpo.MFPO(ENV_ID, verbose=0, **kw)  # preset "paper"
@@ -206,16 +232,22 @@ def bench_predict(plan: Plan, gob: GoBench) -> tuple[dict[str, Any], dict[str, A
     obs64 = np.asarray(obs64, dtype=np.float64)
     assert obs64.shape == (OBS_DIM,), obs64.shape
     obs32 = obs64.astype(np.float32)
-    rows32 = obs32.reshape(1, OBS_DIM).copy()
     agent: _core.Agent = model._agent
-    h = agent.handle
-    payload = gogo.Slice_byte.from_bytes(rows32.tobytes())
-    out_slice = ext.Act(h, payload, 1, "sample", 0)
-    env_act = agent.act(rows32, "sample", 0)
-    obs_bytes = rows32.tobytes()
+    assert model._obs.one_row(obs64) is not None  # predict takes its short path
     flat, box = model._obs, model._act
     seeds = np.random.PCG64(0)
+    act1 = agent.act_one(obs64, "sample", 0)
+    buf = np.empty(OBS_DIM, np.float32)
 
+    def raw(a: _core.Agent) -> Callable[[str], Any]:
+        """bindings.ActAt through gopy's C function on a's own buffers (an
+        observation written into them first): the crossing and Go."""
+        acting = a._acting
+        acting._obs[...] = obs64
+        fn, h, oa, ua = c.bindings_ActAt, a.handle, acting._obs_at, acting._out_at
+        return lambda m: fn(h, oa, OBS_DIM, ua, ACT_DIM, 1, m, 7)
+
+    act_at = raw(agent)
     # name -> (mode or None, callable)
     cases: dict[str, tuple[str | None, Callable[[], Any]]] = {
         "MFPO.predict(obs float64), sample": ("sample", lambda: model.predict(obs64)),
@@ -225,28 +257,28 @@ def bench_predict(plan: Plan, gob: GoBench) -> tuple[dict[str, Any], dict[str, A
         "MFPO.predict(obs float64), mode=best_of_n": ("best_of_n", lambda: model.predict(obs64, mode="best_of_n")),
     }
     for m in MODES:
-        cases[f"_core.Agent.act, {m}"] = (m, lambda m=m: agent.act(rows32, m, 7))
+        cases[f"_core.Agent.act_one, {m}"] = (m, lambda m=m: agent.act_one(obs64, m, 7))
     for m in MODES:
-        cases[f"bindings.Act (gopy), {m}"] = (m, lambda m=m: ext.Act(h, payload, 1, m, 7))
+        cases[f"bindings.ActAt (gopy C function), {m}"] = (m, lambda m=m: act_at(m))
     # The same two calls on an agent whose networks are tiny: Go's work is
-    # small there, so predict − bindings.Act is Python's own cost, with less
-    # of the noise that the paper network's act time brings.
+    # small there, so predict − bindings.ActAt is Python's own cost, with
+    # less of the noise that the paper network's act time brings.
     tiny = mfpo.MFPO(ENV_ID, verbose=0, hidden=[4], time_features=2, time_width=2, buffer_size=1000)
-    th = tiny._agent.handle
+    tiny_at = raw(tiny._agent)
     cases["– MFPO.predict(obs float64), deterministic, tiny networks"] = (
         None, lambda: tiny.predict(obs64, mode="deterministic"))
-    cases["– bindings.Act (gopy), deterministic, tiny networks"] = (
-        None, lambda: ext.Act(th, payload, 1, "deterministic", 7))
-    cases["– ObsFlattener.rows(obs float64)"] = (None, lambda: flat.rows(obs64))
-    cases["– check_finite(rows)"] = (None, lambda: check_finite(rows32))
+    cases["– bindings.ActAt (gopy C function), deterministic, tiny networks"] = (
+        None, lambda: tiny_at("deterministic"))
+    cases["– ObsFlattener.one_row(obs float64)"] = (None, lambda: flat.one_row(obs64))
+    cases["– fits_f32(obs float64)"] = (None, lambda: fits_f32(obs64))
     cases["– the seed draw (PCG64.random_raw, as predict's)"] = (None, seeds.random_raw)
-    cases["– ActionBox.shaped(actions)"] = (None, lambda: box.shaped(env_act))
-    cases["– go.Slice_byte.from_bytes(68 B)"] = (None, lambda: gogo.Slice_byte.from_bytes(obs_bytes))
-    cases["– bytes(Slice_byte of 24 B)"] = (None, lambda: bytes(out_slice))
+    cases["– obs float64 into the float32 buffer"] = (None, lambda: buf.__setitem__(Ellipsis, obs64))
+    cases["– the actions copied out (ndarray.copy, 6 floats)"] = (None, act1.copy)
+    cases["– ActionBox.shaped_one(action)"] = (None, lambda: box.shaped_one(act1))
     cases["– bindings.Version() (an empty gopy call)"] = (None, ext.Version)
-    cases["– bindings.LiveHandles() (gopy call + Go mutex)"] = (None, ext.LiveHandles)
     cases["– timer + lambda (no call)"] = (None, lambda: None)
 
+    face = GoBench(plan.go_short, "face")
     n_fast, n_slow = plan.calls
     samples: dict[str, list[np.ndarray]] = defaultdict(list)
     go_us: dict[str, list[float]] = defaultdict(list)
@@ -255,8 +287,15 @@ def bench_predict(plan: Plan, gob: GoBench) -> tuple[dict[str, Any], dict[str, A
     for rep in range(plan.repeats):
         log(f"predict: repeat {rep + 1}/{plan.repeats} (load {loadavg()})")
         gb = gob.run(ACT_PATTERN, plan.act_benchtime)
+        fb = face.run(ACT_PATTERN, plan.act_benchtime)
         for m in MODES:
             go_us[m] += metric(gb, f"Act/{m}", "µs/action")
+            for layer in FACE_LAYERS:
+                go_us[f"{m} {layer}"] += metric(fb, f"Act/{m}/{layer}", "µs/action")
+                go_us[f"{m} {layer} median"] += metric(fb, f"Act/{m}/{layer}", "µs/median")
+        if capi is not None:
+            for k, v in run_capi(capi, plan.go_short).items():
+                go_us[f"{k} capi"].append(v)
         for name, (mode, fn) in cases.items():
             samples[name].append(time_calls(fn, n_slow if mode == "best_of_n" else n_fast))
     model.close()
@@ -272,9 +311,11 @@ def bench_predict(plan: Plan, gob: GoBench) -> tuple[dict[str, Any], dict[str, A
             "p99_us": float(np.percentile(allv, 99)),
             "median_per_repeat_us": [float(np.median(x)) for x in samples[name]],
         }
-    go = {"cmd": gob.command(ACT_PATTERN, plan.act_benchtime), "runs": plan.repeats,
-          "us": {m: med(v) for m, v in go_us.items()}, "us_per_run": dict(go_us)}
-    log(f"Go Act µs: {go['us']}")
+    go = {"cmd": gob.command(ACT_PATTERN, plan.act_benchtime),
+          "face_cmd": face.command(ACT_PATTERN, plan.act_benchtime),
+          "capi_cmd": None if capi is None else f"{capi}{' --smoke' if plan.go_short else ''}",
+          "runs": plan.repeats, "us": {m: med(v) for m, v in go_us.items()}, "us_per_run": dict(go_us)}
+    log(f"Go Act µs: { {m: go['us'][m] for m in MODES} }")
     return res, go
 
 
@@ -432,9 +473,13 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
     if pred is not None and go_act is not None:
         L.append("### predict: one observation, HalfCheetah-v5 (obs 17, act 6), preset \"paper\"")
         L.append("")
+        us = go_act["us"]
+        gref = {m: us[f"{m} core/agent median"] for m in MODES}  # Go's Agent.Act, per-call median
         L.append(f"Python: each call timed with `perf_counter_ns`, {meta['repeats']} repeats pooled, "
-                 f"interleaved with {go_act['runs']} runs of Go's `Agent.Act` benchmark "
-                 f"(`{go_act['cmd']}`, median and range over the runs). "
+                 f"interleaved with {go_act['runs']} runs of Go's act benchmarks. *Go `Agent.Act`* is the "
+                 "per-call median of `mfpo.Agent.Act` with the mapping onto the box (`core/agent` of "
+                 f"`{go_act['face_cmd']}`, each call timed with `time.Now`; median and range over the runs): "
+                 "the mean of a Go benchmark follows the preemptions on a loaded machine, the median the work. "
                  "Rows starting with – are the pieces of the layers.")
         L.append("")
         L.append("| call | median µs | p99 µs | Go `Agent.Act` µs (same run) | Python / Go | above Go, µs |")
@@ -442,8 +487,8 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
         for name, r in pred.items():
             mode = r["mode"]
             if mode is not None:
-                g = go_act["us"][mode]
-                runs = go_act["us_per_run"][mode]
+                g = gref[mode]
+                runs = go_act["us_per_run"][f"{mode} core/agent median"]
                 grng = f" ({fmt_us(min(runs))}–{fmt_us(max(runs))})" if len(runs) > 1 else ""
                 L.append(f"| `{name}` | {fmt_us(r['median_us'])} | {fmt_us(r['p99_us'])} | {fmt_us(g)}{grng} | "
                          f"{r['median_us'] / g:.2f} | {r['median_us'] - g:.2f} |")
@@ -453,19 +498,46 @@ def report(meta: dict[str, Any], pred: dict[str, Any] | None, go_act: dict[str, 
         L.append("Where the time of one `predict` (float64 observation) goes, medians in µs, "
                  "each layer minus the one below:")
         L.append("")
-        L.append("| mode | Go `Agent.Act` | gopy crossing (`bindings.Act` − Go) | `_core.Agent.act` − `bindings.Act` | "
-                 "`MFPO.predict` − `_core.Agent.act` | `predict` total | Python overhead share |")
-        L.append("|---|---|---|---|---|---|---|")
+        L.append("| mode | Go `Agent.Act` | gopy crossing (`bindings.ActAt` − Go) | "
+                 "`_core.Agent.act_one` − `bindings.ActAt` | `MFPO.predict` − `_core.Agent.act_one` | "
+                 "`predict` total | `predict` − Go | Python overhead share |")
+        L.append("|---|---|---|---|---|---|---|---|")
         pname = {"sample": "MFPO.predict(obs float64), sample",
                  "deterministic": "MFPO.predict(obs float64), deterministic=True",
                  "best_of_n": "MFPO.predict(obs float64), mode=best_of_n"}
         for m in MODES:
-            g = go_act["us"][m]
-            b = pred[f"bindings.Act (gopy), {m}"]["median_us"]
-            c = pred[f"_core.Agent.act, {m}"]["median_us"]
+            g = gref[m]
+            b = pred[f"bindings.ActAt (gopy C function), {m}"]["median_us"]
+            c = pred[f"_core.Agent.act_one, {m}"]["median_us"]
             p = pred[pname[m]]["median_us"]
-            L.append(f"| {m} | {fmt_us(g)} | {b - g:.2f} | {c - b:.2f} | {p - c:.2f} | {fmt_us(p)} | "
+            L.append(f"| {m} | {fmt_us(g)} | {b - g:.2f} | {c - b:.2f} | {p - c:.2f} | {fmt_us(p)} | {p - g:.2f} | "
                      f"{(p - g) / p:.0%} |")
+        L.append("")
+        tp = pred["– MFPO.predict(obs float64), deterministic, tiny networks"]["median_us"]
+        ta = pred["– bindings.ActAt (gopy C function), deterministic, tiny networks"]["median_us"]
+        L.append(f"Tiny networks (`hidden [4]`, where Go's work is small): `predict` − `bindings.ActAt` = "
+                 f"{tp - ta:.2f} µs, Python's own cost per `predict`.")
+        L.append("")
+        L.append("The faces against Go in µs: per-call medians (Go's over the runs), and the mean of "
+                 f"`{go_act['cmd']}` (gocore/mfpo's `BenchmarkAct`, median over the runs) for reference. "
+                 "Go's layers from gocore/face: `policy.Policy.Act`, `face.PolicyAct` (what both shells call)"
+                 + (f"; C: `{go_act['capi_cmd']}` (`mfpo_policy_act` from C++)." if go_act["capi_cmd"] else "."))
+        L.append("")
+        L.append("| mode | Go `Agent.Act` mean | Go `Agent.Act` | Go `policy.Policy.Act` | Go `face.PolicyAct` | "
+                 "C `mfpo_policy_act` | C − Go `Policy.Act` | C / Go | `predict` (float64) | "
+                 "`predict` − Go `Agent.Act` | `predict` / Go |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|")
+        for m in MODES:
+            g, gp, gf = gref[m], us[f"{m} core/policy median"], us[f"{m} face/policy median"]
+            p = pred[pname[m]]["median_us"]
+            cc = us.get(f"{m} capi")
+            ccol = (f"{fmt_us(cc)} | {cc - gp:.2f} | {cc / gp:.2f}") if cc is not None else "– | – | –"
+            L.append(f"| {m} | {fmt_us(us[m])} | {fmt_us(g)} | {fmt_us(gp)} | {fmt_us(gf)} | {ccol} | {fmt_us(p)} | "
+                     f"{p - g:.2f} | {p / g:.2f} |")
+        if "crossing capi" in us:
+            L.append("")
+            L.append("The ABI crossing alone (`mfpo_policy_dims`, a handle looked up): "
+                     f"{us['crossing capi'] * 1e3:.0f} ns.")
         L.append("")
     if learn is not None and go_upd is not None:
         L.append("### learn(): env-steps/s on HalfCheetah-v5 (one env, UTD 1)")
@@ -537,6 +609,8 @@ def main() -> None:
     ap.add_argument("--learn-repeats", type=int, default=None,
                     help="learn() runs per preset (default 3; quick and smoke 1)")
     ap.add_argument("--only", choices=("predict", "learn"), default=None, help="run one part only")
+    ap.add_argument("--capi", default=None, metavar="BENCH_ACT",
+                    help="tests/c/bench_act (make build/bench/bench_act): compare the C ABI in the same run")
     ap.add_argument(
         "--out", default=str(ROOT / "build" / "bench-python.md"), help="the Markdown report (JSON beside it)"
     )
@@ -586,7 +660,7 @@ def main() -> None:
     gob = GoBench(plan.go_short)
     pred = go_act = learn = go_upd = None
     if args.only in (None, "predict"):
-        pred, go_act = bench_predict(plan, gob)
+        pred, go_act = bench_predict(plan, gob, args.capi)
     if args.only in (None, "learn"):
         gc.collect()
         learn, go_upd = bench_learn(plan, gob)

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/blas"
 )
 
@@ -14,7 +15,8 @@ func TestJSONDescribesThisBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"version": Version, "go_version": runtime.Version(), "blas": blas.Backend(),
-		"blas_core": blas.Core(), "blas_config": blas.Config(), "os": runtime.GOOS, "arch": runtime.GOARCH}
+		"blas_core": blas.Core(), "blas_config": blas.Config(), "os": runtime.GOOS, "arch": runtime.GOARCH,
+		"cpu_kernels": cpu.Kernels(), "devices": Devices()}
 	for k, v := range want {
 		if info[k] != v {
 			t.Fatalf("build info %q = %q, want %q (all: %v)", k, info[k], v, info)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/flow"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
@@ -24,7 +25,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 	// or the reader forgets shows.
 	cfg.Steps, cfg.ClippedDoubleQ, cfg.TimeGuard = 3, false, 2e-4
 	cfg.TimeSampler = flow.TimeSampler{Mean: -0.3, Std: 0.9, FlowMatchingRatio: 0.5, Uniform: true}
-	cfg.Probes, cfg.ExactTrace = 3, true
+	cfg.Probes, cfg.ExactTrace, cfg.ProposalMix = 3, true, mfpo.BalanceMix
 	cfg.InitAlpha, cfg.TargetEntropyPerDim = 0.05, -0.25
 	cfg.ActorLR, cfg.ADNLR, cfg.CriticLR, cfg.AlphaLR = 1e-3, 2e-3, 3e-3, 4e-3
 	cfg.Gamma, cfg.Tau, cfg.VMin, cfg.VMax = 0.98, 0.01, -50, 70
@@ -333,7 +334,7 @@ func TestCheckpointNumParams(t *testing.T) {
 		for _, dims := range [][2]int{{17, 6}, {3, 1}} {
 			ps, ds, cs := mfpo.Specs(cfg, dims[0], dims[1])
 			for _, s := range []nn.Spec{ps, ds, cs} {
-				m, err := nn.New[float32](s, rand.New(rand.NewPCG(1, 1)))
+				m, err := nn.New(cpu.New[float32](), s, rand.New(rand.NewPCG(1, 1)))
 				if err != nil {
 					t.Fatal(err)
 				}

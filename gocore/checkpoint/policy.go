@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"math/rand/v2"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/mfpo"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/policy"
@@ -60,7 +61,7 @@ func (d *decoder) policy(lim Limits) (*policy.Policy, *Info, error) {
 
 	spare := rand.New(rand.NewPCG(0, 0)) // initial values, all overwritten
 	build := func(spec nn.Spec, t tensor) (*nn.MLP[float32], error) {
-		m, err := nn.New[float32](spec, spare)
+		m, err := nn.New(cpu.New[float32](), spec, spare)
 		if err != nil { // the spec passed the config's checks
 			return nil, &FormatError{Reason: "a network cannot be built", Err: err}
 		}

@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -116,6 +117,7 @@ func configFrom(c *fb.Config) (mfpo.Config, error) {
 		BatchSize:  int(c.BatchSize()),
 		BufferSize: int(c.BufferSize()), LearningStarts: int(c.LearningStarts()), EvalCandidates: int(c.EvalCandidates()),
 		Seed: c.Seed(), Shards: int(c.Shards()),
+		ProposalMix: mfpo.ProposalMix(cmp.Or(string(c.ProposalMix()), string(mfpo.ESSMix))), // absent: before the option
 	}
 	for i := range cfg.Hidden {
 		cfg.Hidden[i] = int(c.Hidden(i))

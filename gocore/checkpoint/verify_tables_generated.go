@@ -46,6 +46,7 @@ var (
 		{name: "eval_candidates", t: tInline, size: 4, align: 4},
 		{name: "seed", t: tInline, size: 8, align: 8},
 		{name: "shards", t: tInline, size: 4, align: 4},
+		{name: "proposal_mix", t: tString},
 	}}
 	spacesDef = &tableDef{"Spaces", []fieldDef{
 		{name: "obs_dim", t: tInline, size: 4, align: 4},

@@ -27,6 +27,9 @@ func marshal(a *mfpo.Agent, opts Options) (data []byte, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The writer reads the agent's buffers on the host: on a device
+	// backend, after every operation issued on them has finished.
+	a.Be.Sync()
 	// Size the builder once: growing it doubles and copies.
 	floats := 0
 	nets := []*nn.MLP[float32]{a.Policy, a.Critics.Target[0], a.Critics.Target[1]}
@@ -188,6 +191,7 @@ func (w writer) tables(offs ...flatbuffers.UOffsetT) flatbuffers.UOffsetT {
 func (w writer) config(c mfpo.Config) flatbuffers.UOffsetT {
 	b := w.b
 	hidden := putInt32s(b, c.Hidden)
+	mix := b.CreateString(string(c.ProposalMix))
 	fb.TimeSamplerStart(b)
 	ts := c.TimeSampler
 	w.f64(timeSamplerDef, "mean", ts.Mean, fb.TimeSamplerAddMean)
@@ -225,6 +229,7 @@ func (w writer) config(c mfpo.Config) flatbuffers.UOffsetT {
 	fb.ConfigAddEvalCandidates(b, int32(c.EvalCandidates))
 	fb.ConfigAddSeed(b, c.Seed)
 	fb.ConfigAddShards(b, int32(c.Shards))
+	fb.ConfigAddProposalMix(b, mix)
 	return fb.ConfigEnd(b)
 }
 

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/par"
 )
 
@@ -20,7 +21,7 @@ func benchTwin(b *testing.B, shards int) *Twin {
 	cfg := DefaultConfig(17, 6)
 	pool := par.NewPool(shards)
 	b.Cleanup(pool.Close)
-	c, err := New(cfg, rand.New(rand.NewPCG(1, 2)), pool)
+	c, err := New(cpu.New[float32](), cfg, rand.New(rand.NewPCG(1, 2)), pool)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
-	"slices"
 	"testing"
 )
 
@@ -206,55 +205,6 @@ func TestMeanOneHot(t *testing.T) {
 	}
 }
 
-func TestExp32(t *testing.T) {
-	// exp32 and expShift (fast path inside [−86.6, 88], exp32 outside),
-	// on a dense grid from below the normal range to overflow.
-	var xs []float32
-	for x := -104.0; x <= 88.7; x += 0.000731 {
-		xs = append(xs, float32(x))
-	}
-	ys := slices.Clone(xs)
-	expShift(ys, 0)
-	sh := slices.Clone(xs)
-	expShift(sh, -1.5) // e^(x + 1.5)
-	worst, worstShift := 0.0, 0.0
-	for i, x := range xs {
-		want := math.Exp(float64(x))
-		for _, got := range []float64{float64(exp32(x)), float64(ys[i])} {
-			var e float64
-			if want < 1.2e-38 { // subnormal results: absolute error of an ulp there
-				e = math.Abs(got-want) / 1.2e-38 * 1e-7
-			} else {
-				e = math.Abs(got-want) / want
-			}
-			worst = math.Max(worst, e)
-		}
-		if x < 86 {
-			w := math.Exp(float64(x - -1.5))
-			if w > 1.2e-38 {
-				worstShift = math.Max(worstShift, math.Abs(float64(sh[i])-w)/w)
-			}
-		}
-	}
-	if worst > 2.5e-7 || worstShift > 2.5e-7 {
-		t.Fatalf("exp relative error %g, shifted %g", worst, worstShift)
-	}
-	nan, inf := float32(math.NaN()), float32(math.Inf(1))
-	special := []float32{nan, -88, -1e30, -inf, 89, inf, 0}
-	want := []float64{math.NaN(), 0, 0, 0, // exp32 flushes results below the normal range to 0
-		math.Inf(1), math.Inf(1), 1}
-	got := slices.Clone(special)
-	expShift(got, 0)
-	for i, x := range special {
-		for _, g := range []float32{exp32(x), got[i]} {
-			w := want[i]
-			if !(float64(g) == w || math.IsNaN(w) && g != g || math.Abs(float64(g)-w) < 1e-44) {
-				t.Errorf("exp(%v) = %v, want %v", x, g, w)
-			}
-		}
-	}
-}
-
 // logSoftmax64 is the float64 reference log-softmax.
 func logSoftmax64(x []float64) []float64 {
 	m := math.Inf(-1)
@@ -270,78 +220,6 @@ func logSoftmax64(x []float64) []float64 {
 		out[j] = v - m - math.Log(s)
 	}
 	return out
-}
-
-func TestCrossEntropyRowAndSoftmax(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	z := mustSupport(t, 21, -50, 50).Z
-	for trial := 0; trial < 100; trial++ {
-		n := 21
-		logits, rho := make([]float32, n), make([]float32, n)
-		offset := []float64{0, 1e4, -1e4, 80}[trial%4] // stability: huge common offsets
-		var rs float64
-		for j := range logits {
-			logits[j] = float32(offset + 3*rng.NormFloat64())
-			rho[j] = float32(rng.Float64())
-			rs += float64(rho[j])
-		}
-		if trial%2 == 0 { // a distribution, and an unnormalised weight vector
-			for j := range rho {
-				rho[j] = float32(float64(rho[j]) / rs)
-			}
-			rs = 1
-		}
-		ls := logSoftmax64(f64(logits))
-		var want, wmean float64
-		for j := range ls {
-			want -= float64(rho[j]) * ls[j]
-			wmean += math.Exp(ls[j]) * float64(z[j])
-		}
-		if got := float64(SoftmaxMean(slices.Clone(logits), z)); math.Abs(got-wmean) > 1e-5*(1+math.Abs(wmean)) {
-			t.Fatalf("SoftmaxMean = %v, want %v", got, wmean)
-		}
-		sm := append([]float32(nil), logits...)
-		softmaxTo(sm)
-		for j := range sm {
-			if math.Abs(float64(sm[j])-math.Exp(ls[j])) > 1e-6 {
-				t.Fatalf("softmax[%d] = %v, want %v", j, sm[j], math.Exp(ls[j]))
-			}
-		}
-		const scale = 0.125
-		g := append([]float32(nil), logits...)
-		got := crossEntropyRow(g, rho, scale)
-		if math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
-			t.Fatalf("loss = %v, want %v", got, want)
-		}
-		for j := range g {
-			wg := scale * (math.Exp(ls[j])*rs - float64(rho[j]))
-			if math.Abs(float64(g[j])-wg) > 1e-7 {
-				t.Fatalf("gradient[%d] = %v, want %v", j, g[j], wg)
-			}
-		}
-	}
-	// Non-finite inputs give a non-finite loss and mean.
-	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
-		logits := []float32{0, 1, 2}
-		rho := []float32{0.2, 0.3, 0.5}
-		l2 := append([]float32(nil), logits...)
-		l2[1] = bad
-		if v := crossEntropyRow(append([]float32(nil), l2...), rho, 1); !math.IsNaN(v) && !math.IsInf(v, 0) {
-			t.Errorf("logit %v: loss %v", bad, v)
-		}
-		if v := SoftmaxMean(slices.Clone(l2), z[:3]); v == v && !math.IsInf(float64(v), 0) {
-			t.Errorf("logit %v: mean %v", bad, v)
-		}
-		r2 := append([]float32(nil), rho...)
-		r2[0] = bad
-		if v := crossEntropyRow(append([]float32(nil), logits...), r2, 1); !math.IsNaN(v) && !math.IsInf(v, 0) {
-			t.Errorf("rho %v: loss %v", bad, v)
-		}
-	}
-	l0 := []float32{float32(math.NaN()), 1, 2}
-	if v := SoftmaxMean(l0, z[:3]); v == v {
-		t.Errorf("NaN first logit: mean %v", v)
-	}
 }
 
 func f64(x []float32) []float64 {

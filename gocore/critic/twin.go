@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mfpo/mfpo/gocore/backend"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/par"
 )
@@ -95,7 +96,9 @@ func (c Config) Validate() error {
 // the learning rate lives in Opt[k].LR.
 //
 // A checkpoint needs Online[k].Params, Target[k].Params and Opt[k]'s M, V
-// and Steps (k = 0, 1); Config and Support rebuild the rest.
+// and Steps (k = 0, 1); Config and Support rebuild the rest. Step binds
+// new buffers to the networks and the moments (Revert), so read those
+// slices afresh after a Step.
 type Twin struct {
 	Config  Config
 	Support Support
@@ -103,8 +106,16 @@ type Twin struct {
 	Target  [2]*nn.MLP[float32] // φ̄1, φ̄2
 	Opt     [2]*nn.Adam[float32]
 
+	be     backend.Backend[float32]
+	sup    backend.Support[float32] // Support with its atoms in be's memory
 	pool   *par.Pool
 	shards []shard
+
+	// Undoing the last Step: the online networks' steps, and the targets'
+	// buffers before their soft update.
+	online      [2]*nn.Undoable[float32]
+	spareTarget [2][]float32
+	undoTarget  bool
 
 	// Arguments of the call in progress, read by the shard functions.
 	args callArgs
@@ -121,16 +132,15 @@ type callArgs struct {
 	rows, repeat      int
 }
 
-// shard is what one shard owns.
+// shard is what one shard owns; the buffers are the backend's.
 type shard struct {
 	ws     [2][2]*nn.Workspace[float32] // [online, target][critic]
 	logits [2][]float32                 // [capRows×Atoms] per critic
 	grad   [2][]float32                 // gradient per critic
 	loss   [2]float64                   // Σ over the shard's rows of the loss per critic
-	obs    []float32                    // [ChunkRows×ObsDim] observations repeated for Values
-	tz     []float32                    // [Atoms]
-	rho    []float32                    // [Atoms] the second critic's projection
 	in     [2][]float32                 // Forward's inputs (s, a)
+	state  [2][]float32                 // Values' split first layer: (s per state, nil) …
+	perRow [2][]float32                 // … and (nil, a)
 	nilX   [2][]float32                 // Backward's input gradients: none
 }
 
@@ -138,7 +148,7 @@ type shard struct {
 // the targets as exact copies, and an Adam per critic. pool may be nil
 // (one shard). The shard count is part of the computation: results are
 // bit-identical for a given shard count.
-func New(cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
+func New(be backend.Backend[float32], cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -147,10 +157,12 @@ func New(cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
 	}
 	cfg.Hidden = append([]int(nil), cfg.Hidden...)
 	sup, _ := NewSupport(cfg.Atoms, cfg.VMin, cfg.VMax)
-	c := &Twin{Config: cfg, Support: sup, pool: pool}
+	c := &Twin{Config: cfg, Support: sup, be: be, pool: pool}
+	c.sup = backend.Support[float32]{Z: be.Alloc(sup.Atoms), Min: sup.Min, Max: sup.Max, Delta: sup.Delta}
+	copy(c.sup.Z, sup.Z)
 	spec := nn.CriticSpec(cfg.ObsDim, cfg.ActDim, cfg.Atoms, cfg.Hidden)
 	for k := range c.Online {
-		m, err := nn.New[float32](spec, rng)
+		m, err := nn.New(be, spec, rng)
 		if err != nil {
 			return nil, err
 		}
@@ -158,13 +170,15 @@ func New(cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
 	}
 	spare := rand.New(rand.NewPCG(0, 0)) // the targets' own init is overwritten
 	for k := range c.Target {
-		m, err := nn.New[float32](spec, spare)
+		m, err := nn.New(be, spec, spare)
 		if err != nil {
 			return nil, err
 		}
 		copy(m.Params, c.Online[k].Params)
 		c.Target[k] = m
-		c.Opt[k] = nn.NewAdam[float32](m.NumParams(), cfg.LR)
+		c.Opt[k] = nn.NewAdam(be, m.NumParams(), cfg.LR)
+		c.online[k] = nn.NewUndoable(c.Online[k], c.Opt[k])
+		c.spareTarget[k] = be.Alloc(m.NumParams())
 	}
 
 	n := 1
@@ -178,12 +192,9 @@ func New(cfg Config, rng *rand.Rand, pool *par.Pool) (*Twin, error) {
 		for k := 0; k < 2; k++ {
 			sh.ws[0][k] = c.Online[k].NewWorkspace(capRows, 0)
 			sh.ws[1][k] = c.Target[k].NewWorkspace(capRows, 0)
-			sh.logits[k] = make([]float32, capRows*cfg.Atoms)
-			sh.grad[k] = make([]float32, c.Online[k].NumParams())
+			sh.logits[k] = be.Alloc(capRows * cfg.Atoms)
+			sh.grad[k] = be.Alloc(c.Online[k].NumParams())
 		}
-		sh.obs = make([]float32, cfg.ChunkRows*cfg.ObsDim)
-		sh.tz = make([]float32, cfg.Atoms)
-		sh.rho = make([]float32, cfg.Atoms)
 	}
 	c.targetFn = c.targetShard
 	c.stepFn = c.stepShard
@@ -261,33 +272,8 @@ func (c *Twin) targetShard(s int) {
 	for k, m := range c.Target {
 		m.Forward(sh.ws[1][k], sh.logits[k][:n*na], nn.Vars[float32]{X: sh.in[:]}, n)
 	}
-	sup := c.Support
-	gamma := float32(c.Config.Gamma)
-	clipped := c.Config.ClippedDoubleQ
-	for i := 0; i < n; i++ {
-		g := lo + i
-		r, gm, shift := a.rew[g], gamma*a.notEnd[g], a.alpha*a.logp[g]
-		for j, z := range sup.Z {
-			sh.tz[j] = r + gm*(z-shift)
-		}
-		rho := a.rho[g*na : (g+1)*na]
-		p0 := sh.logits[0][i*na : (i+1)*na]
-		p1 := sh.logits[1][i*na : (i+1)*na]
-		softmaxTo(p0)
-		softmaxTo(p1)
-		sup.Project(rho, p0, sh.tz)
-		sup.Project(sh.rho, p1, sh.tz)
-		if clipped {
-			m0, m1 := mean64(rho, sup.Z), mean64(sh.rho, sup.Z)
-			if m1 < m0 || m1 != m1 {
-				copy(rho, sh.rho)
-			}
-			continue
-		}
-		for j, v := range sh.rho {
-			rho[j] = 0.5 * (rho[j] + v)
-		}
-	}
+	c.be.C51Target(a.rho[lo*na:hi*na], sh.logits[0][:n*na], sh.logits[1][:n*na], c.sup,
+		a.rew[lo:hi], a.notEnd[lo:hi], a.logp[lo:hi], float32(c.Config.Gamma), a.alpha, c.Config.ClippedDoubleQ, n)
 }
 
 // Step takes one gradient step on both online critics for the batch
@@ -302,18 +288,47 @@ func (c *Twin) targetShard(s int) {
 // gradient element is non-finite it returns a *nn.NonFiniteError and
 // changes nothing: no parameter, no Adam moment or step count, no target.
 // rows ≤ Config.BatchRows.
+//
+// The step is taken out of place: the new parameters, moments and
+// targets go to spare buffers that are then bound to the networks and
+// optimisers, and the old ones become the spares, so Revert can undo the
+// step without a copy having been made.
 func (c *Twin) Step(obs, act, rho []float32, rows int) (loss [2]float32, err error) {
 	loss, err = c.gradients(obs, act, rho, rows)
 	if err != nil {
 		return loss, err
 	}
 	c.run(c.updateFn)
-	for k := range c.gradErr { // Adam.Step cannot refuse a gradient checked finite
+	for k := range c.gradErr { // Adam cannot refuse a gradient checked finite
 		if c.gradErr[k] != nil {
 			panic("critic: Twin.Step: " + c.gradErr[k].Error())
 		}
 	}
+	c.undoTarget = true
 	return loss, nil
+}
+
+// Revert undoes the last successful Step — both critics' parameters,
+// Adam moments and step counts, and the targets — unless Keep or Revert
+// came since; then it does nothing. It copies nothing (it binds the
+// previous buffers back).
+func (c *Twin) Revert() {
+	for k := range c.online {
+		c.online[k].Undo()
+		if c.undoTarget {
+			c.spareTarget[k] = c.Target[k].Rebind(c.spareTarget[k])
+		}
+	}
+	c.undoTarget = false
+}
+
+// Keep makes the last Step final: Revert does nothing until the next
+// Step.
+func (c *Twin) Keep() {
+	for k := range c.online {
+		c.online[k].Keep()
+	}
+	c.undoTarget = false
 }
 
 var (
@@ -373,12 +388,7 @@ func (c *Twin) stepShard(s int) {
 	for k, m := range c.Online {
 		ws, logits := sh.ws[0][k], sh.logits[k][:n*na]
 		m.Forward(ws, logits, nn.Vars[float32]{X: sh.in[:]}, n)
-		var sum float64
-		for i := 0; i < n; i++ {
-			g := lo + i
-			sum += crossEntropyRow(logits[i*na:(i+1)*na], a.rho[g*na:(g+1)*na], a.scale)
-		}
-		sh.loss[k] = sum
+		sh.loss[k] = c.be.C51CrossEntropy(logits, a.rho[lo*na:hi*na], a.scale, n, na)
 		m.Backward(ws, logits, sh.grad[k], nn.Vars[float32]{X: sh.nilX[:]})
 	}
 }
@@ -389,35 +399,24 @@ func (c *Twin) reduceShard(s int) {
 	for k := s; k < 2; k += len(c.shards) {
 		g := c.shards[0].grad[k]
 		for t := 1; t < len(c.shards); t++ {
-			h := c.shards[t].grad[k][:len(g)]
-			for i, v := range h {
-				g[i] += v
-			}
+			c.be.Axpy(g, 1, c.shards[t].grad[k]) // g + 1·h = g + h exactly
 		}
 		c.gradErr[k] = nil
-		if i := firstNonFinite(g); i >= 0 {
+		if i := c.be.FirstNonFinite(g); i >= 0 {
 			c.gradErr[k] = &nn.NonFiniteError{What: whatGrad[k], Index: i, Value: float64(g[i])}
 		}
 	}
 }
 
-// firstNonFinite is the index of the first NaN or infinity in x, or −1.
-func firstNonFinite(x []float32) int {
-	for i, v := range x {
-		if v-v != 0 { // NaN for NaN and ±Inf, 0 otherwise
-			return i
-		}
-	}
-	return -1
-}
-
 // updateShard applies critic k's Adam step and soft target update on
-// shard k mod shards.
+// shard k mod shards, out of place (Step).
 func (c *Twin) updateShard(s int) {
 	for k := s; k < 2; k += len(c.shards) {
-		c.gradErr[k] = c.Opt[k].Step(c.Online[k].Params, c.shards[0].grad[k])
+		c.gradErr[k] = c.online[k].Step(c.shards[0].grad[k])
 		if c.gradErr[k] == nil {
-			nn.Polyak(c.Target[k].Params, c.Online[k].Params, c.Config.Tau)
+			t := c.Target[k]
+			c.be.PolyakTo(c.spareTarget[k], t.Params, c.Online[k].Params, float32(c.Config.Tau))
+			c.spareTarget[k] = t.Rebind(c.spareTarget[k])
 		}
 	}
 }
@@ -465,31 +464,23 @@ func (c *Twin) valuesShard(s int) {
 	sh := &c.shards[s]
 	od, ad, na := c.Config.ObsDim, c.Config.ActDim, c.Config.Atoms
 	useMin := c.Config.ClippedDoubleQ
-	z := c.Support.Z
 	for c0 := lo; c0 < hi; c0 += chunk {
 		n := min(chunk, hi-c0)
+		sh.in[1] = a.act[c0*ad : (c0+n)*ad]
 		if a.repeat == 1 {
 			sh.in[0] = a.obs[c0*od : (c0+n)*od]
-		} else {
-			for i := 0; i < n; i++ {
-				st := (c0 + i) / a.repeat
-				copy(sh.obs[i*od:(i+1)*od], a.obs[st*od:(st+1)*od])
+			for k, m := range c.Online {
+				m.Forward(sh.ws[0][k], sh.logits[k][:n*na], nn.Vars[float32]{X: sh.in[:]}, n)
 			}
-			sh.in[0] = sh.obs[:n*od]
-		}
-		sh.in[1] = a.act[c0*ad : (c0+n)*ad]
-		for k, m := range c.Online {
-			m.Forward(sh.ws[0][k], sh.logits[k][:n*na], nn.Vars[float32]{X: sh.in[:]}, n)
-		}
-		dst := a.dst[c0 : c0+n]
-		for i := range dst {
-			q0 := SoftmaxMean(sh.logits[0][i*na:(i+1)*na], z)
-			q1 := SoftmaxMean(sh.logits[1][i*na:(i+1)*na], z)
-			if useMin {
-				dst[i] = min(q0, q1)
-			} else {
-				dst[i] = 0.5 * (q0 + q1)
+		} else { // the first layer's state term once per state (§8)
+			st0 := c0 / a.repeat
+			groups := (c0+n-1)/a.repeat - st0 + 1
+			sh.state[0], sh.perRow[1] = a.obs[st0*od:(st0+groups)*od], sh.in[1]
+			for k, m := range c.Online {
+				m.SetGroups(sh.ws[0][k], sh.state[:], groups)
+				m.ForwardGrouped(sh.ws[0][k], sh.logits[k][:n*na], nn.Grouped[float32]{X: sh.perRow[:], Repeat: a.repeat, Phase: c0 % a.repeat}, n)
 			}
 		}
+		c.be.C51Values(a.dst[c0:c0+n], sh.logits[0][:n*na], sh.logits[1][:n*na], c.sup.Z, n, useMin)
 	}
 }

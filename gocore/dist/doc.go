@@ -8,6 +8,9 @@
 //	density p(x) = φ(x) / (Φ(hi) − Φ(lo)) on [lo, hi],
 //
 // with φ the standard normal density and Φ its distribution function.
+// TruncNormal draws from it; LogMass is log(Φ(hi) − Φ(lo)), its log
+// normaliser, which the balance-heuristic weights of §4 need to evaluate
+// the density exactly.
 // Bounds may be infinite and may lie far in a tail (tens of standard
 // deviations and beyond), intervals may be very narrow, and lo == hi is
 // allowed (the draw is then lo). TruncNormal never returns NaN, an

@@ -125,69 +125,7 @@ func tailMoments(a, b, w, drop float64) (mean, variance float64) {
 	return a + nu, variance
 }
 
-// mills returns t and s for x ≥ 0, where the Mills ratio is
-// R(x) = Q(x)/φ(x) = 1/(x + t) and t = 1/(x + s): the one-sided tail
-// [x, ∞) has mean x + t and variance t(s − t).
-func mills(x float64) (t, s float64) {
-	if x < 2 {
-		r := math.Sqrt(math.Pi/2) * math.Erfc(x/math.Sqrt2) * math.Exp(0.5*x*x)
-		t = 1/r - x
-		return t, 1/t - x
-	}
-	// s = 2/(x + 3/(x + 4/(x + …))), evaluated backwards from depth n:
-	// 16 + 600/x² terms give full double precision for x ≥ 2.
-	n := 16
-	if x < 1e3 {
-		n += int(600 / (x * x))
-	}
-	f := 0.0
-	for k := n; k >= 2; k-- {
-		f = float64(k) / (x + f)
-	}
-	return 1 / (x + f), f
-}
-
 // pdf is the standard normal density φ(x).
 func pdf(x float64) float64 {
 	return math.Exp(-0.5*x*x) / math.Sqrt(2*math.Pi)
-}
-
-// glNodes and glWeights are the non-negative halves of the 20-point
-// Gauss–Legendre rule on [−1, 1] (nodes ±u_i, weights w_i).
-var glNodes, glWeights = legendre(20)
-
-// legendre computes the n-point Gauss–Legendre rule (n even) by Newton's
-// method on P_n from the usual initial guesses, returning the n/2
-// positive nodes and their weights.
-func legendre(n int) ([10]float64, [10]float64) {
-	var nodes, weights [10]float64
-	if n != 2*len(nodes) {
-		panic("dist: legendre: rule size mismatch")
-	}
-	for i := range nodes {
-		u := math.Cos(math.Pi * (float64(i) + 0.75) / (float64(n) + 0.5))
-		var dp float64
-		for iter := 0; iter < 100; iter++ {
-			// P_n(u) and P_n′(u) by the three-term recurrence.
-			p0, p1 := 1.0, u
-			for k := 2; k <= n; k++ {
-				p0, p1 = p1, ((2*float64(k)-1)*u*p1-(float64(k)-1)*p0)/float64(k)
-			}
-			dp = float64(n) * (u*p1 - p0) / (u*u - 1)
-			du := p1 / dp
-			u -= du
-			if math.Abs(du) < 1e-16 {
-				break
-			}
-		}
-		// Recompute P_n′ at the converged node for the weight.
-		p0, p1 := 1.0, u
-		for k := 2; k <= n; k++ {
-			p0, p1 = p1, ((2*float64(k)-1)*u*p1-(float64(k)-1)*p0)/float64(k)
-		}
-		dp = float64(n) * (u*p1 - p0) / (u*u - 1)
-		nodes[i] = u
-		weights[i] = 2 / ((1 - u*u) * dp * dp)
-	}
-	return nodes, weights
 }

@@ -77,18 +77,35 @@ func TestSampleMomentsMatchTheAnalyticOnes(t *testing.T) {
 
 // quadMoments is the oracle: the mean and variance of N(0, 1) on [lo, hi]
 // by composite 20-point Gauss–Legendre (gonum) of the density relative to
-// its value at the anchor c, the point of [lo, hi] nearest 0, in the
-// offset u = x − c: φ(x)/φ(c) = exp(−u(c + u/2)). Mass beyond e^−60 of the
-// peak is cut off. Valid for |c| ≤ 1e6.
+// its value at the anchor c, the point of [lo, hi] nearest 0 (anchored).
 func quadMoments(lo, hi float64) (mean, variance float64) {
-	c := max(lo, min(hi, 0))
+	c, weight, integrate := anchored(lo, hi)
+	z := integrate(weight)
+	m1 := integrate(func(u float64) float64 { return u * weight(u) }) / z
+	m2 := integrate(func(u float64) float64 { return (u - m1) * (u - m1) * weight(u) }) / z
+	return c + m1, m2
+}
+
+// quadLogMass is the oracle for LogMass: log φ(c) + log ∫ φ(x)/φ(c) dx.
+func quadLogMass(lo, hi float64) float64 {
+	c, weight, integrate := anchored(lo, hi)
+	return -0.5*c*c - 0.5*math.Log(2*math.Pi) + math.Log(integrate(weight))
+}
+
+// anchored returns the anchor c of [lo, hi] (its point nearest 0), the
+// density relative to its value there in the offset u = x − c,
+// φ(x)/φ(c) = exp(−u(c + u/2)), and a composite 20-point Gauss–Legendre
+// rule over the offsets of the interval. Mass beyond e^−60 of the peak is
+// cut off. Valid for |c| ≤ 1e6.
+func anchored(lo, hi float64) (c float64, weight func(float64) float64, integrate func(func(float64) float64) float64) {
+	c = max(lo, min(hi, 0))
 	ac := math.Abs(c)
 	cut := 120 / (ac + math.Sqrt(ac*ac+120)) // u where |c|u + u²/2 = 60
 	u0, u1 := max(lo-c, -cut), min(hi-c, cut)
 	h := min(0.25, 0.25/ac)
 	panels := max(1, int(math.Ceil((u1-u0)/h)))
-	weight := func(u float64) float64 { return math.Exp(-u * (c + 0.5*u)) }
-	integrate := func(f func(float64) float64) float64 {
+	weight = func(u float64) float64 { return math.Exp(-u * (c + 0.5*u)) }
+	integrate = func(f func(float64) float64) float64 {
 		var s float64
 		for p := 0; p < panels; p++ {
 			a := u0 + (u1-u0)*float64(p)/float64(panels)
@@ -97,10 +114,67 @@ func quadMoments(lo, hi float64) (mean, variance float64) {
 		}
 		return s
 	}
-	z := integrate(weight)
-	m1 := integrate(func(u float64) float64 { return u * weight(u) }) / z
-	m2 := integrate(func(u float64) float64 { return (u - m1) * (u - m1) * weight(u) }) / z
-	return c + m1, m2
+	return c, weight, integrate
+}
+
+// LogMass against quadrature, on the moment tests' intervals and more:
+// deep tails, narrow intervals far out, bounds on both sides of 0. The
+// error is absolute in the log (relative in the mass), beyond the
+// rounding of the log itself.
+func TestLogMassAgainstQuadrature(t *testing.T) {
+	ivs := [][2]float64{
+		{-1, 1}, {2, 3}, {-0.5, 4}, {5, 6}, {-3, -2.5}, {0, inf}, {-inf, 0}, {-inf, inf}, {10, 10.5},
+		{39, 40}, {-40, -39.9}, {-40, 40}, {30, inf}, {1, 1 + 1e-9}, {-2, -2 + 1e-12}, {2, 2 + 1e-6},
+		{1e3, 1e3 + 1e-3}, {1e3, 1e3 + 1e-2}, {-0.1, 5}, {-1.4, 1.41}, {1.9999999, inf}, {2.0000001, inf},
+		{1.9999999, 3}, {2.0000001, 3}, {-1e-50, 2e-50}, {0, 1e-60}, {7, 7.2}, {-0.01, 0.02}, {3, 3.000001},
+		{41, 79}, {-79, -41}, {200, 200.5}, {1e-3, 2e-3}, {0.5, 40}, {-6, -5.9}, {-inf, -38}, {-2, inf},
+	}
+	worst := 0.0
+	for _, iv := range ivs {
+		lo, hi := iv[0], iv[1]
+		got, want := LogMass(lo, hi), quadLogMass(lo, hi)
+		e := math.Abs(got - want)
+		worst = max(worst, e)
+		if !(e <= 1e-12+4*ulp(want)) { // the last bits of a large log
+			t.Errorf("LogMass(%v, %v) = %.17g, quadrature %.17g (error %.2g)", lo, hi, got, want, e)
+		}
+		// The mirror image has the same mass.
+		if m := LogMass(-hi, -lo); m != got {
+			t.Errorf("LogMass(%v, %v) = %v, its mirror %v", lo, hi, got, m)
+		}
+	}
+	t.Logf("worst error over %d intervals: %.2g (in the log)", len(ivs), worst)
+	// Closed forms: the half line, the whole line, a point, and tails
+	// whose mass is below float64's range.
+	for _, c := range []struct{ lo, hi, want float64 }{
+		{0, inf, math.Log(0.5)}, {-inf, inf, 0}, {3, 3, math.Inf(-1)}, {-inf, -inf, math.Inf(-1)},
+	} {
+		if got := LogMass(c.lo, c.hi); got != c.want {
+			t.Errorf("LogMass(%v, %v) = %v, want %v", c.lo, c.hi, got, c.want)
+		}
+	}
+	// Far out, log Q(a) = −a²/2 − log a − ½ log 2π − 1/a² + …: finite
+	// where the mass itself underflows.
+	for _, a := range []float64{40, 1e3, 1e6, 1e100} {
+		got := LogMass(a, inf)
+		want := -0.5*a*a - math.Log(a) - 0.5*math.Log(2*math.Pi) - 1/(a*a)
+		if math.IsInf(got, 0) || math.Abs(got-want) > 4*ulp(want)+3/math.Pow(a, 4) {
+			t.Errorf("LogMass(%v, ∞) = %.17g, asymptotic %.17g", a, got, want)
+		}
+	}
+}
+
+func TestLogMassRefusesBadIntervals(t *testing.T) {
+	for _, iv := range [][2]float64{{1, 0}, {math.NaN(), 1}, {0, math.NaN()}, {inf, -inf}} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("LogMass(%v, %v) did not panic", iv[0], iv[1])
+				}
+			}()
+			LogMass(iv[0], iv[1])
+		}()
+	}
 }
 
 func TestMomentsAgainstQuadrature(t *testing.T) {

@@ -110,8 +110,13 @@ func CreateAgent(configJSON []byte, sp policy.Spaces) (h Handle, err error) {
 	if err := CheckSpaces(sp); err != nil {
 		return 0, err
 	}
-	a, err := mfpo.NewWithin(cfg, sp, set.MaxBytes)
+	be, err := mfpo.OpenBackend(set.Device)
 	if err != nil {
+		return 0, AsError(err)
+	}
+	a, err := mfpo.NewOn(be, cfg, sp, set.MaxBytes)
+	if err != nil {
+		closeBackend(be)
 		return 0, AsError(err)
 	}
 	return register(&agentHandle{agent: a, maxBytes: set.MaxBytes}), nil
@@ -134,8 +139,17 @@ func FreeAgent(h Handle) (err error) {
 	ah.mu.Lock()
 	defer ah.mu.Unlock()
 	ah.agent.Close()
+	closeBackend(ah.agent.Be)
 	ah.agent, ah.unit, ah.terms, ah.kept = nil, nil, nil, nil
 	return nil
+}
+
+// closeBackend frees a device backend that CreateAgent opened (the CPU
+// backend has nothing to free).
+func closeBackend(be any) {
+	if c, ok := be.(interface{ Close() }); ok {
+		c.Close()
+	}
 }
 
 // AgentInfo is what an agent reports about itself.
@@ -145,6 +159,7 @@ type AgentInfo struct {
 	Stored    int64 // transitions stored in total
 	BufferLen int   // transitions the replay buffer holds now
 	Alpha     float64
+	Device    string // where it computes: "cpu" or "cuda" (mfpo.DeviceOf)
 }
 
 // Agent returns agent h's info. It is cheap (no config JSON: that is
@@ -154,7 +169,7 @@ func Agent(h Handle) (info AgentInfo, err error) {
 	err = withAgent(h, func(ah *agentHandle) error {
 		a := ah.agent
 		info = AgentInfo{Spaces: a.Spaces, Updates: a.Updates, Stored: a.Stored,
-			BufferLen: a.Buffer.Len(), Alpha: float64(a.Alpha())}
+			BufferLen: a.Buffer.Len(), Alpha: float64(a.Alpha()), Device: mfpo.DeviceOf(a.Be)}
 		return nil
 	})
 	return info, err

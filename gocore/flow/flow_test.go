@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/par"
 )
@@ -18,11 +19,11 @@ func smallNets(t *testing.T, o, d int, hidden []int, seed uint64) (*nn.MLP[float
 	ps.TimeFeatures, ps.TimeWidth = 16, 16
 	ds := nn.AverageDivergenceSpec(o, d, hidden)
 	ds.TimeFeatures, ds.TimeWidth = 16, 16
-	p, err := nn.New[float32](ps, rng(seed))
+	p, err := nn.New(cpu.New[float32](), ps, rng(seed))
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := nn.New[float32](ds, rng(seed+1))
+	a, err := nn.New(cpu.New[float32](), ds, rng(seed+1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,4 +137,124 @@ func skipShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a learning run: skipped under -short")
 	}
+}
+
+// In float64 the split sampler (§8: the state's term once per state, the
+// time embeddings once per step) is the recurrence written out with plain
+// Forward calls to rounding, with a state straddling the shards' boundary.
+func TestSamplerFloat64IsTheRecurrence(t *testing.T) {
+	o, d, hidden := 3, 2, []int{8, 8}
+	ps, ds := nn.PolicySpec(o, d, hidden), nn.AverageDivergenceSpec(o, d, hidden)
+	ps.TimeFeatures, ps.TimeWidth, ds.TimeFeatures, ds.TimeWidth = 4, 5, 4, 5
+	policy, _ := nn.New(cpu.New[float64](), ps, rng(20))
+	adn, _ := nn.New(cpu.New[float64](), ds, rng(21))
+	r := rng(22)
+	for _, m := range []*nn.MLP[float64]{policy, adn} {
+		for i := range m.Params {
+			m.Params[i] += 0.3 * r.NormFloat64()
+		}
+	}
+	for _, steps := range []int{2, 17} { // 17: the grid in two blocks
+		samplerFloat64Case(t, policy, adn, o, d, steps)
+	}
+}
+
+func samplerFloat64Case(t *testing.T, policy, adn *nn.MLP[float64], o, d, steps int) {
+	r := rng(uint64(23 + steps))
+	states, repeat := 3, 5
+	rows := states * repeat
+	obs, eps := make([]float64, states*o), make([]float64, rows*d)
+	for i := range obs {
+		obs[i] = r.NormFloat64()
+	}
+	for i := range eps {
+		eps[i] = r.NormFloat64()
+	}
+	// The recurrence on all rows at once, states written out per row.
+	full := nn.Vars[float64]{X: [][]float64{make([]float64, rows*d), make([]float64, rows*o)}, Time: [][]float64{make([]float64, rows), make([]float64, rows)}}
+	wantA, wantL := full.X[0], make([]float64, rows)
+	copy(wantA, eps)
+	for i := 0; i < rows; i++ {
+		copy(full.X[1][i*o:(i+1)*o], obs[(i/repeat)*o:])
+		wantL[i] = -0.5 * float64(d) * math.Log(2*math.Pi)
+		for _, e := range eps[i*d : (i+1)*d] {
+			wantL[i] -= 0.5 * e * e
+		}
+	}
+	pws, dws := policy.NewWorkspace(rows, 0), adn.NewWorkspace(rows, 0)
+	u, delta := make([]float64, rows*d), make([]float64, rows)
+	h := 1 / float64(steps)
+	for k := steps; k >= 1; k-- {
+		for i := 0; i < rows; i++ {
+			full.Time[0][i], full.Time[1][i] = float64(k)/float64(steps), h
+		}
+		policy.Forward(pws, u, full, rows)
+		adn.Forward(dws, delta, full, rows)
+		for i := range wantL {
+			wantL[i] += h * delta[i]
+		}
+		for i := range wantA {
+			wantA[i] -= h * u[i]
+		}
+	}
+	for i, v := range wantA {
+		wantA[i] = min(max(v, -1), 1)
+	}
+	pool := par.NewPool(2) // rows 0…7 and 8…14: state 1 is split 3 + 2
+	defer pool.Close()
+	s := NewSampler(policy, adn, rows, pool)
+	act, logp := make([]float64, rows*d), make([]float64, rows)
+	s.Sample(act, logp, obs, repeat, eps, rows, steps)
+	for i := range act {
+		if math.Abs(act[i]-wantA[i]) > 1e-12 {
+			t.Fatalf("T=%d: action[%d] = %.17g, want %.17g", steps, i, act[i], wantA[i])
+		}
+	}
+	for i := range logp {
+		if math.Abs(logp[i]-wantL[i]) > 1e-12*(1+math.Abs(wantL[i])) {
+			t.Fatalf("T=%d: logp[%d] = %.17g, want %.17g", steps, i, logp[i], wantL[i])
+		}
+	}
+}
+
+// A grid computed once gives Sample's results bit for bit, the sampler
+// allocates nothing per call, and the trajectory may run in eps itself.
+func TestSamplerGrid(t *testing.T) {
+	o, d := 3, 2
+	policy, adn := smallNets(t, o, d, []int{16, 16}, 30)
+	r := rng(31)
+	rows, repeat, steps := 12, 4, 2
+	obs, eps := normals(r, rows/repeat*o), normals(r, rows*d)
+	s := NewSampler(policy, adn, rows, nil)
+	act, logp := make([]float32, rows*d), make([]float32, rows)
+	s.Sample(act, logp, obs, repeat, eps, rows, steps)
+	var g Grid[float32]
+	NewSampler(policy, adn, 1, nil).SetGrid(&g, steps)
+	act2, logp2 := make([]float32, rows*d), make([]float32, rows)
+	s.SampleGrid(&g, act2, logp2, obs, repeat, eps, rows)
+	inPlace := append([]float32(nil), eps...)
+	s.SampleGrid(&g, inPlace, nil, obs, repeat, inPlace, rows)
+	for i := range act {
+		if act[i] != act2[i] || act[i] != inPlace[i] {
+			t.Fatalf("action[%d]: Sample %v, SampleGrid %v, in place %v", i, act[i], act2[i], inPlace[i])
+		}
+	}
+	for i := range logp {
+		if logp[i] != logp2[i] {
+			t.Fatalf("logp[%d]: Sample %v, SampleGrid %v", i, logp[i], logp2[i])
+		}
+	}
+	if n := testing.AllocsPerRun(10, func() { s.Sample(act, logp, obs, repeat, eps, rows, steps) }); n != 0 {
+		t.Fatalf("Sample: %v allocations per call", n)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("log-likelihoods from a grid without an ADN: no panic")
+			}
+		}()
+		var pg Grid[float32]
+		NewSampler(policy, nil, 1, nil).SetGrid(&pg, steps)
+		s.SampleGrid(&pg, act, logp, obs, repeat, eps, rows)
+	}()
 }

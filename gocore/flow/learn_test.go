@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/par"
 )
@@ -104,7 +105,7 @@ type trainConfig struct {
 // it returns the mean loss of the last 100 steps.
 func train(t *testing.T, what string, params []float32, cfg trainConfig, step func(s int) (float32, []float32)) float64 {
 	t.Helper()
-	opt := nn.NewAdam[float32](len(params), cfg.lr)
+	opt := nn.NewAdam(cpu.New[float32](), len(params), cfg.lr)
 	var avg []float32
 	if cfg.ema > 0 {
 		avg = append([]float32(nil), params...)
@@ -119,7 +120,7 @@ func train(t *testing.T, what string, params []float32, cfg trainConfig, step fu
 			t.Fatalf("%s step %d: %v", what, s, err)
 		}
 		if avg != nil {
-			nn.Polyak(avg, params, cfg.ema)
+			nn.Polyak(cpu.New[float32](), avg, params, cfg.ema)
 		}
 		if s >= cfg.steps-100 {
 			tail += float64(loss) / 100

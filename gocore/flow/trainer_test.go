@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/par"
 )
@@ -15,8 +16,8 @@ func nets64(t *testing.T, o, d int, seed uint64) (*nn.MLP[float64], *nn.MLP[floa
 	ps.TimeFeatures, ps.TimeWidth = 4, 6
 	ds := nn.AverageDivergenceSpec(o, d, []int{8, 8})
 	ds.TimeFeatures, ds.TimeWidth = 4, 6
-	p, _ := nn.New[float64](ps, rng(seed))
-	a, _ := nn.New[float64](ds, rng(seed+1))
+	p, _ := nn.New(cpu.New[float64](), ps, rng(seed))
+	a, _ := nn.New(cpu.New[float64](), ds, rng(seed+1))
 	for _, m := range []*nn.MLP[float64]{p, a} {
 		r := rng(seed + 2)
 		for i := range m.Params {

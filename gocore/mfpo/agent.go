@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/mfpo/mfpo/gocore/backend"
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/critic"
 	"github.com/mfpo/mfpo/gocore/flow"
 	"github.com/mfpo/mfpo/gocore/nn"
@@ -19,7 +21,12 @@ import (
 type Agent struct {
 	Config Config
 	Spaces policy.Spaces // the environment's spaces; the agent acts in [−1, 1]
+	// Be owns every buffer of the agent and runs its operations.
+	Be backend.Backend[float32]
 
+	// The networks and optimisers. An update binds new buffers to the
+	// policy, the critics and their moments (see Update): read Params, M
+	// and V afresh after one.
 	Policy, ADN       *nn.MLP[float32] // u_θ and δ_ω
 	PolicyOpt, ADNOpt *nn.Adam[float32]
 	Critics           *critic.Twin
@@ -40,7 +47,7 @@ type Agent struct {
 	trainer *flow.Trainer[float32]
 	view    *policy.Policy // the policy network and target critics, for acting
 	u       updateBuffers
-	backup  snapshot
+	actor   *nn.Undoable[float32] // the policy's steps, undone when a later stage fails
 
 	exploreEps []float32 // Explore's noise, grown on demand
 
@@ -51,9 +58,8 @@ type Agent struct {
 }
 
 type perStateShard struct {
-	pcg               *rand.PCG
-	rng               *rand.Rand
-	weights           []float64 // [K1+K2]
+	seed              [2]uint64 // of the shard's posterior draws
+	weights           []float64 // SNISVelocity's scratch
 	ess1, ess2, meanQ float64
 }
 
@@ -65,7 +71,7 @@ type Stats struct {
 	AlphaLoss    float32
 	Alpha        float32 // α used in this update
 	Entropy      float32 // Ĥ = −mean log π over the B·K1 policy proposals
-	ESSPolicy    float32 // mean effective sample size of the policy proposal (of K1)
+	ESSPolicy    float32 // mean effective sample size of the policy proposal (of K1; with BalanceMix its share of the combined ESS)
 	ESSPosterior float32 // of the posterior proposal (of K2)
 	MeanQ        float32 // mean Q of the policy proposals
 }
@@ -96,7 +102,7 @@ type updateBuffers struct {
 	a0, noise, at, t, h, vhat   []float32 // [B×d] or [B]
 	cand, q                     []float32 // [B·(K1+K2)×d], [B·(K1+K2)]
 	probes                      []float32 // [B×N×d]
-	alphaGrad                   [1]float32
+	alphaGrad                   []float32 // [1]
 }
 
 // New returns an agent with freshly initialised networks for the spaces
@@ -109,6 +115,13 @@ func New(cfg Config, sp policy.Spaces) (*Agent, error) {
 
 // NewWithin is New within a memory limit of maxBytes (≤ 0: MemoryLimit()).
 func NewWithin(cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
+	return NewOn(cpu.New[float32](), cfg, sp, maxBytes)
+}
+
+// NewOn is NewWithin on the backend be, which then owns every buffer of
+// the agent (networks, optimiser moments, targets, replay-independent
+// update workspaces) and runs its operations.
+func NewOn(be backend.Backend[float32], cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -120,7 +133,7 @@ func NewWithin(cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
 	}
 	cfg.Hidden = append([]int(nil), cfg.Hidden...)
 	obsDim, actDim := sp.ObsDim, sp.ActDim
-	a := &Agent{Config: cfg, Spaces: sp.Clone()}
+	a := &Agent{Config: cfg, Spaces: sp.Clone(), Be: be}
 	a.PCG = rand.NewPCG(cfg.Seed, 0x6d66706f)
 	a.RNG = rand.New(a.PCG)
 
@@ -129,16 +142,17 @@ func NewWithin(cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
 	ds := nn.AverageDivergenceSpec(obsDim, actDim, cfg.Hidden)
 	ds.TimeFeatures, ds.TimeWidth = cfg.TimeFeatures, cfg.TimeWidth
 	var err error
-	if a.Policy, err = nn.New[float32](ps, a.RNG); err != nil {
+	if a.Policy, err = nn.New(a.Be, ps, a.RNG); err != nil {
 		return nil, err
 	}
-	if a.ADN, err = nn.New[float32](ds, a.RNG); err != nil {
+	if a.ADN, err = nn.New(a.Be, ds, a.RNG); err != nil {
 		return nil, err
 	}
-	a.PolicyOpt = nn.NewAdam[float32](a.Policy.NumParams(), cfg.ActorLR)
-	a.ADNOpt = nn.NewAdam[float32](a.ADN.NumParams(), cfg.ADNLR)
-	a.LogAlpha = []float32{float32(math.Log(cfg.InitAlpha))}
-	a.AlphaOpt = nn.NewAdam[float32](1, cfg.AlphaLR)
+	a.PolicyOpt = nn.NewAdam(a.Be, a.Policy.NumParams(), cfg.ActorLR)
+	a.ADNOpt = nn.NewAdam(a.Be, a.ADN.NumParams(), cfg.ADNLR)
+	a.LogAlpha = be.Alloc(1)
+	a.LogAlpha[0] = float32(math.Log(cfg.InitAlpha))
+	a.AlphaOpt = nn.NewAdam(a.Be, 1, cfg.AlphaLR)
 
 	if cfg.Shards > 1 {
 		a.pool = par.NewPool(cfg.Shards)
@@ -147,10 +161,10 @@ func NewWithin(cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
 	cc.Atoms, cc.VMin, cc.VMax, cc.Hidden = cfg.Atoms, cfg.VMin, cfg.VMax, cfg.Hidden
 	cc.Gamma, cc.Tau, cc.LR, cc.ClippedDoubleQ = cfg.Gamma, cfg.Tau, cfg.CriticLR, cfg.ClippedDoubleQ
 	cc.BatchRows = cfg.BatchSize
-	if a.Critics, err = critic.New(cc, a.RNG, a.pool); err != nil {
+	if a.Critics, err = critic.New(a.Be, cc, a.RNG, a.pool); err != nil {
 		return nil, err
 	}
-	if a.view, err = policy.New(cfg.Acting(), a.Spaces, a.Policy, a.Critics.Target); err != nil {
+	if a.view, err = policy.NewLive(cfg.Acting(), a.Spaces, a.Policy, a.Critics.Target); err != nil {
 		return nil, err
 	}
 	if a.Buffer, err = replay.New(cfg.BufferSize, obsDim, actDim); err != nil {
@@ -160,21 +174,22 @@ func NewWithin(cfg Config, sp policy.Spaces, maxBytes int64) (*Agent, error) {
 	B, K1, K2, d := cfg.BatchSize, cfg.PolicySamples, cfg.PosteriorSamples, actDim
 	a.sampler = flow.NewSampler(a.Policy, a.ADN, B*K1, a.pool)
 	a.trainer = flow.NewTrainer(a.Policy, a.ADN, B, cfg.Probes, cfg.ExactTrace, a.pool)
+	alloc := be.Alloc
 	a.u = updateBuffers{
 		batch: replay.NewBatch(B, obsDim, actDim),
-		eps:   make([]float32, B*d), nextAct: make([]float32, B*d), nextLogp: make([]float32, B), rho: make([]float32, B*cfg.Atoms),
-		propEps: make([]float32, B*K1*d), prop: make([]float32, B*K1*d), propLogp: make([]float32, B*K1),
-		a0: make([]float32, B*d), noise: make([]float32, B*d), at: make([]float32, B*d),
-		t: make([]float32, B), h: make([]float32, B), vhat: make([]float32, B*d),
-		cand: make([]float32, B*(K1+K2)*d), q: make([]float32, B*(K1+K2)),
-		probes: make([]float32, B*max(cfg.Probes, 1)*d),
+		eps:   alloc(B * d), nextAct: alloc(B * d), nextLogp: alloc(B), rho: alloc(B * cfg.Atoms),
+		propEps: alloc(B * K1 * d), prop: alloc(B * K1 * d), propLogp: alloc(B * K1),
+		a0: alloc(B * d), noise: alloc(B * d), at: alloc(B * d),
+		t: alloc(B), h: alloc(B), vhat: alloc(B * d),
+		cand: alloc(B * (K1 + K2) * d), q: alloc(B * (K1 + K2)),
+		probes:    alloc(B * max(cfg.Probes, 1) * d),
+		alphaGrad: alloc(1),
 	}
 	for range cfg.Shards {
-		pcg := rand.NewPCG(0, 0)
-		a.perState = append(a.perState, perStateShard{pcg: pcg, rng: rand.New(pcg), weights: make([]float64, K1+K2)})
+		a.perState = append(a.perState, perStateShard{weights: make([]float64, velocityScratch(K1, K2, d))})
 	}
 	a.posteriorFn, a.snisFn = a.posteriorShard, a.snisShard
-	a.backup = newSnapshot(a)
+	a.actor = nn.NewUndoable(a.Policy, a.PolicyOpt)
 	return a, nil
 }
 
@@ -231,18 +246,40 @@ func (a *Agent) fillNormal(x []float32) {
 }
 
 // Update runs one training iteration (§6) on a batch from the replay
-// buffer.
+// buffer. An update abandoned on a non-finite loss or gradient (an
+// *UpdateError) leaves the agent as it was before the update, and it
+// does so without a copy of the state:
+//
+//   - Every stage checks its loss and gradient before it applies
+//     anything, and §6's order is kept: critic, actor, ADN, temperature.
+//   - The temperature's loss needs only the actor step's log-likelihoods,
+//     so it is checked before the ADN's step is applied; the ADN and
+//     temperature steps then apply last, when nothing can fail any more,
+//     and need no undo.
+//   - The critic step and the actor step must be applied before the
+//     stages after them run (the actor's Q comes from the updated online
+//     critics, the ADN step uses the updated policy), so they are taken
+//     out of place: the new parameters, moments and targets are written
+//     into spare buffers, which are then bound to the networks, and the
+//     previous buffers are kept as they were (nn.Undoable,
+//     critic.Twin.Revert). A failed later stage binds them back.
+//
+// An out-of-place step moves as much memory as an in-place one; the
+// price is a second copy of the critics' and the policy's parameters
+// and moments in memory (docs/design.md).
 func (a *Agent) Update() (Stats, error) {
 	cfg := &a.Config
 	if a.Buffer.Len() < cfg.BatchSize {
 		return Stats{}, ErrNotEnoughData
 	}
-	a.backup.save()
 	st, err := a.update()
 	if err != nil {
-		a.backup.restore()
+		a.actor.Undo()
+		a.Critics.Revert()
 		return Stats{}, err
 	}
+	a.actor.Keep()
+	a.Critics.Keep()
 	a.Updates++
 	return st, nil
 }
@@ -271,16 +308,14 @@ func (a *Agent) update() (Stats, error) {
 	a.fillNormal(u.propEps)
 	a.sampler.Sample(u.prop, u.propLogp, b.Obs, K1, u.propEps, B*K1, T)
 	// a_t from the first proposal of each state, fresh ε and (t, r).
-	for s := 0; s < B; s++ {
-		copy(u.a0[s*d:(s+1)*d], u.prop[s*K1*d:(s*K1+1)*d])
-	}
+	a.Be.CopyRows(u.a0, d, u.prop, K1*d, B, d)
 	a.noisyActions()
 	// K2 posterior proposals per state; the K1 + K2 candidates of state s
 	// are rows s·(K1+K2) … of cand, scored by the online critics; then the
 	// SNIS velocity of each state. Both per-state loops run on the shards,
-	// each with its own random stream seeded from the agent's.
+	// the draws of each from a seed drawn from the agent's generator.
 	for k := range a.perState {
-		a.perState[k].pcg.Seed(a.RNG.Uint64(), a.RNG.Uint64())
+		a.perState[k].seed = [2]uint64{a.RNG.Uint64(), a.RNG.Uint64()}
 	}
 	a.runShards(a.posteriorFn)
 	a.Critics.Values(u.q, b.Obs, K1+K2, u.cand, B*(K1+K2))
@@ -295,31 +330,43 @@ func (a *Agent) update() (Stats, error) {
 	st.ESSPolicy, st.ESSPosterior = float32(ess1/float64(B)), float32(ess2/float64(B))
 	st.MeanQ = float32(meanQ / float64(B*K1))
 	aloss, grad := a.trainer.MeanFlowLoss(b.Obs, u.at, u.t, u.h, u.vhat, B)
-	if err := stepWith(a.PolicyOpt, a.Policy.Params, grad, "actor loss", faulty("actor", aloss)); err != nil {
+	if err := finiteLoss("actor loss", faulty("actor", aloss)); err != nil {
+		return st, &UpdateError{"actor", err}
+	}
+	if err := a.actor.Step(grad); err != nil { // undone if a later stage fails
 		return st, &UpdateError{"actor", err}
 	}
 	st.ActorLoss = aloss
 
-	// §2 Average-divergence step with the updated policy, from the same a_0.
+	// §2 Average-divergence step with the updated policy, from the same a_0;
+	// applied below, once the temperature's loss is known to be finite.
 	a.noisyActions()
 	a.fillNormal(u.probes)
-	dloss, grad := a.trainer.DivergenceLoss(b.Obs, u.at, u.t, u.h, u.probes, B)
-	if err := stepWith(a.ADNOpt, a.ADN.Params, grad, "average-divergence loss", faulty("average divergence", dloss)); err != nil {
+	dloss, dgrad := a.trainer.DivergenceLoss(b.Obs, u.at, u.t, u.h, u.probes, B)
+	if err := finiteLoss("average-divergence loss", faulty("average divergence", dloss)); err != nil {
 		return st, &UpdateError{"average divergence", err}
+	}
+	if i := a.Be.FirstNonFinite(dgrad); i >= 0 {
+		return st, &UpdateError{"average divergence", &nn.NonFiniteError{What: "gradient", Index: i, Value: float64(dgrad[i])}}
 	}
 	st.ADNLoss = dloss
 
 	// §5 Temperature: loss α·(Ĥ − H̄), gradient w.r.t. log α the same.
-	var sum float64
-	for _, l := range u.propLogp {
-		sum += float64(l)
-	}
-	st.Entropy = float32(-sum / float64(B*K1))
+	st.Entropy = float32(-a.Be.Sum64(u.propLogp) / float64(B*K1))
 	g := alpha * (st.Entropy - a.TargetEntropy())
 	st.AlphaLoss = g
-	u.alphaGrad[0] = g
-	if err := stepWith(a.AlphaOpt, a.LogAlpha, u.alphaGrad[:], "temperature loss", faulty("temperature", g)); err != nil {
+	if err := finiteLoss("temperature loss", faulty("temperature", g)); err != nil {
 		return st, &UpdateError{"temperature", err}
+	}
+
+	// Nothing can fail from here on: apply the ADN and temperature steps.
+	// (Adam cannot refuse these gradients: both were checked finite.)
+	u.alphaGrad[0] = g
+	if err := a.ADNOpt.Step(a.ADN.Params, dgrad); err != nil {
+		panic("mfpo: Agent.Update: " + err.Error())
+	}
+	if err := a.AlphaOpt.Step(a.LogAlpha, u.alphaGrad); err != nil {
+		panic("mfpo: Agent.Update: " + err.Error())
 	}
 	return st, nil
 }
@@ -331,11 +378,9 @@ func (a *Agent) posteriorShard(k int) {
 	cfg := &a.Config
 	K1, K2, d := cfg.PolicySamples, cfg.PosteriorSamples, a.Spaces.ActDim
 	lo, hi := par.Range(cfg.BatchSize, len(a.perState), k)
-	for s := lo; s < hi; s++ {
-		c := u.cand[s*(K1+K2)*d : (s+1)*(K1+K2)*d]
-		copy(c[:K1*d], u.prop[s*K1*d:(s+1)*K1*d])
-		samplePosterior(a.perState[k].rng, c[K1*d:], u.at[s*d:(s+1)*d], float64(u.t[s]))
-	}
+	ld := (K1 + K2) * d
+	a.Be.CopyRows(u.cand[lo*ld:], ld, u.prop[lo*K1*d:], K1*d, hi-lo, K1*d)
+	a.Be.TruncPosterior(u.cand[lo*ld+K1*d:], ld, u.at[lo*d:hi*d], u.t[lo:hi], hi-lo, K2, d, a.perState[k].seed)
 }
 
 // snisShard computes the velocity targets of shard k's states and their
@@ -345,18 +390,10 @@ func (a *Agent) snisShard(k int) {
 	cfg := &a.Config
 	K1, K2, d := cfg.PolicySamples, cfg.PosteriorSamples, a.Spaces.ActDim
 	ps := &a.perState[k]
-	ps.ess1, ps.ess2, ps.meanQ = 0, 0, 0
 	lo, hi := par.Range(cfg.BatchSize, len(a.perState), k)
-	for s := lo; s < hi; s++ {
-		q := u.q[s*(K1+K2) : (s+1)*(K1+K2)]
-		e1, e2 := snisVelocity(u.vhat[s*d:(s+1)*d], u.at[s*d:(s+1)*d], float64(u.t[s]),
-			u.cand[s*(K1+K2)*d:(s+1)*(K1+K2)*d], q, u.propLogp[s*K1:(s+1)*K1], K1, K2, a.alpha, ps.weights)
-		ps.ess1 += e1
-		ps.ess2 += e2
-		for _, v := range q[:K1] {
-			ps.meanQ += float64(v)
-		}
-	}
+	K := K1 + K2
+	ps.ess1, ps.ess2, ps.meanQ = a.Be.SNISVelocity(u.vhat[lo*d:hi*d], u.at[lo*d:hi*d], u.t[lo:hi],
+		u.cand[lo*K*d:hi*K*d], u.q[lo*K:hi*K], u.propLogp[lo*K1:hi*K1], hi-lo, K1, K2, d, a.alpha, cfg.ProposalMix.backend(), ps.weights)
 }
 
 func (a *Agent) runShards(f func(int)) {
@@ -376,14 +413,7 @@ func (a *Agent) noisyActions() {
 	B, d := cfg.BatchSize, a.Spaces.ActDim
 	cfg.TimeSampler.Sample(a.RNG, u.t, u.h, B)
 	a.fillNormal(u.noise)
-	g := float32(cfg.TimeGuard)
-	for s := 0; s < B; s++ {
-		t := min(max(u.t[s], g), 1-g)
-		u.t[s], u.h[s] = t, min(max(u.h[s], 0), t)
-		for j := s * d; j < (s+1)*d; j++ {
-			u.at[j] = (1-t)*u.a0[j] + t*u.noise[j]
-		}
-	}
+	a.Be.NoisyActions(u.at, u.t, u.h, u.a0, u.noise, B, d, float32(cfg.TimeGuard))
 }
 
 // faultHook, set only by tests, makes the loss of a stage NaN to exercise
@@ -397,13 +427,12 @@ func faulty(stage string, loss float32) float32 {
 	return loss
 }
 
-// stepWith applies an Adam step unless the loss is not finite; Adam
-// itself refuses a non-finite gradient.
-func stepWith(opt *nn.Adam[float32], params, grad []float32, what string, loss float32) error {
+// finiteLoss is a *nn.NonFiniteError naming what unless loss is finite.
+func finiteLoss(what string, loss float32) error {
 	if l := float64(loss); math.IsNaN(l) || math.IsInf(l, 0) {
 		return &nn.NonFiniteError{What: what, Index: -1, Value: l}
 	}
-	return opt.Step(params, grad)
+	return nil
 }
 
 // SetLearningRate sets the rate of all four optimisers (actor, average

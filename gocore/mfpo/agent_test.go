@@ -267,11 +267,25 @@ func TestUpdateNeedsABatch(t *testing.T) {
 	}
 }
 
-// state copies every parameter and optimiser state of a.
+// state copies every parameter and optimiser state of a: the networks,
+// the target critics, the Adam moments and step counts, log α.
 func state(a *Agent) [][]float32 {
 	var s [][]float32
-	for _, x := range a.backup.live {
-		s = append(s, append([]float32(nil), x...))
+	add := func(x ...[]float32) {
+		for _, v := range x {
+			s = append(s, append([]float32(nil), v...))
+		}
+	}
+	opt := func(o *nn.Adam[float32]) {
+		add(o.M, o.V, []float32{float32(o.Steps)})
+	}
+	add(a.Policy.Params, a.ADN.Params, a.LogAlpha)
+	opt(a.PolicyOpt)
+	opt(a.ADNOpt)
+	opt(a.AlphaOpt)
+	for k := 0; k < 2; k++ {
+		add(a.Critics.Online[k].Params, a.Critics.Target[k].Params)
+		opt(a.Critics.Opt[k])
 	}
 	return s
 }

@@ -8,29 +8,8 @@ import (
 	"time"
 
 	"github.com/mfpo/mfpo/gocore/blas"
-	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/policy"
 )
-
-// updateFLOPs counts the matrix-product FLOPs of one Update analytically
-// (2 per multiply-add; a backward pass counted as twice its forward).
-func updateFLOPs(cfg Config, obsDim, actDim int) float64 {
-	ps := nn.PolicySpec(obsDim, actDim, cfg.Hidden)
-	ps.TimeFeatures, ps.TimeWidth = cfg.TimeFeatures, cfg.TimeWidth
-	ds := nn.AverageDivergenceSpec(obsDim, actDim, cfg.Hidden)
-	ds.TimeFeatures, ds.TimeWidth = cfg.TimeFeatures, cfg.TimeWidth
-	cs := nn.CriticSpec(obsDim, actDim, cfg.Atoms, cfg.Hidden)
-	P, D, C := float64(ps.FLOPs()), float64(ds.FLOPs()), float64(cs.FLOPs())
-	B, K1, K2, T := float64(cfg.BatchSize), float64(cfg.PolicySamples), float64(cfg.PosteriorSamples), float64(cfg.Steps)
-	probes := float64(cfg.Probes)
-	if cfg.ExactTrace {
-		probes = float64(actDim)
-	}
-	critic := B*T*(P+D) + 2*B*C + 2*B*3*C
-	actor := B*K1*T*(P+D) + 2*B*(K1+K2)*C + B*(P+P+2*P)
-	adn := B*(P+probes*P) + B*(D+D+2*D)
-	return critic + actor + adn
-}
 
 // sgemmRate2 measures the machine's SGEMM rate with two goroutines, one
 // per core, each multiplying 1024×256 by 256×256 repeatedly: the median
@@ -105,7 +84,7 @@ func benchUpdate(b *testing.B, cfg Config, obsDim, actDim int) {
 	}
 	b.StopTimer()
 	sec := b.Elapsed().Seconds() / float64(b.N)
-	f := updateFLOPs(cfg, obsDim, actDim)
+	f := UpdateFLOPs(cfg, obsDim, actDim)
 	peak := sgemmRate2()
 	b.ReportMetric(1/sec, "updates/s")
 	b.ReportMetric(f/1e9, "GFLOP/update")

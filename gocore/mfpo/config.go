@@ -2,6 +2,8 @@ package mfpo
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mfpo/mfpo/gocore/flow"
@@ -33,6 +35,7 @@ type Config struct {
 	PosteriorSamples int              `json:"posterior_samples"` // K2, proposals from the truncated Gaussian posterior per state: 32
 	TimeGuard        float64          `json:"time_guard"`        // t is clamped to [TimeGuard, 1 − TimeGuard] where §4 divides by t or 1 − t: 1e-4
 	TimeSampler      flow.TimeSampler `json:"time_sampler"`
+	ProposalMix      ProposalMix      `json:"proposal_mix"` // how the two proposals' candidates combine into v̂: "ess" (the paper's)
 
 	// Average divergence (§2).
 	Probes     int  `json:"probes"`      // Hutchinson probes N: 2
@@ -59,8 +62,8 @@ type Config struct {
 	// computed in parallel (2); it is part of the computation, not the
 	// core count. The same Config, inputs and build give bit-identical
 	// results wherever the same BLAS and vector kernels run (the
-	// "blas_core" of the build info); on other kernels (another CPU's
-	// OpenBLAS core) results agree to float32 rounding and a training run
+	// "blas_core" and "cpu_kernels" of the build info); on other kernels
+	// (another CPU's OpenBLAS core or vector path) results agree to float32 rounding and a training run
 	// drifts onto another trajectory. See docs/reproducibility.md.
 	Seed   uint64 `json:"seed"`
 	Shards int    `json:"shards"`
@@ -72,7 +75,7 @@ func DefaultConfig() Config {
 		Hidden: []int{256, 256, 256}, TimeFeatures: 64, TimeWidth: 64,
 		Steps: 2,
 		Atoms: 101, VMin: -1600, VMax: 1600, Gamma: 0.99, Tau: 0.005, ClippedDoubleQ: true,
-		PolicySamples: 16, PosteriorSamples: 32, TimeGuard: 1e-4, TimeSampler: flow.DefaultTimeSampler(),
+		PolicySamples: 16, PosteriorSamples: 32, TimeGuard: 1e-4, TimeSampler: flow.DefaultTimeSampler(), ProposalMix: ESSMix,
 		Probes:    2,
 		InitAlpha: 0.01, TargetEntropyPerDim: -0.5,
 		ActorLR: 3e-4, ADNLR: 3e-4, CriticLR: 3e-4, AlphaLR: 3e-4, BatchSize: 256,
@@ -169,7 +172,38 @@ func (c Config) Validate() error {
 	if err := c.TimeSampler.Validate(); err != nil {
 		return bad("TimeSampler", c.TimeSampler, strings.TrimPrefix(err.Error(), "flow: "))
 	}
+	if !slices.Contains(ProposalMixes, c.ProposalMix) {
+		return bad("ProposalMix", c.ProposalMix, "want "+mixList())
+	}
 	return nil
+}
+
+// ProposalMix names how the velocity estimate of §4 combines the K1
+// policy and K2 posterior candidates of a state.
+type ProposalMix string
+
+const (
+	// ESSMix is the paper's: self-normalised importance sampling within
+	// each proposal, the two estimates mixed by their effective sample
+	// sizes (§4, "Adaptive mix").
+	ESSMix ProposalMix = "ess"
+	// BalanceMix weights every candidate against the mixture of both
+	// proposals' densities: multiple importance sampling with the balance
+	// heuristic (§4.1), which a collapsed policy proposal cannot fool.
+	BalanceMix ProposalMix = "balance"
+)
+
+// ProposalMixes lists every ProposalMix, the paper's first: the one list
+// of their names (the Python package reads it).
+var ProposalMixes = []ProposalMix{ESSMix, BalanceMix}
+
+// mixList is ProposalMixes as `"ess" or "balance"`.
+func mixList() string {
+	q := make([]string, len(ProposalMixes))
+	for i, m := range ProposalMixes {
+		q[i] = strconv.Quote(string(m))
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
 // SmallConfig is a preset for quick experiments, tests and small tasks

@@ -25,6 +25,9 @@ type Settings struct {
 	// MemoryLimit()): creating it and each call on it are refused with a
 	// *SizeError when their estimate is over it.
 	MaxBytes int64 `json:"max_bytes"`
+	// Device is where the agent computes: "auto" (the default), "cpu" or
+	// "cuda" (OpenBackend).
+	Device string `json:"device"`
 }
 
 // ConfigFromJSON is ParseConfig without the Settings.
@@ -37,7 +40,8 @@ func ConfigFromJSON(data []byte) (Config, error) {
 // whose keys are the fields' snake_case names (as in Config's struct
 // tags, e.g. "policy_samples", "time_sampler": {"mean": …}). An optional
 // "preset" key ("paper", the default, or "small") gives the starting
-// values; keys that are absent keep them; "max_bytes" is Settings'.
+// values; keys that are absent keep them; "max_bytes" and "device" are
+// Settings'.
 // Strict means: keys match their names byte for byte, each at most once;
 // null is no value; integers are written as integers and fit their
 // field; the text is valid UTF-8 of at most MaxConfigBytes with nothing
@@ -82,13 +86,14 @@ func parseConfig(data []byte) (cfg Config, set Settings, err error) {
 		start = f
 	}
 	cfg = start()
+	set.Device = "auto"
 	v, sv := reflect.ValueOf(&cfg).Elem(), reflect.ValueOf(&set).Elem()
 	for _, m := range members {
 		into := v
 		switch m.key {
 		case "preset":
 			continue
-		case "max_bytes":
+		case "max_bytes", "device":
 			into = sv
 		}
 		if err := decodeMember(into, m, ""); err != nil {
@@ -97,6 +102,9 @@ func parseConfig(data []byte) (cfg Config, set Settings, err error) {
 	}
 	if set.MaxBytes < 0 {
 		return cfg, set, configError("max_bytes", set.MaxBytes, "want ≥ 0 (0: the process's memory limit)")
+	}
+	if err := checkDevice(set.Device); err != nil {
+		return cfg, set, err
 	}
 	return cfg, set, cfg.Validate()
 }

@@ -104,7 +104,7 @@ const criticChunkRows = 256
 // Estimate is the memory, in bytes, an agent or a policy needs, by what
 // it is for; each part names the config key that scales it most.
 type Estimate struct {
-	Networks float64 // parameters, Adam moments, snapshots, gradients: "hidden"
+	Networks float64 // parameters, Adam moments, their spares, gradients: "hidden"
 	Update   float64 // the update's working buffers: "batch_size"
 	Replay   float64 // the replay buffer: "buffer_size"
 	Acting   float64 // one act call's context (a chunk of rows): "eval_candidates"
@@ -165,16 +165,17 @@ func EstimateAgent(cfg Config, sp policy.Spaces) Estimate {
 	}
 	per := func(rows float64) float64 { return math.Ceil(rows / S) }
 
-	// Networks, the spare target initialisation, the Adam moments, the
-	// rollback snapshot, the shards' gradients.
-	nets := 2*(3*P+3*D+8*C) + 2*C + S*(2*C+P+D)
+	// Networks and their Adam moments (the critics with their targets),
+	// the spares of the undoable policy and critic steps (Agent.Update),
+	// the spare target initialisation, the shards' gradients.
+	nets := (3*P + 3*D + 8*C) + (3*P + 8*C) + 2*C + S*(2*C+P+D)
 	// The update-time sampler (B·K1 rows, policy and ADN), the trainer (B
 	// rows with N tangents), the critics (4 workspaces and logits per shard).
 	sampler := S * (workspaceFloats(ps, per(B*K1), 0) + workspaceFloats(ds, per(B*K1), 0) + per(B*K1)*(o+2*d+3))
 	trainer := S * (workspaceFloats(ps, per(B), N) + workspaceFloats(ds, per(B), 1) + per(B)*(N*d+4*d+5) + d*d*per(B))
 	capRows := math.Max(per(B), criticChunkRows)
 	critics := S * (4*workspaceFloats(cs, capRows, 0) + capRows*2*atoms + criticChunkRows*o + 3*atoms)
-	update := B*(2*o+d+2) + B*(2*d+1+atoms) + B*K1*(2*d+1) + B*(4*d+2) + B*(K1+K2)*(d+1) + B*P1*d + S*2*(K1+K2)
+	update := B*(2*o+d+2) + B*(2*d+1+atoms) + B*K1*(2*d+1) + B*(4*d+2) + B*(K1+K2)*(d+1) + B*P1*d + S*2*float64(velocityScratch(cfg.PolicySamples, cfg.PosteriorSamples, act))
 	return Estimate{
 		Networks: 4 * nets,
 		Update:   4 * (sampler + trainer + critics + update),
@@ -224,4 +225,25 @@ func CheckMemory(field string, need float64, limit int64) error {
 // CheckEstimate is CheckMemory of e.Total, naming e's largest part.
 func CheckEstimate(e Estimate, limit int64) error {
 	return CheckMemory(e.Largest(), e.Total(), limit)
+}
+
+// UpdateFLOPs counts the matrix-product FLOPs of one Update analytically
+// (2 per multiply-add; a backward pass counted as twice its forward):
+// what the update benchmarks divide by their time.
+func UpdateFLOPs(cfg Config, obsDim, actDim int) float64 {
+	ps := nn.PolicySpec(obsDim, actDim, cfg.Hidden)
+	ps.TimeFeatures, ps.TimeWidth = cfg.TimeFeatures, cfg.TimeWidth
+	ds := nn.AverageDivergenceSpec(obsDim, actDim, cfg.Hidden)
+	ds.TimeFeatures, ds.TimeWidth = cfg.TimeFeatures, cfg.TimeWidth
+	cs := nn.CriticSpec(obsDim, actDim, cfg.Atoms, cfg.Hidden)
+	P, D, C := float64(ps.FLOPs()), float64(ds.FLOPs()), float64(cs.FLOPs())
+	B, K1, K2, T := float64(cfg.BatchSize), float64(cfg.PolicySamples), float64(cfg.PosteriorSamples), float64(cfg.Steps)
+	probes := float64(cfg.Probes)
+	if cfg.ExactTrace {
+		probes = float64(actDim)
+	}
+	critic := B*T*(P+D) + 2*B*C + 2*B*3*C
+	actor := B*K1*T*(P+D) + 2*B*(K1+K2)*C + B*(P+P+2*P)
+	adn := B*(P+probes*P) + B*(D+D+2*D)
+	return critic + actor + adn
 }

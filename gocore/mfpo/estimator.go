@@ -1,91 +1,36 @@
 package mfpo
 
 import (
-	"math"
 	"math/rand/v2"
 
-	"github.com/mfpo/mfpo/gocore/dist"
+	"github.com/mfpo/mfpo/gocore/backend"
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 )
 
-// samplePosterior fills dst ([K2×d]) with draws of the Gaussian posterior
-// proposal of §4 for one state: per dimension ε′ ~ N(0, 1) truncated to
-// [(a_t − (1−t))/t, (a_t + (1−t))/t], a_0 = (a_t − t·ε′)/(1 − t), which is
-// the posterior of a_0 under a uniform prior on the box [−1, 1]^d. The
-// clip to [−1, 1] only removes rounding.
+// The estimator of §4 is the backend's: Backend.TruncPosterior draws the
+// posterior proposals and Backend.SNISVelocity weighs the candidates;
+// their CPU kernels (gocore/backend/cpu, estimator.go) hold the math.
+// These are those kernels for one state, on the host.
+
+// samplePosterior fills dst ([K2×d]) with K2 draws of the truncated
+// Gaussian posterior proposal of one state from rng (cpu.SamplePosterior).
 func samplePosterior(rng *rand.Rand, dst, at []float32, t float64) {
-	d := len(at)
-	for k := 0; k < len(dst)/d; k++ {
-		row := dst[k*d : (k+1)*d]
-		for j, a := range at {
-			x := float64(a)
-			e := dist.TruncNormal(rng, (x-(1-t))/t, (x+(1-t))/t)
-			row[j] = float32(min(max((x-t*e)/(1-t), -1), 1))
-		}
-	}
+	cpu.SamplePosterior(rng, dst, at, t)
 }
 
-// snisVelocity is the adaptive velocity estimate of §4 for one state:
-// self-normalised importance sampling of v*(a_t, t) = E[(a_t − a_0)/t]
-// under p*(a_0 | a_t) ∝ exp(Q(a_0)/α)·N(a_t; (1−t)a_0, t²I), with
-//
-//	proposal 1, the policy (k < k1):    log w = Q/α − ‖a_t − (1−t)a_0‖²/(2t²) − log π(a_0)
-//	proposal 2, the posterior (k ≥ k1): log w = Q/α
-//
-// each normalised separately into v̂¹, v̂² with ESS = 1/Σw̃², and mixed as
-// v̂ = λv̂¹ + (1−λ)v̂², λ = ESS¹/(ESS¹ + ESS² + 1e−10). cand holds the
-// k1 + k2 candidates ([k×d]), q their values and logp the policy's
-// log-likelihoods of the first k1; w is scratch of len ≥ k1 + k2. The
-// sums run in float64.
-func snisVelocity(vhat, at []float32, t float64, cand, q, logp []float32, k1, k2 int, alpha float64, w []float64) (ess1, ess2 float64) {
-	d := len(at)
-	w = w[:k1+k2]
-	for k := 0; k < k1; k++ {
-		var sq float64
-		for j, a := range at {
-			r := float64(a) - (1-t)*float64(cand[k*d+j])
-			sq += r * r
-		}
-		w[k] = float64(q[k])/alpha - sq/(2*t*t) - float64(logp[k])
-	}
-	for k := k1; k < k1+k2; k++ {
-		w[k] = float64(q[k]) / alpha
-	}
-	ess1 = normalise(w[:k1])
-	ess2 = normalise(w[k1:])
-	lambda := ess1 / (ess1 + ess2 + 1e-10)
-	for j, a := range at {
-		var v1, v2 float64
-		for k := 0; k < k1; k++ {
-			v1 += w[k] * float64(cand[k*d+j])
-		}
-		for k := k1; k < k1+k2; k++ {
-			v2 += w[k] * float64(cand[k*d+j])
-		}
-		// Σ w̃ (a_t − a_0)/t = (a_t − Σ w̃ a_0)/t, as the weights sum to 1.
-		v1 = (float64(a) - v1) / t
-		v2 = (float64(a) - v2) / t
-		vhat[j] = float32(lambda*v1 + (1-lambda)*v2)
-	}
-	return ess1, ess2
+// snisVelocity is the velocity estimate of §4 for one state with the
+// proposal mix mix (cpu.SNISRow); w is scratch of velocityScratch floats.
+func snisVelocity(vhat, at []float32, t float64, cand, q, logp []float32, k1, k2 int, alpha float64, mix ProposalMix, w []float64) (ess1, ess2 float64) {
+	return cpu.SNISRow(vhat, at, t, cand, q, logp, k1, k2, alpha, mix.backend(), w)
 }
 
-// normalise turns log-weights into weights summing to 1 (a softmax) and
-// returns the effective sample size 1/Σw². Non-finite log-weights (an
-// infinite Q) make the weights NaN, which the actor loss then reports.
-func normalise(logw []float64) (ess float64) {
-	m := math.Inf(-1)
-	for _, v := range logw {
-		m = math.Max(m, v)
+// velocityScratch is the length of snisVelocity's scratch.
+func velocityScratch(k1, k2, d int) int { return cpu.VelocityScratch(k1, k2, d) }
+
+// backend is the mix as the backend's operation takes it.
+func (m ProposalMix) backend() backend.ProposalMix {
+	if m == BalanceMix {
+		return backend.BalanceMix
 	}
-	var s float64
-	for i, v := range logw {
-		logw[i] = math.Exp(v - m)
-		s += logw[i]
-	}
-	var sq float64
-	for i := range logw {
-		logw[i] /= s
-		sq += logw[i] * logw[i]
-	}
-	return 1 / sq
+	return backend.ESSMix
 }

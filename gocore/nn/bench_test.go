@@ -6,10 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/blas"
 )
 
-// The engine benchmarks (a)–(d) of bench/RESULTS.md. Each reports, beside
+// The engine benchmarks (a)–(d) of bench/RESULTS.md, with (a′) and (d′)
+// on the split first layer (§8). Each reports, beside
 // ns/op and allocs/op:
 //
 //	GFLOP/s        matrix-product FLOPs of the operation (counted from the
@@ -143,7 +145,7 @@ func benchInputs(spec Spec, rows int) Vars[float32] {
 func BenchmarkPolicyForward4096(b *testing.B) {
 	spec := PolicySpec(benchObs, benchAct, DefaultHidden)
 	rows := 4096
-	m, _ := New[float32](spec, newRNG(1))
+	m, _ := New(cpu.New[float32](), spec, newRNG(1))
 	ws := m.NewWorkspace(rows, 0)
 	in := benchInputs(spec, rows)
 	for i := 0; i < rows; i++ {
@@ -160,17 +162,70 @@ func BenchmarkPolicyForward4096(b *testing.B) {
 	report(b, flops(shapes), shapes)
 }
 
+// groupedShapes are the products of one sampler step on the split first
+// layer (FirstBias, SetGroups, ForwardGrouped; §8) for rows rows of
+// `states` states: the time terms of one row, the state term per state,
+// then the action's term and the trunk per row.
+func groupedShapes(s Spec, rows, states int) []gemmShape {
+	var g []gemmShape
+	w := s.widths()
+	for j := 0; j < s.Times; j++ {
+		g = append(g, gemmShape{false, false, 1, s.TimeWidth, 2 * s.TimeFeatures},
+			gemmShape{false, false, 1, s.TimeWidth, s.TimeWidth})
+	}
+	if s.Times > 0 {
+		g = append(g, gemmShape{false, false, 1, w[1], s.TimeWidth})
+	}
+	g = append(g, gemmShape{false, false, states, w[1], s.Inputs[1]}, gemmShape{false, false, rows, w[1], s.Inputs[0]})
+	for l := 1; l+1 < len(w); l++ {
+		g = append(g, gemmShape{false, false, rows, w[l+1], w[l]})
+	}
+	return g
+}
+
+// (a′) The same step of (a) on the split first layer: 256 states × 16
+// proposals, the times' terms once, the states' once per state. Its
+// GFLOP/s counts the products it runs (groupedShapes); eff_GFLOP/s counts
+// (a)'s, the work of the unsplit network, per second.
+func BenchmarkPolicyForwardGrouped4096(b *testing.B) {
+	spec := PolicySpec(benchObs, benchAct, DefaultHidden)
+	rows, repeat := 4096, 16
+	m, _ := New(cpu.New[float32](), spec, newRNG(1))
+	ws := m.NewWorkspace(rows, 0)
+	in := benchInputs(spec, rows)
+	bias := make([]float32, m.FirstWidth())
+	times := [][]float32{{1}, {0.5}}
+	state := [][]float32{nil, in.X[1][:rows/repeat*benchObs]}
+	grouped := Grouped[float32]{X: [][]float32{in.X[0], nil}, Repeat: repeat, Bias: bias}
+	out := make([]float32, rows*spec.Out)
+	step := func() {
+		m.FirstBias(ws, bias, times, 1)
+		m.SetGroups(ws, state, rows/repeat)
+		m.ForwardGrouped(ws, out, grouped, rows)
+	}
+	step()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	b.StopTimer()
+	b.ReportMetric(flops(forwardShapes(spec, rows))*float64(b.N)/b.Elapsed().Seconds()/1e9, "eff_GFLOP/s")
+	shapes := groupedShapes(spec, rows, rows/repeat)
+	report(b, flops(shapes), shapes)
+}
+
 // (b) One critic step at batch 256: forward, backward, Adam.
 func BenchmarkCriticStep256(b *testing.B) {
 	spec := CriticSpec(benchObs, benchAct, 101, DefaultHidden)
 	rows := 256
-	m, _ := New[float32](spec, newRNG(2))
+	m, _ := New(cpu.New[float32](), spec, newRNG(2))
 	ws := m.NewWorkspace(rows, 0)
 	in := benchInputs(spec, rows)
 	out := make([]float32, rows*spec.Out)
 	dout := f32(randVec(newRNG(3), rows*spec.Out))
 	grad := make([]float32, m.NumParams())
-	opt := NewAdam[float32](m.NumParams(), 3e-4)
+	opt := NewAdam(cpu.New[float32](), m.NumParams(), 3e-4)
 	noGrad := Vars[float32]{X: make([][]float32, len(spec.Inputs))}
 	step := func() {
 		m.Forward(ws, out, in, rows)
@@ -195,7 +250,7 @@ func BenchmarkCriticStep256(b *testing.B) {
 func BenchmarkPolicyForwardJVP256(b *testing.B) {
 	spec := PolicySpec(benchObs, benchAct, DefaultHidden)
 	rows := 256
-	m, _ := New[float32](spec, newRNG(4))
+	m, _ := New(cpu.New[float32](), spec, newRNG(4))
 	ws := m.NewWorkspace(rows, 1)
 	in := benchInputs(spec, rows)
 	ones := make([]float32, rows)
@@ -218,7 +273,7 @@ func BenchmarkPolicyForwardJVP256(b *testing.B) {
 // a ← ε, then a ← a − h·u_θ(s, a, t, h) at (t, h) = (1, ½), (½, ½).
 func BenchmarkAct2Step(b *testing.B) {
 	spec := PolicySpec(benchObs, benchAct, DefaultHidden)
-	m, _ := New[float32](spec, newRNG(6))
+	m, _ := New(cpu.New[float32](), spec, newRNG(6))
 	ws := m.NewWorkspace(1, 0)
 	obs := f32(randVec(newRNG(7), benchObs))
 	eps := f32(randVec(newRNG(8), benchAct))
@@ -247,4 +302,44 @@ func BenchmarkAct2Step(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e3, "µs/action")
 	b.ReportMetric(2*flops(forwardShapes(spec, 1))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// (d′) The action of (d) on the split first layer, as gocore/policy acts:
+// the state's term once, both steps' time terms computed beforehand (once
+// per model), then per step the action's term and the trunk.
+func BenchmarkAct2StepGrouped(b *testing.B) {
+	spec := PolicySpec(benchObs, benchAct, DefaultHidden)
+	m, _ := New(cpu.New[float32](), spec, newRNG(6))
+	ws := m.NewWorkspace(1, 0)
+	obs := f32(randVec(newRNG(7), benchObs))
+	eps := f32(randVec(newRNG(8), benchAct))
+	a, u := make([]float32, benchAct), make([]float32, benchAct)
+	h1 := m.FirstWidth()
+	grid := make([]float32, 2*h1)
+	m.FirstBias(ws, grid[:h1], [][]float32{{1}, {0.5}}, 1)
+	m.FirstBias(ws, grid[h1:], [][]float32{{0.5}, {0.5}}, 1)
+	state := [][]float32{nil, obs}
+	in := Grouped[float32]{X: [][]float32{a, nil}, Repeat: 1}
+	act := func() {
+		copy(a, eps)
+		m.SetGroups(ws, state, 1)
+		for k := 0; k < 2; k++ {
+			in.Bias = grid[k*h1 : (k+1)*h1]
+			m.ForwardGrouped(ws, u, in, 1)
+			for j := range a {
+				a[j] -= 0.5 * u[j]
+			}
+		}
+		for j := range a {
+			a[j] = min(max(a[j], -1), 1)
+		}
+	}
+	act()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		act()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/1e3, "µs/action")
 }

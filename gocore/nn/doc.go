@@ -21,6 +21,14 @@
 // allocate nothing and several goroutines can run one network on
 // different batch slices, each with its own Workspace and gradient vector.
 //
+// # The first layer split
+//
+// Rows that share a state or the times need not recompute their share of
+// the first Dense (docs/algorithm.md §8): FirstBias gives the times' term
+// b + cond·W_c, SetGroups the inputs' term once per group of rows, and
+// ForwardGrouped adds the per-row inputs' products and runs the rest, a
+// forward-only pass equal to Forward up to the summation order (split.go).
+//
 // # Conventions
 //
 // Destination first: ForwardTo(y, x), BackwardTo(dx, dW, db, dy, x),

@@ -29,6 +29,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/nn"
 )
 
@@ -257,7 +258,7 @@ func relErr(got, want []float64) float64 {
 
 func gorgoniaCase(t *testing.T, spec nn.Spec, rows int, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 2))
-	m, err := nn.New[float64](spec, rng)
+	m, err := nn.New(cpu.New[float64](), spec, rng)
 	if err != nil {
 		t.Fatal(err)
 	}

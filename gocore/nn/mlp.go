@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/mfpo/mfpo/gocore/backend"
 )
 
 // TimeEmbedding maps a scalar time to a vector (docs/algorithm.md §7):
@@ -14,11 +16,12 @@ type TimeEmbedding[T Float] struct {
 }
 
 // MLP is a network of the shape Spec describes. It holds the parameters,
-// one contiguous vector, and views of them per layer; every pass writes
-// into a Workspace.
+// one contiguous vector of the backend Be, and views of them per layer;
+// every pass writes into a Workspace of the same backend.
 type MLP[T Float] struct {
 	Spec   Spec
 	Params []T
+	Be     backend.Backend[T]
 
 	emb   []TimeEmbedding[T]
 	dense []Dense[T]     // len(Hidden)+1: the trunk, last one the output layer
@@ -30,16 +33,17 @@ type MLP[T Float] struct {
 	normOff  []int // Scale; Bias follows
 }
 
-// New returns an MLP with the paper's initialisation: Glorot-uniform
-// Dense weights (limit √(6/(fan_in+fan_out))), zero biases, LayerNorm
-// scale 1 and bias 0, Fourier frequencies N(0, 0.2²).
-func New[T Float](spec Spec, rng *rand.Rand) (*MLP[T], error) {
+// New returns an MLP on the backend be with the paper's initialisation:
+// Glorot-uniform Dense weights (limit √(6/(fan_in+fan_out))), zero
+// biases, LayerNorm scale 1 and bias 0, Fourier frequencies N(0, 0.2²).
+// The parameters are drawn on the host into the backend's buffer.
+func New[T Float](be backend.Backend[T], spec Spec, rng *rand.Rand) (*MLP[T], error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
 	spec.Inputs = append([]int(nil), spec.Inputs...)
 	spec.Hidden = append([]int(nil), spec.Hidden...)
-	m := &MLP[T]{Spec: spec}
+	m := &MLP[T]{Spec: spec, Be: be}
 	n := 0
 	for j := 0; j < spec.Times; j++ {
 		m.embOff = append(m.embOff, n)
@@ -54,7 +58,7 @@ func New[T Float](spec Spec, rng *rand.Rand) (*MLP[T], error) {
 			n += layerNormParams(w[l+1])
 		}
 	}
-	m.Params = make([]T, n)
+	m.Params = be.Alloc(n)
 	m.bind()
 
 	for _, e := range m.emb {
@@ -82,24 +86,23 @@ func (m *MLP[T]) bind() {
 	m.emb = m.emb[:0]
 	for _, off := range m.embOff {
 		f, w := s.TimeFeatures, s.TimeWidth
-		e := TimeEmbedding[T]{Fourier: Fourier[T]{F: f, Freq: p[off : off+f]}}
-		e.In = denseAt(p, off+f, 2*f, w)
-		e.Out = denseAt(p, off+f+denseParams(2*f, w), w, w)
+		e := TimeEmbedding[T]{Fourier: Fourier[T]{F: f, Freq: p[off : off+f], Be: m.Be}}
+		e.In = denseAt(m.Be, p, off+f, 2*f, w)
+		e.Out = denseAt(m.Be, p, off+f+denseParams(2*f, w), w, w)
 		m.emb = append(m.emb, e)
 	}
-	w := s.widths()
-	m.dense, m.norm = m.dense[:0], m.norm[:0]
+	m.dense, m.norm = m.dense[:0], m.norm[:0] // (allocation-free: Rebind binds at every update)
 	for l, off := range m.denseOff {
-		m.dense = append(m.dense, denseAt(p, off, w[l], w[l+1]))
+		m.dense = append(m.dense, denseAt(m.Be, p, off, s.width(l), s.width(l+1)))
 	}
 	for l, off := range m.normOff {
-		k := w[l+1]
+		k := s.width(l + 1)
 		m.norm = append(m.norm, LayerNorm[T]{N: k, Scale: p[off : off+k], Bias: p[off+k : off+2*k]})
 	}
 }
 
-func denseAt[T Float](p []T, off, in, out int) Dense[T] {
-	return Dense[T]{In: in, Out: out, W: p[off : off+in*out], B: p[off+in*out : off+in*out+out]}
+func denseAt[T Float](be backend.Backend[T], p []T, off, in, out int) Dense[T] {
+	return Dense[T]{In: in, Out: out, W: p[off : off+in*out], B: p[off+in*out : off+in*out+out], Be: be}
 }
 
 func glorot[T Float](d Dense[T], rng *rand.Rand) {
@@ -132,20 +135,28 @@ type Workspace[T Float] struct {
 	times [][]T // copies of the time inputs, [rows] each
 	embs  []embBufs[T]
 	hid   []hiddenBufs[T]
-	tmp   []T // one row of LayerNorm output, the GELU input
 
 	// JVP: tx0 [rows·P×in0]; tA, tB ping-pong [rows·P×maxWidth]; the
 	// embedding tangents tFeat [rows·P×2F], tE1, tE2 [rows·P×W].
 	tx0, tA, tB, tFeat, tE1, tE2 []T
 
 	// Backward: bx0 [rows×in0]; bA, bB [rows×maxWidth]; bFeat [rows×2F];
-	// bE1, bE2 [rows×W].
+	// bE1, bE2 [rows×W]. The forward-only passes of split.go use them as
+	// scratch: FirstBias bE1, bE2; SetGroups keeps its term in bB,
+	// ForwardGrouped its per-group base in bA.
 	bx0, bA, bB, bFeat, bE1, bE2 []T
+
+	// SetGroups' term: groups rows in bB (0: none), for the inputs i
+	// with grouped[i].
+	groups  int
+	grouped []bool
 }
 
 type embBufs[T Float] struct{ feat, h1, gp1 []T }
 
-type hiddenBufs[T Float] struct{ xhat, rstd, gp, h []T }
+// hiddenBufs of a hidden layer: z the Dense output, x̂ and 1/σ of its
+// LayerNorm, GELU′ and the activation h.
+type hiddenBufs[T Float] struct{ z, xhat, rstd, gp, h []T }
 
 // NewWorkspace allocates the buffers for batches of up to maxRows rows
 // and JVPs of up to maxTangents tangents per row (0: no JVP).
@@ -156,22 +167,27 @@ func (m *MLP[T]) NewWorkspace(maxRows, maxTangents int) *Workspace[T] {
 	s := m.Spec
 	in0, mw := s.inWidth(), s.maxWidth()
 	f2, tw := 2*s.TimeFeatures, s.TimeWidth
-	ws := &Workspace[T]{m: m, MaxRows: maxRows, MaxTangents: maxTangents}
+	ws := &Workspace[T]{m: m, MaxRows: maxRows, MaxTangents: maxTangents, grouped: make([]bool, len(s.Inputs))}
 	r, rp := maxRows, maxRows*maxTangents
-	ws.x0 = make([]T, r*in0)
+	alloc := m.Be.Alloc
+	ws.x0 = alloc(r * in0)
 	for j := 0; j < s.Times; j++ {
-		ws.times = append(ws.times, make([]T, r))
-		ws.embs = append(ws.embs, embBufs[T]{feat: make([]T, r*f2), h1: make([]T, r*tw), gp1: make([]T, r*tw)})
+		ws.times = append(ws.times, alloc(r))
+		ws.embs = append(ws.embs, embBufs[T]{feat: alloc(r * f2), h1: alloc(r * tw), gp1: alloc(r * tw)})
 	}
 	for _, w := range s.Hidden {
-		ws.hid = append(ws.hid, hiddenBufs[T]{xhat: make([]T, r*w), rstd: make([]T, r), gp: make([]T, r*w), h: make([]T, r*w)})
+		hb := hiddenBufs[T]{z: alloc(r * w), rstd: alloc(r), gp: alloc(r * w), h: alloc(r * w)}
+		hb.xhat = hb.z // LNGELU turns z into x̂ in place
+		if !s.LayerNorm {
+			hb.xhat = nil
+		}
+		ws.hid = append(ws.hid, hb)
 	}
-	ws.tmp = make([]T, mw)
-	ws.tx0, ws.tA, ws.tB = make([]T, rp*in0), make([]T, rp*mw), make([]T, rp*mw)
-	ws.bx0, ws.bA, ws.bB = make([]T, r*in0), make([]T, r*mw), make([]T, r*mw)
+	ws.tx0, ws.tA, ws.tB = alloc(rp*in0), alloc(rp*mw), alloc(rp*mw)
+	ws.bx0, ws.bA, ws.bB = alloc(r*in0), alloc(r*mw), alloc(r*mw)
 	if s.Times > 0 {
-		ws.tFeat, ws.tE1, ws.tE2 = make([]T, rp*f2), make([]T, rp*tw), make([]T, rp*tw)
-		ws.bFeat, ws.bE1, ws.bE2 = make([]T, r*f2), make([]T, r*tw), make([]T, r*tw)
+		ws.tFeat, ws.tE1, ws.tE2 = alloc(rp*f2), alloc(rp*tw), alloc(rp*tw)
+		ws.bFeat, ws.bE1, ws.bE2 = alloc(r*f2), alloc(r*tw), alloc(r*tw)
 	}
 	return ws
 }
@@ -213,37 +229,59 @@ func (m *MLP[T]) Forward(ws *Workspace[T], out []T, in Vars[T], rows int) {
 	need("MLP.Forward", "out", out, rows, m.Spec.Out)
 	ws.rows = rows
 	s := m.Spec
+	be := m.Be
 	in0 := s.inWidth()
-	scatterCols(ws.x0, in0, in.X, s.Inputs, rows)
+	m.scatterCols(ws.x0, in0, in.X, rows)
 
 	// cond = Σ_j emb_j(time_j), written into the last TimeWidth columns of x0.
 	cond := in0 - s.TimeWidth
+	tw := s.TimeWidth
 	for j, e := range m.emb {
 		b := ws.embs[j]
-		copy(ws.times[j][:rows], in.Time[j])
+		be.Copy(ws.times[j][:rows], in.Time[j][:rows])
 		e.Fourier.ForwardTo(b.feat, in.Time[j], rows)
 		e.In.ForwardTo(b.h1, b.feat, rows)
-		GELUForwardTo(b.h1, b.gp1, b.h1, rows*s.TimeWidth)
+		be.LNGELU(b.h1, b.gp1, nil, nil, b.h1, nil, nil, nil, rows, tw)
 		e.Out.ForwardTo(ws.bE1, b.h1, rows) // bE1 is free scratch here
-		addCols(ws.x0, in0, cond, ws.bE1, s.TimeWidth, rows, j == 0)
+		if j == 0 {
+			be.CopyRows(ws.x0[cond:], in0, ws.bE1, tw, rows, tw)
+		} else {
+			be.AddRows(ws.x0[cond:], in0, ws.bE1, tw, rows, tw)
+		}
 	}
 
-	x := ws.x0
-	for l, d := range m.dense[:len(s.Hidden)] {
-		b := ws.hid[l]
-		w := d.Out
-		d.ForwardTo(b.xhat, x, rows)
-		for i := 0; i < rows; i++ {
-			z := b.xhat[i*w : (i+1)*w]
-			if s.LayerNorm {
-				b.rstd[i] = m.norm[l].forwardRow(ws.tmp[:w], z)
-				z = ws.tmp[:w]
-			}
-			geluRow(b.h[i*w:(i+1)*w], b.gp[i*w:(i+1)*w], z)
+	m.trunk(ws, out, ws.x0, 0, rows)
+}
+
+// trunk runs the trunk's Dense layers from layer l0, whose input is x
+// ([rows×width]), to out, recording the hidden layers in ws.
+func (m *MLP[T]) trunk(ws *Workspace[T], out, x []T, l0, rows int) {
+	L := len(m.Spec.Hidden)
+	for l := l0; l < L; l++ {
+		d := m.dense[l]
+		var bias []T
+		if m.Spec.LayerNorm {
+			d.JVPTo(ws.hid[l].z, x, rows) // x·W alone: LNGELU adds the bias in its first pass
+			bias = d.B
+		} else {
+			d.ForwardTo(ws.hid[l].z, x, rows)
 		}
-		x = b.h
+		x = m.activate(ws, l, rows, bias)
 	}
-	m.dense[len(s.Hidden)].ForwardTo(out, x, rows)
+	m.dense[L].ForwardTo(out, x, rows)
+}
+
+// activate applies hidden layer l's LayerNorm (when the spec has it) and
+// GELU to its Dense output ws.hid[l].z plus bias (nil: none; only with
+// LayerNorm) and returns the activation h.
+func (m *MLP[T]) activate(ws *Workspace[T], l, rows int, bias []T) []T {
+	b := ws.hid[l]
+	var gamma, beta []T
+	if m.Spec.LayerNorm {
+		gamma, beta = m.norm[l].Scale, m.norm[l].Bias
+	}
+	m.Be.LNGELU(b.h, b.gp, b.xhat, b.rstd, b.z, bias, gamma, beta, rows, m.Spec.Hidden[l])
+	return b.h
 }
 
 // JVP computes the output tangents dout ([rows×P×Out]) of the recorded
@@ -259,10 +297,12 @@ func (m *MLP[T]) JVP(ws *Workspace[T], dout []T, din Vars[T], p int) {
 	m.checkVars("JVP", "tangent", din, rows, p, true)
 	s := m.Spec
 	need("MLP.JVP", "dout", dout, rows*p, s.Out)
+	be := m.Be
 	in0 := s.inWidth()
-	scatterCols(ws.tx0, in0, din.X, s.Inputs, rows*p)
+	m.scatterCols(ws.tx0, in0, din.X, rows*p)
 
 	cond := in0 - s.TimeWidth
+	tw := s.TimeWidth
 	first := true
 	for j, e := range m.emb {
 		if din.Time[j] == nil {
@@ -271,30 +311,30 @@ func (m *MLP[T]) JVP(ws *Workspace[T], dout []T, din Vars[T], p int) {
 		b := ws.embs[j]
 		e.Fourier.JVPTo(ws.tFeat, din.Time[j], b.feat, rows, p)
 		e.In.JVPTo(ws.tE1, ws.tFeat, rows*p)
-		GELUJVPTo(ws.tE1, ws.tE1, b.gp1, rows, p, s.TimeWidth)
+		be.LNGELUJVP(ws.tE1, ws.tE1, nil, nil, b.gp1, nil, rows, p, tw)
 		e.Out.JVPTo(ws.tE2, ws.tE1, rows*p)
-		addCols(ws.tx0, in0, cond, ws.tE2, s.TimeWidth, rows*p, first)
+		if first {
+			be.CopyRows(ws.tx0[cond:], in0, ws.tE2, tw, rows*p, tw)
+		} else {
+			be.AddRows(ws.tx0[cond:], in0, ws.tE2, tw, rows*p, tw)
+		}
 		first = false
 	}
 	if first && s.Times > 0 {
-		zeroCols(ws.tx0, in0, cond, s.TimeWidth, rows*p)
+		be.CopyRows(ws.tx0[cond:], in0, nil, 0, rows*p, tw)
 	}
 
 	x := ws.tx0
 	for l, d := range m.dense[:len(s.Hidden)] {
 		b := ws.hid[l]
-		w := d.Out
 		y := [2][]T{ws.tA, ws.tB}[l%2]
 		d.JVPTo(y, x, rows*p)
-		if s.LayerNorm { // LayerNorm's tangent times GELU's derivative
-			for i := 0; i < rows*p; i++ {
-				r := i / p
-				t := y[i*w : (i+1)*w]
-				m.norm[l].jvpRow(t, t, b.xhat[r*w:(r+1)*w], b.rstd[r], b.gp[r*w:(r+1)*w])
-			}
-		} else {
-			GELUJVPTo(y, y, b.gp, rows, p, w)
+		// LayerNorm's tangent times GELU's derivative, in place.
+		var gamma []T
+		if s.LayerNorm {
+			gamma = m.norm[l].Scale
 		}
+		be.LNGELUJVP(y, y, b.xhat, b.rstd, b.gp, gamma, rows, p, d.Out)
 		x = y
 	}
 	m.dense[len(s.Hidden)].JVPTo(dout, x, rows*p)
@@ -314,6 +354,7 @@ func (m *MLP[T]) Backward(ws *Workspace[T], dout, grad []T, din Vars[T]) {
 	need("MLP.Backward", "grad", grad, 1, len(m.Params))
 	m.checkVars("Backward", "input gradient", din, rows, 1, true)
 	in0 := s.inWidth()
+	ws.groups = 0 // bA and bB are overwritten
 
 	L := len(s.Hidden)
 	dy := dout
@@ -337,35 +378,30 @@ func (m *MLP[T]) Backward(ws *Workspace[T], dout, grad []T, din Vars[T]) {
 		// Through GELU and LayerNorm of hidden layer l−1, in place.
 		b := ws.hid[l-1]
 		w := d.In
-		if s.LayerNorm { // GELU's derivative, then LayerNorm
+		var gamma, dgamma, dbeta []T
+		if s.LayerNorm {
 			no := m.normOff[l-1]
-			for i := 0; i < rows; i++ {
-				r := dx[i*w : (i+1)*w]
-				m.norm[l-1].backwardRow(r, grad[no:no+w], grad[no+w:no+2*w], r, b.xhat[i*w:(i+1)*w], b.rstd[i], b.gp[i*w:(i+1)*w])
-			}
-		} else {
-			GELUBackwardTo(dx, dx, b.gp, rows*w)
+			gamma, dgamma, dbeta = m.norm[l-1].Scale, grad[no:no+w], grad[no+w:no+2*w]
 		}
+		m.Be.LNGELUBackward(dx, dgamma, dbeta, dx, b.xhat, b.rstd, b.gp, gamma, rows, w)
 		dy = dx
 	}
 
 	if !m.needsInputGradient(din) {
 		return
 	}
-	gatherCols(din.X, s.Inputs, ws.bx0, in0, rows)
+	m.gatherCols(din.X, ws.bx0, in0, rows)
 	cond := in0 - s.TimeWidth
 	for j, e := range m.emb {
 		b := ws.embs[j]
 		w := s.TimeWidth
-		for i := 0; i < rows; i++ {
-			copy(ws.bE1[i*w:(i+1)*w], ws.bx0[i*in0+cond:i*in0+cond+w])
-		}
+		m.Be.CopyRows(ws.bE1, w, ws.bx0[cond:], in0, rows, w)
 		off := m.embOff[j]
 		f := s.TimeFeatures
 		o1 := off + f                  // In.W
 		o2 := o1 + denseParams(2*f, w) // Out.W
 		e.Out.BackwardTo(ws.bE2, grad[o2:o2+w*w], grad[o2+w*w:o2+w*w+w], ws.bE1, b.h1, rows)
-		GELUBackwardTo(ws.bE2, ws.bE2, b.gp1, rows*w)
+		m.Be.LNGELUBackward(ws.bE2, nil, nil, ws.bE2, nil, nil, b.gp1, nil, rows, w)
 		e.In.BackwardTo(ws.bFeat, grad[o1:o1+2*f*w], grad[o1+2*f*w:o1+2*f*w+w], ws.bE2, b.feat, rows)
 		e.Fourier.BackwardTo(din.Time[j], grad[off:off+f], ws.bFeat, ws.times[j], b.feat, rows)
 	}
@@ -392,57 +428,26 @@ func (m *MLP[T]) checkWorkspace(op string, ws *Workspace[T]) {
 	}
 }
 
-// scatterCols copies the blocks xs[i] ([rows×widths[i]]) side by side into
-// the first columns of dst ([rows×ld]); a nil block writes zeros.
-func scatterCols[T Float](dst []T, ld int, xs [][]T, widths []int, rows int) {
+// scatterCols copies the blocks xs[i] ([rows×Inputs[i]]) side by side
+// into the first columns of dst ([rows×ld]); a nil block writes zeros.
+func (m *MLP[T]) scatterCols(dst []T, ld int, xs [][]T, rows int) {
 	c := 0
 	for i, x := range xs {
-		w := widths[i]
-		for r := 0; r < rows; r++ {
-			d := dst[r*ld+c : r*ld+c+w]
-			if x == nil {
-				clear(d)
-			} else {
-				copy(d, x[r*w:(r+1)*w])
-			}
-		}
+		w := m.Spec.Inputs[i]
+		m.Be.CopyRows(dst[c:], ld, x, w, rows, w)
 		c += w
 	}
 }
 
 // gatherCols is scatterCols' adjoint: it copies the side-by-side blocks of
 // src into the non-nil xs[i].
-func gatherCols[T Float](xs [][]T, widths []int, src []T, ld, rows int) {
+func (m *MLP[T]) gatherCols(xs [][]T, src []T, ld, rows int) {
 	c := 0
 	for i, x := range xs {
-		w := widths[i]
+		w := m.Spec.Inputs[i]
 		if x != nil {
-			for r := 0; r < rows; r++ {
-				copy(x[r*w:(r+1)*w], src[r*ld+c:r*ld+c+w])
-			}
+			m.Be.CopyRows(x, w, src[c:], ld, rows, w)
 		}
 		c += w
-	}
-}
-
-// addCols sets (overwrite) or adds src ([rows×w]) into columns c…c+w of
-// dst ([rows×ld]).
-func addCols[T Float](dst []T, ld, c int, src []T, w, rows int, overwrite bool) {
-	for r := 0; r < rows; r++ {
-		d := dst[r*ld+c : r*ld+c+w]
-		s := src[r*w : (r+1)*w]
-		if overwrite {
-			copy(d, s)
-			continue
-		}
-		for k, v := range s {
-			d[k] += v
-		}
-	}
-}
-
-func zeroCols[T Float](dst []T, ld, c, w, rows int) {
-	for r := 0; r < rows; r++ {
-		clear(dst[r*ld+c : r*ld+c+w])
 	}
 }

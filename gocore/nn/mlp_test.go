@@ -3,6 +3,8 @@ package nn
 import (
 	"math"
 	"testing"
+
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 )
 
 // smallSpecs are the shapes the whole-network checks run on: the policy's
@@ -40,7 +42,7 @@ func TestMLPBackwardMatchesFiniteDifferences(t *testing.T) {
 	for name, spec := range smallSpecs() {
 		t.Run(name, func(t *testing.T) {
 			rows := 4
-			m, err := New[float64](spec, newRNG(10))
+			m, err := New(cpu.New[float64](), spec, newRNG(10))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +92,7 @@ func TestMLPJVPMatchesFiniteDifferences(t *testing.T) {
 	for name, spec := range smallSpecs() {
 		t.Run(name, func(t *testing.T) {
 			rows, p := 3, 3
-			m, _ := New[float64](spec, newRNG(20))
+			m, _ := New(cpu.New[float64](), spec, newRNG(20))
 			perturb(m.Params, 21)
 			in := randInputs(spec, rows, 1, 22)
 			tan := randInputs(spec, rows, p, 23)
@@ -117,7 +119,7 @@ func TestMLPJVPWithZeroTangents(t *testing.T) {
 	// nil entries are zero tangents: tangent on the first input only.
 	spec := smallSpecs()["policy"]
 	rows := 3
-	m, _ := New[float64](spec, newRNG(30))
+	m, _ := New(cpu.New[float64](), spec, newRNG(30))
 	perturb(m.Params, 31)
 	in := randInputs(spec, rows, 1, 32)
 	v := randVec(newRNG(33), rows*spec.Inputs[0])
@@ -136,7 +138,7 @@ func TestMLPAdjointIdentity(t *testing.T) {
 	for name, spec := range smallSpecs() {
 		t.Run(name, func(t *testing.T) {
 			rows, p := 5, 2
-			m, _ := New[float64](spec, newRNG(40))
+			m, _ := New(cpu.New[float64](), spec, newRNG(40))
 			perturb(m.Params, 41)
 			in := randInputs(spec, rows, 1, 42)
 			tan := randInputs(spec, rows, p, 43)
@@ -166,8 +168,8 @@ func TestMLPFloat32AgreesWithFloat64(t *testing.T) {
 	// The paper's policy at HalfCheetah sizes, identical parameters.
 	spec := PolicySpec(17, 6, DefaultHidden)
 	rows, p := 8, 2
-	m64, _ := New[float64](spec, newRNG(50))
-	m32, _ := New[float32](spec, newRNG(50))
+	m64, _ := New(cpu.New[float64](), spec, newRNG(50))
+	m32, _ := New(cpu.New[float32](), spec, newRNG(50))
 	for i, v := range m64.Params {
 		if float32(v) != m32.Params[i] {
 			t.Fatalf("float32 and float64 inits differ at %d", i)
@@ -203,7 +205,7 @@ func TestMLPSingleRowAndWorkspaceReuse(t *testing.T) {
 	// matrix-vector path) in a workspace that held a larger batch before.
 	spec := smallSpecs()["policy"]
 	rows := 4
-	m, _ := New[float64](spec, newRNG(60))
+	m, _ := New(cpu.New[float64](), spec, newRNG(60))
 	perturb(m.Params, 61)
 	in := randInputs(spec, rows, 1, 62)
 	ws := m.NewWorkspace(rows, 0)
@@ -227,7 +229,7 @@ func TestMLPSingleRowAndWorkspaceReuse(t *testing.T) {
 
 func TestMLPShapePanics(t *testing.T) {
 	spec := smallSpecs()["policy"]
-	m, _ := New[float64](spec, newRNG(70))
+	m, _ := New(cpu.New[float64](), spec, newRNG(70))
 	ws := m.NewWorkspace(2, 1)
 	in := randInputs(spec, 2, 1, 71)
 	out := make([]float64, 2*spec.Out)
@@ -240,17 +242,17 @@ func TestMLPShapePanics(t *testing.T) {
 	expectPanic(t, "JVP before forward", func() { m.JVP(m.NewWorkspace(2, 1), out, in, 1) })
 	m.Forward(ws, out, in, 2)
 	expectPanic(t, "too many tangents", func() { m.JVP(ws, make([]float64, 100), in, 2) })
-	other, _ := New[float64](spec, newRNG(72))
+	other, _ := New(cpu.New[float64](), spec, newRNG(72))
 	expectPanic(t, "foreign workspace", func() { other.Forward(ws, out, in, 2) })
-	if _, err := New[float64](Spec{Inputs: []int{3}, Hidden: []int{4}, Out: 0}, newRNG(1)); err == nil {
+	if _, err := New(cpu.New[float64](), Spec{Inputs: []int{3}, Hidden: []int{4}, Out: 0}, newRNG(1)); err == nil {
 		t.Fatal("New accepted Out = 0")
 	}
 }
 
 func TestNewIsSeededAndInitialisesAsSpecified(t *testing.T) {
 	spec := PolicySpec(17, 6, DefaultHidden)
-	a, _ := New[float32](spec, newRNG(80))
-	b, _ := New[float32](spec, newRNG(80))
+	a, _ := New(cpu.New[float32](), spec, newRNG(80))
+	b, _ := New(cpu.New[float32](), spec, newRNG(80))
 	for i := range a.Params {
 		if a.Params[i] != b.Params[i] {
 			t.Fatal("same seed, different parameters")

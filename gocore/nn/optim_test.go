@@ -4,13 +4,15 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 )
 
 func TestAdamMatchesTheTextbookUpdate(t *testing.T) {
 	// Three steps against the update written out in float64.
 	params := []float64{0.5, -1, 2}
 	grads := [][]float64{{0.1, -0.2, 3}, {-0.4, 0.1, 2}, {0.2, 0.2, -1}}
-	a := NewAdam[float64](3, 3e-4)
+	a := NewAdam(cpu.New[float64](), 3, 3e-4)
 	want := append([]float64(nil), params...)
 	m, v := make([]float64, 3), make([]float64, 3)
 	for k, g := range grads {
@@ -27,7 +29,7 @@ func TestAdamMatchesTheTextbookUpdate(t *testing.T) {
 		checkClose(t, "params", params, want)
 	}
 	// The first step moves each parameter by lr·sign(g), up to ε.
-	b := NewAdam[float64](1, 0.01)
+	b := NewAdam(cpu.New[float64](), 1, 0.01)
 	p := []float64{0}
 	b.Step(p, []float64{-7})
 	if math.Abs(p[0]-0.01) > 1e-9 {
@@ -36,7 +38,7 @@ func TestAdamMatchesTheTextbookUpdate(t *testing.T) {
 }
 
 func TestAdamRefusesNonFiniteGradients(t *testing.T) {
-	a := NewAdam[float32](3, 1e-3)
+	a := NewAdam(cpu.New[float32](), 3, 1e-3)
 	params := []float32{1, 2, 3}
 	a.Step(params, []float32{1, 1, 1})
 	before := append([]float32(nil), params...)
@@ -55,7 +57,7 @@ func TestAdamRefusesNonFiniteGradients(t *testing.T) {
 
 func TestPolyak(t *testing.T) {
 	target := []float32{1, 2, 3}
-	Polyak(target, []float32{3, 2, 1}, 0.25)
+	Polyak(cpu.New[float32](), target, []float32{3, 2, 1}, 0.25)
 	want := []float32{1.5, 2, 2.5}
 	for i := range want {
 		if target[i] != want[i] {

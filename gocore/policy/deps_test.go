@@ -11,7 +11,9 @@ import (
 // package; of the module's packages it imports only these.
 func TestDeploymentDeps(t *testing.T) {
 	const mod = "github.com/mfpo/mfpo/gocore/"
-	allowed := []string{"blas", "nn", "par", "flow", "critic", "policy"}
+	// dist comes with backend/cpu, which implements every operation of the
+	// seam, the posterior draws of the actor step among them.
+	allowed := []string{"blas", "backend", "backend/cpu", "dist", "nn", "par", "flow", "critic", "policy"}
 	// go test runs with the go command on PATH; without it this test
 	// cannot check anything, which is a failure, not a pass.
 	goTool, err := exec.LookPath("go")

@@ -51,7 +51,18 @@
 // rows than it has seen).
 //
 // New does not copy the networks: whoever built them must not change
-// their parameters while the Policy is in use. mfpo.Agent.CopyPolicy
-// copies an agent's networks, so the agent can go on training;
-// mfpo.Agent.ActingPolicy shares them, for acting between its updates.
+// their parameters while the Policy is in use, for New computes once what
+// the actor's first layer takes from the sampler's time grid alone
+// (docs/algorithm.md §8). mfpo.Agent.CopyPolicy copies an agent's
+// networks, so the agent can go on training; mfpo.Agent.ActingPolicy
+// shares them (NewLive), for acting between its updates, and computes
+// those terms at every call.
+//
+// # Cost of one call
+//
+// The first layer is split (§8, nn.MLP.ForwardGrouped): its state term
+// is computed once per observation, for every sampler step and every
+// best-of-N candidate, the time terms once per Policy, and only the
+// action's term per candidate and step; the target critics' state term
+// is likewise computed once per observation.
 package policy

@@ -47,6 +47,11 @@ type Policy struct {
 	Critics [2]*nn.MLP[float32] // the target critics φ̄1, φ̄2
 	support critic.Support
 
+	// grid is the actor's first-layer time terms at the sampler's steps
+	// (flow.Grid, §8), computed by New once for networks that do not
+	// change; nil for NewLive, whose calls compute it each time.
+	grid *flow.Grid[float32]
+
 	mu   sync.Mutex
 	free []*context // contexts not in use
 }
@@ -60,18 +65,34 @@ type context struct {
 	q       []float32 // [rows] best-of-N values
 	ws      [2]*nn.Workspace[float32]
 	logits  [2][]float32 // [block×Atoms]
-	obs     []float32    // [block×ObsDim] observations repeated
-	in      [2][]float32
+	state   [2][]float32 // the critics' inputs: (s, nil) per observation …
+	perRow  [2][]float32 // … and (nil, a) per candidate
 	pcg     *rand.PCG
 	rng     *rand.Rand
 }
 
 // New returns a Policy acting with actor (u_θ, nn.PolicySpec's shape) and
 // the target critics (nn.CriticSpec's shape with cfg.Atoms outputs) for
-// the given spaces. It does not copy the networks. It returns an error
-// when cfg or sp is invalid (a *ConfigError or *SpacesError) or a
-// network's shape does not match them.
+// the given spaces. It does not copy the networks, and it computes once
+// what the actor's first layer takes from the sampler's steps alone (§8):
+// the networks' parameters must not change while the Policy is in use
+// (NewLive acts with networks that do). It returns an error when cfg or
+// sp is invalid (a *ConfigError or *SpacesError) or a network's shape
+// does not match them.
 func New(cfg Config, sp Spaces, actor *nn.MLP[float32], targets [2]*nn.MLP[float32]) (*Policy, error) {
+	p, err := NewLive(cfg, sp, actor, targets)
+	if err != nil {
+		return nil, err
+	}
+	p.grid = new(flow.Grid[float32])
+	flow.NewSampler[float32](actor, nil, 1, nil).SetGrid(p.grid, cfg.Steps)
+	return p, nil
+}
+
+// NewLive is New for networks whose parameters change between calls (an
+// agent's own networks, which it trains between acting): every call
+// computes the actor's time terms anew, from the parameters of the moment.
+func NewLive(cfg Config, sp Spaces, actor *nn.MLP[float32], targets [2]*nn.MLP[float32]) (*Policy, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -101,7 +122,7 @@ func New(cfg Config, sp Spaces, actor *nn.MLP[float32], targets [2]*nn.MLP[float
 
 // Clone returns a network of m's shape with a copy of its parameters.
 func Clone(m *nn.MLP[float32]) (*nn.MLP[float32], error) {
-	c, err := nn.New[float32](m.Spec, rand.New(rand.NewPCG(0, 0)))
+	c, err := nn.New(m.Be, m.Spec, rand.New(rand.NewPCG(0, 0)))
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +224,7 @@ func (p *Policy) SampleUnit(dst, obs, eps []float32, rows int) error {
 	for r0 := 0; r0 < rows; r0 += ChunkRows {
 		m := min(ChunkRows, rows-r0)
 		out := dst[r0*d : (r0+m)*d]
-		c.sampler.Sample(out, nil, obs[r0*p.Spaces.ObsDim:(r0+m)*p.Spaces.ObsDim], 1, eps[r0*d:(r0+m)*d], m, p.Config.Steps)
+		p.sample(c, out, obs[r0*p.Spaces.ObsDim:(r0+m)*p.Spaces.ObsDim], 1, eps[r0*d:(r0+m)*d], m)
 		if nn.CheckFinite("action", out) != nil {
 			return ErrNotFinite
 		}
@@ -235,7 +256,7 @@ func (p *Policy) check(dst, obs []float32, rows int, mode Mode) ([]float32, erro
 // c's generator: one sample per observation, or the best of n by the
 // target critics. It is false when a critic's value is not finite.
 func (p *Policy) run(c *context, obs []float32, rows int, mode Mode, n int) bool {
-	d, T := p.Spaces.ActDim, p.Config.Steps
+	d := p.Spaces.ActDim
 	eps := c.eps[:rows*n*d]
 	if mode == Deterministic {
 		clear(eps)
@@ -244,11 +265,21 @@ func (p *Policy) run(c *context, obs []float32, rows int, mode Mode, n int) bool
 			eps[i] = float32(c.rng.NormFloat64())
 		}
 	}
-	c.sampler.Sample(c.cand, nil, obs, n, c.eps, rows*n, T)
+	p.sample(c, c.cand, obs, n, c.eps, rows*n)
 	if n > 1 {
 		return p.bestOfN(c, obs, rows, n)
 	}
 	return true
+}
+
+// sample runs c's sampler on rows rows (obs one per repeat rows) with the
+// Policy's grid, or, for NewLive, the grid of the moment.
+func (p *Policy) sample(c *context, act, obs []float32, repeat int, eps []float32, rows int) {
+	if p.grid != nil {
+		c.sampler.SampleGrid(p.grid, act, nil, obs, repeat, eps, rows)
+		return
+	}
+	c.sampler.Sample(act, nil, obs, repeat, eps, rows, p.Config.Steps)
 }
 
 // bestOfN scores the n candidates of each of rows observations in c.cand
@@ -275,19 +306,20 @@ func (p *Policy) bestOfN(c *context, obs []float32, rows, n int) bool {
 
 // values writes min(Q_φ̄1, Q_φ̄2) of the candidates into c.q, with
 // Q = Σ_j softmax(logits)_j·z_j (critic.SoftmaxMean): forward passes over
-// blocks of BlockRows rows.
+// blocks of BlockRows rows, the first layer's state term once per
+// observation (§8).
 func (p *Policy) values(c *context, obs []float32, repeat, rows int) {
 	o, d, na := p.Spaces.ObsDim, p.Spaces.ActDim, p.Config.Atoms
 	z := p.support.Z
 	for c0 := 0; c0 < rows; c0 += BlockRows {
 		m := min(BlockRows, rows-c0)
-		for i := 0; i < m; i++ {
-			st := (c0 + i) / repeat
-			copy(c.obs[i*o:(i+1)*o], obs[st*o:(st+1)*o])
-		}
-		c.in[0], c.in[1] = c.obs[:m*o], c.cand[c0*d:(c0+m)*d]
+		st0 := c0 / repeat
+		groups := (c0+m-1)/repeat - st0 + 1
+		c.state[0], c.perRow[1] = obs[st0*o:(st0+groups)*o], c.cand[c0*d:(c0+m)*d]
+		in := nn.Grouped[float32]{X: c.perRow[:], Repeat: repeat, Phase: c0 % repeat}
 		for k, net := range p.Critics {
-			net.Forward(c.ws[k], c.logits[k][:m*na], nn.Vars[float32]{X: c.in[:]}, m)
+			net.SetGroups(c.ws[k], c.state[:], groups)
+			net.ForwardGrouped(c.ws[k], c.logits[k][:m*na], in, m)
 		}
 		for i := 0; i < m; i++ {
 			q0 := critic.SoftmaxMean(c.logits[0][i*na:(i+1)*na], z)
@@ -330,16 +362,16 @@ func (c *context) ensure(p *Policy, rows int) {
 	if rows <= c.rows {
 		return
 	}
-	d, o, na := p.Spaces.ActDim, p.Spaces.ObsDim, p.Config.Atoms
+	d, na := p.Spaces.ActDim, p.Config.Atoms
 	c.rows = rows
 	c.sampler = flow.NewSampler[float32](p.Actor, nil, rows, nil)
-	c.eps, c.cand, c.q = make([]float32, rows*d), make([]float32, rows*d), make([]float32, rows)
+	be := p.Actor.Be // the context's buffers are the networks' backend's
+	c.eps, c.cand, c.q = be.Alloc(rows*d), be.Alloc(rows*d), be.Alloc(rows)
 	if p.Config.EvalCandidates > 1 {
 		chunk := min(rows, BlockRows)
 		for k, net := range p.Critics {
 			c.ws[k] = net.NewWorkspace(chunk, 0)
-			c.logits[k] = make([]float32, chunk*na)
+			c.logits[k] = net.Be.Alloc(chunk * na)
 		}
-		c.obs = make([]float32, chunk*o)
 	}
 }

@@ -411,6 +411,10 @@ func TestNonFiniteActions(t *testing.T) {
 	for i := range p.Actor.Params {
 		p.Actor.Params[i] = 3e38
 	}
+	p, err := New(p.Config, p.Spaces, p.Actor, p.Critics) // New's parameters must not change
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := p.Act(dst, []float32{1, 1, 1}, 1, Sample, 1); !errors.Is(err, ErrNotFinite) {
 		t.Errorf("sample with overflowing actor weights: %v, actions %v", err, dst)
 	}
@@ -517,4 +521,63 @@ func TestActAllocatesNothing(t *testing.T) {
 			t.Errorf("%v: %v allocations per Act", mode, n)
 		}
 	}
+}
+
+// TestLiveViewFollowsTheParameters: an agent's ActingPolicy (NewLive)
+// acts with the parameters of the moment, after updates and after its
+// parameters are overwritten in place (as a checkpoint load does), bit
+// for bit as a Policy freshly made from them; a Policy made by New keeps
+// acting with the parameters it was made from.
+func TestLiveViewFollowsTheParameters(t *testing.T) {
+	const o, d, rows = 4, 2, 3
+	a := trained(t, o, d)
+	live := a.ActingPolicy()
+	obs := randObs(21, rows*o)
+	act := func(p *Policy, mode Mode) []float32 {
+		dst := make([]float32, rows*d)
+		if err := p.ActUnit(dst, obs, rows, mode, 9); err != nil {
+			t.Fatal(err)
+		}
+		return dst
+	}
+	modes := []Mode{Sample, Deterministic, BestOfN}
+	frozen, err := a.CopyPolicy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before [3][]float32
+	for k, mode := range modes {
+		before[k] = act(live, mode)
+	}
+	check := func(when string) {
+		t.Helper()
+		fresh, err := a.CopyPolicy()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, mode := range modes {
+			got, want := act(live, mode), act(fresh, mode)
+			if !sameBits(got, want) {
+				t.Errorf("%s, %v: the live view acts %v, a fresh policy %v", when, mode, got, want)
+			}
+			if mode != BestOfN && sameBits(got, before[k]) {
+				t.Errorf("%s, %v: the action did not change with the parameters: %v", when, mode, got)
+			}
+			if old := act(frozen, mode); !sameBits(old, before[k]) {
+				t.Errorf("%s, %v: the copied policy's action moved: %v, was %v", when, mode, old, before[k])
+			}
+		}
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := a.Update(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check("after 3 updates")
+	// Overwritten in place: every time-embedding parameter and the first
+	// layer's time block change.
+	for i := range a.Policy.Params {
+		a.Policy.Params[i] *= 1.25
+	}
+	check("after an in-place write")
 }

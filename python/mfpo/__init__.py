@@ -9,7 +9,7 @@ start method for any multiprocessing (a forked child's Go runtime hangs).
 >>> mfpo.__version__
 '0.1.0'
 >>> sorted(mfpo.build_info())
-['arch', 'blas', 'blas_config', 'blas_core', 'go_version', 'os', 'version']
+['arch', 'blas', 'blas_config', 'blas_core', 'cpu_kernels', 'devices', 'go_version', 'os', 'version']
 
 Train and use an agent (Stable-Baselines3's SAC surface)::
 
@@ -35,7 +35,7 @@ from mfpo.callbacks import (
     EvalCallback,
     StopTrainingOnRewardThreshold,
 )
-from mfpo.config import CONFIG_KEYS, PRESETS, default_config
+from mfpo.config import CONFIG_KEYS, PRESETS, PROPOSAL_MIXES, ProposalMix, default_config
 from mfpo.envs import Episode, make_env, make_vec_env
 from mfpo.exceptions import (
     ArgumentError,
@@ -63,6 +63,7 @@ __version__: str = _version()
 __all__ = [
     "CONFIG_KEYS",
     "PRESETS",
+    "PROPOSAL_MIXES",
     "BaseCallback",
     "BuildInfo",
     "CallbackList",
@@ -85,6 +86,7 @@ __all__ = [
     "Policy",
     "PolicyMode",
     "PredictMode",
+    "ProposalMix",
     "ShapeError",
     "SizeError",
     "StopTrainingOnRewardThreshold",

@@ -3,9 +3,10 @@
 The extension is gopy's build of the Go package ``bindings/`` and lives in
 the private package :mod:`mfpo._gopy`; everything else in mfpo calls Go
 through the functions and the :class:`Agent` here. Only strings, scalars,
-handles and ``bytes`` (little-endian float32 rows) cross the boundary: gopy
-turns every element of a list of numbers into a separate call, so never
-pass one.
+handles and ``bytes`` (little-endian float32 rows) cross the boundary, and
+for acting the addresses of float32 arrays made here (:class:`_Acting`):
+gopy turns every element of a list of numbers into a separate call, so
+never pass one.
 
 Errors from Go arrive as ``RuntimeError("mfpo:<code>: <text>")``; they are
 re-raised as the exception class of ``<code>`` (:data:`mfpo.exceptions.BY_CODE`),
@@ -32,10 +33,21 @@ import numpy as np
 import numpy.typing as npt
 
 # gopy's wrapper, generated at build time and untyped, and the C module
-# under it (the acting calls use it directly: see _act_call).
-from mfpo._gopy import _mfpo as _c
-from mfpo._gopy import bindings as _ext
-from mfpo._gopy import go as _go
+# under it (the acting calls use it directly: see _Acting). A build with
+# CUDA (docs/gpu.md) links the NVIDIA driver's library, which the dynamic
+# loader must find.
+try:
+    from mfpo._gopy import _mfpo as _c
+    from mfpo._gopy import bindings as _ext
+    from mfpo._gopy import go as _go
+except ImportError as err:
+    if "libcuda.so" in str(err) or "libcublas.so" in str(err):
+        raise ImportError(
+            f"{err}: this mfpo was built with CUDA (build tag cuda) and needs the NVIDIA driver's libcuda.so.1 "
+            "and cuBLAS 12's libcublas.so.12 on the loader's path; install them, or mfpo built without CUDA "
+            "(docs/gpu.md)"
+        ) from err
+    raise
 from mfpo.exceptions import BY_CODE, ConfigError, HandleError, MFPOError, ShapeError
 
 ActMode = Literal["sample", "best_of_n", "deterministic", "explore"]
@@ -47,6 +59,10 @@ ACT_MODES: tuple[str, ...] = tuple(json.loads(_ext.Modes()))
 POLICY_MODES: tuple[str, ...] = tuple(m for m in ACT_MODES if m != "explore")
 """The modes a policy (and :meth:`mfpo.MFPO.predict`) acts in: all but
 ``"explore"``, the training loop's behaviour."""
+
+PROPOSAL_MIXES: tuple[str, ...] = tuple(json.loads(_ext.ProposalMixes()))
+"""The values of the ``proposal_mix`` config key, as the Go core names them
+(mfpo.ProposalMixes), the paper's ``"ess"`` first."""
 
 CODES: dict[str, int] = json.loads(_ext.Codes())
 """Every Go error code's name with its number (the C ABI's status)."""
@@ -72,10 +88,17 @@ class BuildInfo(TypedDict):
     results only when they run the same kernels (docs/reproducibility.md)."""
     blas_config: str
     """The BLAS library's build description, e.g. ``"OpenBLAS 0.3.21 ..."``."""
+    cpu_kernels: str
+    """mfpo's own float32 vector kernels this process runs: ``"avx512"``,
+    ``"avx2"`` or ``"go"`` (``MFPO_CPU_KERNELS`` forces one). Like
+    ``blas_core``, part of what must match for bit-identical results."""
     os: str
     """Go's GOOS, e.g. ``"linux"``."""
     arch: str
     """Go's GOARCH, e.g. ``"amd64"``."""
+    devices: str
+    """The devices this build computes on: ``"cpu"``, or ``"cpu,cuda"`` for a
+    build with the Go build tag ``cuda`` (docs/gpu.md)."""
 
 
 def version() -> str:
@@ -122,31 +145,94 @@ def _bytes(x: npt.NDArray[Any]) -> Any:
     return _go.Slice_byte.from_bytes(x.tobytes())
 
 
-def _act_call(
-    fn: Callable[..., int], handle: int, rows: npt.NDArray[np.float32], mode: str, seed: int, act_dim: int
-) -> npt.NDArray[np.float32]:
-    """The actions of fn(handle, rows' []byte, len(rows), mode, seed), one
-    of the C module's act functions, which returns a Go []byte's gopy handle:
-    a read-only (len(rows), act_dim) float32 array over the result's bytes.
+def _f32(x: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """x as a C-contiguous, aligned array of little-endian float32s: x
+    itself when it is one, else a copy (numpy's conversion)."""
+    a = np.ascontiguousarray(x, dtype=_F32)
+    return a if a.flags.aligned else a.copy()
 
-    It calls the C module (gopy's, at the pin of tools/gopy) in place of
-    gopy's wrapper classes, whose Python objects cost more per call than
-    the rest of a one-observation act from Python (bench/RESULTS.md): each
-    []byte handle is registered with count 0, IncRef then DecRef free it."""
-    inp = _c.Slice_byte_from_bytes(rows.tobytes())
-    _c.IncRef(inp)
-    try:
-        out = fn(handle, inp, rows.shape[0], mode, seed)
-    except RuntimeError as err:
-        _reraise(err)
-    finally:
-        _c.DecRef(inp)
-    _c.IncRef(out)
-    try:
-        data = _c.Slice_byte_to_bytes(out)
-    finally:
-        _c.DecRef(out)
-    return cast("npt.NDArray[np.float32]", np.ndarray((rows.shape[0], act_dim), _F32, data))
+
+def _address(a: npt.NDArray[np.float32], out: bool = False) -> int:
+    """The address of a's numbers, for the act functions that take them by
+    address (bindings/act.go): a must be a C-contiguous, aligned array of
+    little-endian float32s (as :func:`_f32` makes), writable when Go writes
+    it (out)."""
+    f = a.flags
+    if not (a.dtype == _F32 and f.c_contiguous and f.aligned and (f.writeable or not out)):
+        raise AssertionError(f"mfpo._core: not an array the act functions take: {a.dtype}, {f}")
+    return int(a.__array_interface__["data"][0])
+
+
+# The dtype kinds of observations an act converts to float32 as numpy does.
+_REAL = "biuf"
+
+
+class _Acting:
+    """The act calls of one handle: fn (the C module's bindings_ActAt or
+    bindings_PolicyActAt, gopy's at the pin of tools/gopy) with the numbers
+    by address, in one crossing without gopy handles or copies in Go.
+
+    One observation goes through buffers made once (their addresses too):
+    it is converted into the observation buffer, the actions come back in
+    the action buffer and are returned as a new array (never the buffer,
+    which the next call overwrites). A lock guards the buffers; a call that
+    finds them in use by another thread makes arrays of its own, as batches
+    do, so threads never wait for each other here (Go serialises the calls
+    on one agent; a policy's run in parallel)."""
+
+    __slots__ = ("_fn", "_obs", "_out", "_obs_at", "_out_at", "_busy", "_one", "obs_dim", "act_dim")
+
+    def __init__(self, fn: Callable[..., int], obs_dim: int, act_dim: int) -> None:
+        self._fn = fn
+        self.obs_dim, self.act_dim = obs_dim, act_dim
+        self._one = (1, obs_dim)
+        self._obs = np.empty(obs_dim, _F32)
+        self._out = np.empty(act_dim, _F32)
+        self._obs_at, self._out_at = _address(self._obs), _address(self._out, out=True)
+        self._busy = threading.Lock()
+
+    def act(self, live: Callable[[], int], obs: npt.ArrayLike, mode: str, seed: int) -> npt.NDArray[np.float32]:
+        """:meth:`Agent.act` and :meth:`Policy.act`: live() is the handle
+        (HandleError once closed). A ShapeError comes first, then the
+        handle's error, then the seed's, then Go's."""
+        if type(obs) is np.ndarray and obs.shape == self._one and obs.dtype.kind in _REAL:
+            return self.one(live(), obs, mode, _seed(seed)).reshape(self._one[0], self.act_dim)
+        o = _f32(obs)
+        if o.ndim != 2 or o.shape[1] != self.obs_dim:
+            want = f"(rows, {self.obs_dim})"
+            raise ShapeError(f"obs: expected a float32 array of shape {want}; got shape {np.shape(obs)}")
+        return self.rows(live(), o, mode, _seed(seed))
+
+    def rows(self, handle: int, rows: npt.NDArray[np.float32], mode: str, seed: int) -> npt.NDArray[np.float32]:
+        """The actions, (n, act_dim), of rows, an array (n, obs_dim), as
+        :func:`_f32` converts it (n = 0 goes on to Go, which refuses it as
+        the C ABI does)."""
+        r = _f32(rows)
+        n = r.shape[0]
+        out = np.empty((n, self.act_dim), _F32)
+        try:
+            self._fn(handle, _address(r), r.size, _address(out, out=True), out.size, n, mode, seed)
+        except RuntimeError as err:
+            _reraise(err)
+        return out
+
+    def one(self, handle: int, obs: npt.NDArray[Any], mode: str, seed: int) -> npt.NDArray[np.float32]:
+        """The actions, (act_dim,), of one observation: a real-valued array
+        of obs_dim numbers of any shape that converts onto (obs_dim,) (as
+        float32, the way numpy casts)."""
+        if not self._busy.acquire(False):
+            one: npt.NDArray[np.float32] = self.rows(handle, np.reshape(obs, (1, -1)), mode, seed)[0]
+            return one
+        try:
+            self._obs[...] = obs
+            try:
+                self._fn(handle, self._obs_at, self._obs.size, self._out_at, self.act_dim, 1, mode, seed)
+            except RuntimeError as err:
+                _reraise(err)
+            out: npt.NDArray[np.float32] = self._out.copy()
+            return out
+        finally:
+            self._busy.release()
 
 
 def default_config(preset: str = "paper") -> dict[str, Any]:
@@ -213,11 +299,12 @@ class Agent:
         self._handle: int = 0
         self._lock = threading.Lock()
         self._handle = int(_call(_ext.NewAgent, config_json, json.dumps(spaces)))
-        self._dims()
-
-    def _dims(self) -> None:
         info = self.info()
-        self.obs_dim, self.act_dim = int(info["obs_dim"]), int(info["act_dim"])
+        self._dims(int(info["obs_dim"]), int(info["act_dim"]))
+
+    def _dims(self, obs_dim: int, act_dim: int) -> None:
+        self.obs_dim, self.act_dim = obs_dim, act_dim
+        self._acting = _Acting(_c.bindings_ActAt, obs_dim, act_dim)
 
     def _live(self) -> int:
         """The handle; HandleError in Python's words once closed (Go would
@@ -260,8 +347,15 @@ class Agent:
         it was — or ``"explore"`` (the training loop's: uniform until
         ``learning_starts`` transitions are stored, then ``"sample"``, from
         the agent's own generator; ``seed`` ignored)."""
-        o = self._rows("obs", obs, self.obs_dim)
-        return _act_call(_c.bindings_Act, self._live(), o, mode, _seed(seed), self.act_dim)
+        return self._acting.act(self._live, obs, mode, seed)
+
+    def act_one(self, obs: npt.NDArray[Any], mode: ActMode, seed: int) -> npt.NDArray[np.float32]:
+        """:meth:`act` for one observation, the acting path of
+        :meth:`mfpo.MFPO.predict`: obs a real-valued array of shape
+        ``(obs_dim,)`` whose numbers the caller checked (a NaN, an infinity
+        or a number beyond float32's range is Go's NonFiniteError, in Go's
+        words); the actions of shape ``(act_dim,)``."""
+        return self._acting.one(self._live(), obs, mode, _seed(seed))
 
     def store(
         self,
@@ -324,7 +418,7 @@ class Agent:
         agent = cls.__new__(cls)
         agent._lock = threading.Lock()
         agent._handle = handle
-        agent.obs_dim, agent.act_dim = int(info["obs_dim"]), int(info["act_dim"])
+        agent._dims(int(info["obs_dim"]), int(info["act_dim"]))
         return agent, info
 
     def close(self) -> None:
@@ -362,6 +456,7 @@ class Policy:
         self._handle = int(handle)
         self.obs_dim = int(obs_dim)
         self.act_dim = int(act_dim)
+        self._acting = _Acting(_c.bindings_PolicyActAt, self.obs_dim, self.act_dim)
 
     @classmethod
     def load(cls, source: str | os.PathLike[str] | bytes) -> tuple[Policy, dict[str, Any]]:
@@ -393,11 +488,11 @@ class Policy:
         """Actions in the environment's units, shape (rows, act_dim), for obs
         of shape (rows, obs_dim); mode ``"sample"``, ``"best_of_n"`` or
         ``"deterministic"``; ``seed`` an integer in [0, 2**64)."""
-        o = np.ascontiguousarray(obs, dtype=_F32)
-        if o.ndim != 2 or o.shape[1] != self.obs_dim:
-            want = f"(rows, {self.obs_dim})"
-            raise ShapeError(f"obs: expected a float32 array of shape {want}; got shape {np.shape(obs)}")
-        return _act_call(_c.bindings_PolicyAct, self._live(), o, mode, _seed(seed), self.act_dim)
+        return self._acting.act(self._live, obs, mode, seed)
+
+    def act_one(self, obs: npt.NDArray[Any], mode: str, seed: int) -> npt.NDArray[np.float32]:
+        """:meth:`Agent.act_one` for a policy (:meth:`mfpo.Policy.act`)."""
+        return self._acting.one(self._live(), obs, mode, _seed(seed))
 
     def close(self) -> None:
         """Free the Go policy; later calls raise :class:`mfpo.HandleError`."""

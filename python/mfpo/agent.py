@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from mfpo import _core
 from mfpo.callbacks import MaybeCallback, as_callback
-from mfpo.config import CONFIG_KEYS, SETTING_KEYS, check_keys, config_json
+from mfpo.config import CONFIG_KEYS, SETTING_KEYS, ProposalMix, check_keys, config_json
 from mfpo.envs import (
     ActionBox,
     AnyEnv,
@@ -126,6 +126,10 @@ class MFPO:
         time_sampler: the (t, r) sampler, a dict with mean (−0.4), std (1.0),
             flow_matching_ratio (0.75), uniform (False); keys left out keep
             their defaults.
+        proposal_mix: how the policy and posterior proposals combine into the
+            velocity target: "ess" (the paper's ESS mix) or "balance"
+            (multiple importance sampling, balance heuristic; docs/algorithm.md
+            §4.1): "ess". ``mfpo.PROPOSAL_MIXES`` lists them.
         probes: Hutchinson probes of the divergence: 2.
         exact_trace: exact divergence (d JVPs) instead of probes: False.
         init_alpha: initial temperature α: 0.01.
@@ -139,10 +143,14 @@ class MFPO:
         seed: seeds the Go core's every draw and the env's first reset;
             None (the default) draws a random one, as Stable-Baselines3
             does (``model.config["seed"]`` says which).
-        policy, learning_rate, policy_kwargs, device: Stable-Baselines3's
-            SAC arguments (``MFPO("MlpPolicy", env, 3e-4)``); these and the
+        policy, learning_rate, policy_kwargs: Stable-Baselines3's SAC
+            arguments (``MFPO("MlpPolicy", env, 3e-4)``); these and the
             others SB3 takes are mapped or refused as mfpo/sb3.py's table
             and docs/python.md say.
+        device: where the networks compute, as in Stable-Baselines3:
+            ``"auto"`` (CUDA in a build with it where a GPU is visible, else
+            the CPU), ``"cpu"`` or ``"cuda"``; ``"cuda"`` where it cannot be
+            had is a ConfigError naming what is missing (docs/gpu.md).
         shards: batch slices computed in parallel: 2 (with the seed, they
             fix the run bit for bit wherever the same BLAS kernels run:
             ``build_info()["blas_core"]``, docs/reproducibility.md).
@@ -190,6 +198,7 @@ class MFPO:
         posterior_samples: int | None = None,
         time_guard: float | None = None,
         time_sampler: Mapping[str, float | bool] | None = None,
+        proposal_mix: ProposalMix | None = None,
         probes: int | None = None,
         exact_trace: bool | None = None,
         init_alpha: float | None = None,
@@ -229,7 +238,7 @@ class MFPO:
             overrides[k] = v
         if overrides.get("seed") is None:  # Stable-Baselines3's seed=None: a random seed
             overrides["seed"] = random_seed()
-        device = check_device(device)
+        overrides["device"] = check_device(device)
         config_json(preset, overrides)  # the config's errors before the env is made
 
         env, env_id, owns_env = _resolve_env(env, env_kwargs)
@@ -247,8 +256,6 @@ class MFPO:
         """The preset the model was made from (None when loaded)."""
         self.learning_rate = sb3.schedule
         self.ep_info_buffer = deque(maxlen=sb3.stats_window_size)
-        self.device = device
-        """Where the networks run: always ``"cpu"`` (the Go core)."""
 
     def _setup(
         self,
@@ -279,7 +286,8 @@ class MFPO:
         self._logger = configure(None, ["stdout"] if self.verbose >= 1 else [])
         self._custom_logger = False
         self.learning_rate = None
-        self.device = "cpu"
+        self.device: str = str(agent.info().get("device", "cpu"))
+        """Where the networks run: ``"cpu"`` or ``"cuda"``."""
         self._obs_described = True
         self._train_sums: dict[str, float] = {}
         self._train_count = 0
@@ -396,10 +404,14 @@ class MFPO:
             mode = "deterministic" if deterministic else "sample"
         elif mode not in PREDICT_MODES:
             raise ConfigError(f"predict: unknown mode {mode!r}: expected one of {PREDICT_MODES}")
-        rows, batched = self._obs.rows(observation)
-        check_finite(rows)
         # PCG64's raw 64-bit output: what Generator(PCG64).integers(0, 2**64,
         # dtype=np.uint64) returns for the full range, at a sixth of the cost.
+        # Drawn once the observation passed its checks.
+        row = self._obs.one_row(observation)
+        if row is not None:  # one Box observation, checked: the short path
+            return self._act.shaped_one(self._agent.act_one(row, mode, self._eval_seeds.random_raw())), None
+        rows, batched = self._obs.rows(observation)
+        check_finite(rows)
         seed = self._eval_seeds.random_raw()
         actions = self._act.shaped(self._agent.act(rows, mode, seed))
         return (actions if batched else actions[0]), None
@@ -702,7 +714,8 @@ class MFPO:
         must be the checkpoint's, bounds included. ``num_timesteps`` is the
         stored transitions of the saved agent.
 
-        Stable-Baselines3's keywords: ``device`` (always the CPU),
+        Stable-Baselines3's keywords: ``device`` (``"auto"`` or ``"cpu"``: a
+        checkpoint loads onto the CPU),
         ``custom_objects`` (``learning_rate`` or ``lr_schedule``: a number or
         a schedule for the next ``learn``; other keys are refused, nothing
         in an mfpo checkpoint is pickled), ``print_system_info`` (prints
@@ -716,7 +729,11 @@ class MFPO:
             CheckpointVersionError: a newer format than this mfpo reads.
             ConfigError: the env's spaces differ from the checkpoint's.
         """
-        device = check_device(device)
+        if check_device(device) == "cuda":
+            raise ConfigError(
+                "load: device='cuda': a checkpoint loads onto the CPU (loading onto the GPU is not built yet); "
+                "give device='auto' or 'cpu'"
+            )
         objects = dict(custom_objects or {})
         lr = objects.pop("learning_rate", objects.pop("lr_schedule", None))
         if objects:
@@ -743,7 +760,6 @@ class MFPO:
                 agent, ObsFlattener(obs_space), ActionBox(act_space), None, None, False, verbose, tensorboard_log
             )
             model.preset = None
-            model.device = device
             model._obs_described = bool(described)
             model.num_timesteps = int(info["stored"])
             if lr is not None:

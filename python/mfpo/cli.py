@@ -87,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
         "--set", action="append", default=[], metavar="KEY=VALUE",
         help="override a config key (JSON value), e.g. --set learning_starts=5000 --set hidden=[64,64]; repeatable",
     )
+    t.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="where the networks compute (default auto: CUDA in a build with it where a GPU is visible)")
     t.add_argument("--n-envs", type=int, default=1, help="parallel copies of the env (a vector env; default 1)")
     t.add_argument("--async", dest="asynchronous", action="store_true", help="run the copies in spawned processes")
     t.add_argument("--log-interval", type=int, default=4, help="log every N episodes (default 4)")
@@ -185,9 +187,9 @@ def _train(args: argparse.Namespace) -> int:
     try:
         previous = _resumed_run(out) if args.resume is not None else None
         if args.resume is not None:
-            model = mfpo.MFPO.load(args.resume, env, verbose=0 if args.quiet else 1)
+            model = mfpo.MFPO.load(args.resume, env, verbose=0 if args.quiet else 1, device=args.device)
         else:
-            model = mfpo.MFPO(env, preset=args.preset, verbose=0 if args.quiet else 1, **overrides)
+            model = mfpo.MFPO(env, preset=args.preset, verbose=0 if args.quiet else 1, device=args.device, **overrides)
         model.env_id = args.env
         formats = ["csv", "tensorboard"] if args.quiet else ["stdout", "csv", "tensorboard"]
         model.set_logger(mfpo.configure_logger(out, formats, append=previous is not None))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -32,9 +32,19 @@ PRESETS: tuple[str, ...] = ("paper", "small")
 CONFIG_KEYS: tuple[str, ...] = tuple(_core.default_config("paper"))
 """Every configuration key, in the Go struct's order."""
 
-SETTING_KEYS: tuple[str, ...] = ("max_bytes",)
+ProposalMix = Literal["ess", "balance"]
+"""How the policy-improvement step combines its two proposals (the
+``proposal_mix`` key): ``"ess"``, the paper's ESS mix (the default), or
+``"balance"``, multiple importance sampling with the balance heuristic
+(docs/algorithm.md §4.1)."""
+
+PROPOSAL_MIXES: tuple[str, ...] = _core.PROPOSAL_MIXES
+"""Every ``proposal_mix`` value, as the Go core names them."""
+
+SETTING_KEYS: tuple[str, ...] = ("max_bytes", "device")
 """Keys of the config beside the Go Config's: how an agent runs in this
-process, never saved (``max_bytes``: its memory limit, docs/limits.md)."""
+process, never saved (``max_bytes``: its memory limit, docs/limits.md;
+``device``: ``"auto"``, ``"cpu"`` or ``"cuda"``, docs/gpu.md)."""
 
 
 def default_config(preset: str = "paper") -> dict[str, Any]:

@@ -173,6 +173,24 @@ class ObsFlattener:
         flat = _flatten(self.space, obs, 1 if n is None else n, what)
         return flat, n is not None
 
+    def one_row(self, obs: Any) -> npt.NDArray[Any] | None:
+        """One observation of a Box space as its dim numbers, shape (dim,),
+        when it is a real-valued array of the box's shape that
+        :func:`fits_f32` vouches for: the one-observation acting path of
+        MFPO.predict, whose Go call converts it to float32. None for
+        anything else (a batch, another space, a number that might be bad):
+        :meth:`rows` and :func:`check_finite` then take it and say what is
+        wrong, if anything."""
+        if (
+            self._box_shape is not None
+            and type(obs) is np.ndarray
+            and obs.shape == self._box_shape
+            and obs.dtype.kind in "fiu"
+            and fits_f32(obs)
+        ):
+            return obs if obs.ndim == 1 else obs.reshape(self.dim)
+        return None
+
     def batch(self, obs: Any, n: int, what: str = "observation") -> F32:
         """A batch of n observations (a vector env's), flattened."""
         return _flatten(self.space, obs, n, what)
@@ -368,6 +386,21 @@ def as_f32(x: Any, what: str) -> F32:
 # Up to this many numbers, check_finite sums them in Python: faster than
 # np.isfinite below about 64 numbers (bench/RESULTS.md).
 _SUM_CHECK_MAX = 32
+# fits_f32's bound on the norm: float32's largest less a relative 2**-40.
+_NORM_MAX = _F32_MAX * (1 - 2.0**-40)
+
+
+def fits_f32(x: npt.NDArray[Any]) -> bool:
+    """Whether the numbers of x, when there are a few (at most
+    _SUM_CHECK_MAX), are all finite and within float32's range, so that
+    converting them to float32 gives finite numbers without a warning.
+
+    Their Euclidean norm (``math.hypot``, within one ulp of the exact norm,
+    which is at least the largest magnitude) is below float32's largest by
+    a margin far beyond that error; a NaN or an infinity makes the norm NaN
+    or infinite. False proves nothing (many numbers, or large ones): the
+    exact checks (as_f32, check_finite) decide."""
+    return x.size <= _SUM_CHECK_MAX and math.hypot(*x.ravel().tolist()) <= _NORM_MAX
 
 
 def check_finite(rows: F32) -> None:
@@ -427,6 +460,7 @@ class ActionBox:
         self.dim = int(low.size)
         self.shape = tuple(space.shape)
         self.dtype = space.dtype
+        self._plain = self.shape == (self.dim,) and self.dtype == np.float32
 
     def bounds(self) -> dict[str, list[float]]:
         """The box as the Go core's spaces take it: act_low, act_high."""
@@ -436,6 +470,13 @@ class ActionBox:
     def shaped(self, x: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """[n, d] actions in the box -> [n, *shape] of the space's dtype."""
         return (x if x.dtype == self.dtype else x.astype(self.dtype)).reshape((len(x),) + self.shape)
+
+    def shaped_one(self, x: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
+        """One action, [d] float32s in the box -> [*shape] of the space's
+        dtype (x itself for a float32 box of shape (d,))."""
+        if self._plain:
+            return x
+        return (x if x.dtype == self.dtype else x.astype(self.dtype)).reshape(self.shape)
 
 
 # ---------------------------------------------------------------------------

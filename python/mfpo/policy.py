@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mfpo import _core
-from mfpo.envs import as_f32, check_finite, shape_message
+from mfpo.envs import as_f32, check_finite, fits_f32, shape_message
 from mfpo.exceptions import ConfigError, ShapeError
 
 __all__ = ["Policy", "PolicyMode", "existing_checkpoint", "with_suffix"]
@@ -129,6 +129,8 @@ class Policy:
         if arr.dtype.kind not in "biuf":
             raise ShapeError(f"observation: expected real numbers; got dtype {arr.dtype}")
         if arr.shape in (self.obs_shape, (self.obs_dim,)):
+            if fits_f32(arr):  # one observation, checked: the short path
+                return self._handle.act_one(arr.reshape(self.obs_dim), mode, seed)
             rows, batched = arr.reshape(1, self.obs_dim), False
         elif arr.ndim >= 1 and arr.shape[0] >= 1 and arr.shape[1:] in (self.obs_shape, (self.obs_dim,)):
             rows, batched = arr.reshape(arr.shape[0], self.obs_dim), True

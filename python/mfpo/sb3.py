@@ -11,7 +11,6 @@ it lists every name here).
 from __future__ import annotations
 
 import secrets
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,13 +158,16 @@ def check_policy_name(policy: Any) -> None:
 
 
 def check_device(device: Any) -> str:
-    """Stable-Baselines3's device: MFPO's networks run on the CPU in the Go
-    core, so ``"auto"`` and ``"cpu"`` are taken as they are and any other
-    device (``"cuda"``) with a warning."""
+    """Stable-Baselines3's device as mfpo's ``device`` setting: ``"auto"``,
+    ``"cpu"`` or ``"cuda"`` (``"cuda:0"`` or a ``torch.device`` of the first
+    GPU name ``"cuda"``; mfpo runs on one GPU). Whether CUDA can be had is the
+    Go core's to say (a ConfigError naming what is missing)."""
     name = str(device)
-    if name not in ("auto", "cpu"):
-        warnings.warn(f"device={name!r}: MFPO runs on the CPU (its Go core); using 'cpu'", stacklevel=3)
-    return "cpu"
+    if name == "cuda:0":
+        name = "cuda"
+    if name not in ("auto", "cpu", "cuda"):
+        raise ConfigError(f"device = {device!r}: want 'auto', 'cpu' or 'cuda' (mfpo runs on the first GPU)")
+    return name
 
 
 def random_seed() -> int:

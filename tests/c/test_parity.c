@@ -1,10 +1,12 @@
 /* Parity of C and Go: tests/c/parity (Go) saves a policy checkpoint, the
  * actions Go's inference path gives for fixed observations, modes and
- * seeds, and the BLAS kernels ("core") it ran. Through libmfpo.so the same
+ * seeds, and the kernels it ran: OpenBLAS's ("core") and mfpo's own
+ * ("kernels", the build info's cpu_kernels). Through libmfpo.so the same
  * file must give the same float32 bits when the library runs the same
  * kernels, and actions within TOL of Go's when it runs other ones: under
- * valgrind, OpenBLAS sees a CPU without AVX-512 and picks e.g. its Haswell
- * kernels instead of SkylakeX (docs/reproducibility.md). The fixture's folder
+ * valgrind, the CPU seems to lack AVX-512, so OpenBLAS picks e.g. its
+ * Haswell kernels instead of SkylakeX and mfpo its avx2 kernels instead of
+ * avx512 (docs/reproducibility.md). The fixture's folder
  * is $MFPO_PARITY_DIR (make test-c writes it to build/tests/c/parity). */
 #include "check.h"
 
@@ -37,6 +39,7 @@ static uint32_t float_bits(float x) {
 int main(void) {
 	const char *dir = getenv("MFPO_PARITY_DIR");
 	char path[512], line[1024], go_core[256] = "", lib_core[256] = "";
+	char go_kernels[64] = "", lib_kernels[64] = "";
 	mfpo_policy *p = NULL;
 	float obs[ROWS * OBS];
 	int cases = 0, mismatches = 0;
@@ -48,6 +51,8 @@ int main(void) {
 
 	check(json_get(mfpo_build_info(), "blas_core", lib_core, sizeof lib_core) == 1 && lib_core[0] != '\0',
 	      "the library names its BLAS core", "%s", mfpo_build_info());
+	check(json_get(mfpo_build_info(), "cpu_kernels", lib_kernels, sizeof lib_kernels) == 1 && lib_kernels[0] != '\0',
+	      "the library names its vector kernels", "%s", mfpo_build_info());
 	snprintf(path, sizeof path, "%s/policy.mfpo", dir);
 	if (!check_status(mfpo_policy_load(&p, path), MFPO_OK, NULL, NULL, "load the checkpoint Go saved"))
 		return finish();
@@ -59,10 +64,10 @@ int main(void) {
 		int mode, rows, n = 0, used = 0;
 		uint64_t seed;
 		float got[ROWS * ACT];
-		if (sscanf(line, "core %255s", go_core) == 1 || line[0] == '#' ||
+		if (sscanf(line, "core %255s", go_core) == 1 || sscanf(line, "kernels %63s", go_kernels) == 1 || line[0] == '#' ||
 		    sscanf(line, "%d %" SCNu64 " %d%n", &mode, &seed, &rows, &used) != 3 || rows != ROWS)
 			continue;
-		int same_core = strcmp(go_core, lib_core) == 0;
+		int same_core = strcmp(go_core, lib_core) == 0 && strcmp(go_kernels, lib_kernels) == 0;
 		int rc = mfpo_policy_act(p, obs, ROWS * OBS, ROWS, mode, seed, got, ROWS * ACT);
 		cases++;
 		for (char *s = line + used; rc == MFPO_OK && n < ROWS * ACT; n++) {
@@ -84,19 +89,20 @@ int main(void) {
 	}
 	fclose(f);
 	check(go_core[0] != '\0', "the fixture names the BLAS core Go ran", "no \"core\" line in %s", path);
+	check(go_kernels[0] != '\0', "the fixture names the vector kernels Go ran", "no \"kernels\" line in %s", path);
 	check(cases == 9, "9 cases (3 modes x 3 seeds)", "%d", cases);
-	if (strcmp(go_core, lib_core) == 0)
-		check(mismatches == 0, "same BLAS core as Go: C's actions equal Go's bit for bit, in the checkpoint's units",
-		      "core %s: %d of %d cases differ", lib_core, mismatches, cases);
+	if (strcmp(go_core, lib_core) == 0 && strcmp(go_kernels, lib_kernels) == 0)
+		check(mismatches == 0, "same kernels as Go: C's actions equal Go's bit for bit, in the checkpoint's units",
+		      "core %s, kernels %s: %d of %d cases differ", lib_core, lib_kernels, mismatches, cases);
 	else {
 		char name[256];
-		printf("     BLAS core: library %s, Go %s; largest |C - Go| / (1 + |Go|) = %.3g\n", lib_core, go_core,
-		       worst);
+		printf("     BLAS core and kernels: library %s %s, Go %s %s; largest |C - Go| / (1 + |Go|) = %.3g\n", lib_core,
+		       lib_kernels, go_core, go_kernels, worst);
 		snprintf(name, sizeof name,
-		         "other BLAS core than Go's: C's actions equal Go's within %g relative, in the checkpoint's units",
+		         "other kernels than Go's: C's actions equal Go's within %g relative, in the checkpoint's units",
 		         TOL);
-		check(mismatches == 0, name, "library core %s, Go core %s: %d of %d cases differ", lib_core, go_core,
-		      mismatches, cases);
+		check(mismatches == 0, name, "library %s %s, Go %s %s: %d of %d cases differ", lib_core, lib_kernels, go_core,
+		      go_kernels, mismatches, cases);
 	}
 	mfpo_policy_free(p);
 	check(mfpo_debug_live_handles() == 0, "no live handles", "%zu", mfpo_debug_live_handles());

@@ -324,3 +324,22 @@ def test_config_json_roundtrip_through_go() -> None:
     cfg = mfpo.default_config("small")
     assert json.loads(json.dumps(cfg)) == cfg
     assert tuple(cfg) == mfpo.CONFIG_KEYS
+
+
+def test_proposal_mix_is_a_config_key(tiny: dict[str, Any], tmp_path: Path) -> None:
+    # The names come from Go; the typing Literal lists the same ones.
+    import typing
+
+    assert mfpo.PROPOSAL_MIXES == ("ess", "balance")
+    assert set(typing.get_args(mfpo.ProposalMix)) == set(mfpo.PROPOSAL_MIXES)
+    assert mfpo.default_config("paper")["proposal_mix"] == "ess" == mfpo.default_config("small")["proposal_mix"]
+    m = MFPO(BoxEnv(), proposal_mix="balance", **tiny)
+    assert m.config["proposal_mix"] == "balance"
+    m.learn(100)  # updates run with the balance heuristic
+    b = MFPO.load(m.save(tmp_path / "balance"))  # checkpoints carry it
+    assert b.config["proposal_mix"] == "balance"
+    m.close()
+    b.close()
+    with pytest.raises(mfpo.ConfigError, match="proposal_mix") as err:
+        MFPO(BoxEnv(), proposal_mix="mis", **tiny)
+    assert '"ess" or "balance"' in str(err.value)

@@ -147,6 +147,22 @@ def test_interrupt_saves_a_checkpoint_to_resume_from(tmp_path: Path, sig: signal
     model.close()
 
 
+def test_train_device(tmp_path: Path) -> None:
+    """--device cuda in a build without CUDA is one line naming the build tag,
+    and nothing is written; --device takes only the three names."""
+    import mfpo
+
+    out = tmp_path / "run"
+    res = run(["train", "Pendulum-v1", "--steps", "10", "--device", "cuda", "--out", str(out), *TINY], tmp_path)
+    if "cuda" not in mfpo.build_info()["devices"].split(","):
+        assert res.returncode == 2 and "mfpo was built without CUDA (build tag cuda)" in res.stderr, res.stderr
+        assert "Traceback" not in res.stderr and not out.exists()
+    else:
+        assert res.returncode == 0 or "no CUDA device visible" in res.stderr, res.stderr
+    res = run(["train", "Pendulum-v1", "--device", "tpu"], tmp_path)
+    assert res.returncode == 2 and "invalid choice: 'tpu'" in res.stderr
+
+
 @pytest.mark.parametrize("args, says", [
     (["train", "Nope-v9"], "NameNotFound"),
     (["train", "Pendulum-v1", "--set", "gamma"], "expected KEY=VALUE"),

@@ -6,7 +6,7 @@ what keeps them so. tests/conformance/cases.json is the table; the C half
 is build/tests/c/face_tool (tests/c/face_tool.c, built by ``make
 face-tool``, which ``make test-python`` does first), the Python half calls
 the extension's functions (mfpo._core's layer below the MFPO class, with
-the same bytes-and-rows arguments C passes as pointer and length). Both
+the same pointers (numpy arrays' addresses), lengths and rows C passes). Both
 processes run the same library build on the same machine, so their floats
 (actions) must be equal bit for bit (docs/reproducibility.md).
 """
@@ -103,8 +103,11 @@ def run_python(calls: list[Call]) -> list[tuple[int, str, list[float]]]:
                     sp |= {"act_low": floats(a[4]), "act_high": floats(a[5])}
                 handles[a[0]] = ext.NewAgent(a[1], json.dumps(sp, allow_nan=True).replace("Infinity", "1e999"))
             elif c.op in ("act", "policy_act"):
-                fn = ext.Act if c.op == "act" else ext.PolicyAct
-                vals = floats(np.frombuffer(bytes(fn(h(a[0]), f32(a[2]), a[1], a[3], a[4])), "<f4"))
+                fn = ext.ActAt if c.op == "act" else ext.PolicyActAt
+                obs = np.asarray(floats(a[2]), "<f4")
+                act = np.zeros(a[1] * TABLE["act_dim"], "<f4")  # C's act_cap: rows × act_dim
+                fn(h(a[0]), _core._address(obs), obs.size, _core._address(act, out=True), act.size, a[1], a[3], a[4])
+                vals = floats(act)
             elif c.op == "store":
                 term = _core._go.Slice_byte.from_bytes(bytes(int(t) for t in a[6]))
                 ext.Store(h(a[0]), f32(a[2]), f32(a[3]), f32(a[4]), f32(a[5]), term, a[1])

@@ -6,7 +6,8 @@ the same float32 actions, bit for bit, in Python (``mfpo.Policy.load``,
 Bits are compared because both sides run the same BLAS kernels: the child
 runs on the same CPU with the same OpenBLAS, which detects the CPU the same
 way in both processes (the tests set none of OpenBLAS's variables). The
-fixture checks that premise through both sides' build info ("blas_core");
+fixture checks that premise through both sides' build info ("blas_core",
+"cpu_kernels");
 across kernels, actions agree only to float32 rounding
 (docs/reproducibility.md, tests/c/test_parity.c).
 
@@ -56,9 +57,10 @@ def act_tool() -> Path:
     res = subprocess.run([str(ACT_TOOL), "--build-info"], capture_output=True, text=True, timeout=120, check=False)
     assert res.returncode == 0, res.stderr
     cpp, py = json.loads(res.stdout), mfpo.build_info()
-    assert (cpp["blas"], cpp["blas_core"]) == (py["blas"], py["blas_core"]), (
-        f"the C++ child runs other BLAS kernels ({cpp['blas']} {cpp['blas_core']}) than this process "
-        f"({py['blas']} {py['blas_core']}): its actions can differ in the last bits, and this test compares bits"
+    keys = ("blas", "blas_core", "cpu_kernels")
+    assert [cpp[k] for k in keys] == [py[k] for k in keys], (
+        f"the C++ child runs other kernels ({[cpp[k] for k in keys]}) than this process "
+        f"({[py[k] for k in keys]}): its actions can differ in the last bits, and this test compares bits"
     )
     return ACT_TOOL
 

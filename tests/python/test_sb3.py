@@ -94,9 +94,8 @@ def test_space_descriptions_round_trip(space: spaces.Space[Any]) -> None:
 
 def test_sb3_constructor_arguments(tiny: dict[str, Any]) -> None:
     kw = {k: v for k, v in tiny.items() if k != "hidden"}
-    with pytest.warns(UserWarning, match="runs on the CPU"):
-        model = MFPO("MlpPolicy", "Pendulum-v1", 1e-3, policy_kwargs=dict(net_arch=[16, 8]), device="cuda",
-                     train_freq=1, gradient_steps=1, ent_coef="auto_0.2", stats_window_size=7, **kw)
+    model = MFPO("MlpPolicy", "Pendulum-v1", 1e-3, policy_kwargs=dict(net_arch=[16, 8]), device="cpu",
+                 train_freq=1, gradient_steps=1, ent_coef="auto_0.2", stats_window_size=7, **kw)
     c = model.config
     assert c["hidden"] == [16, 8] and c["init_alpha"] == pytest.approx(0.2) and model.device == "cpu"
     assert [c[k] for k in ("actor_lr", "adn_lr", "critic_lr", "alpha_lr")] == [1e-3] * 4
@@ -196,6 +195,29 @@ def test_model_policy_is_an_object_with_predict(tiny: dict[str, Any]) -> None:
         snap = model.policy.snapshot()
         assert isinstance(snap, mfpo.Policy) and snap.act_dim == 2
         snap.close()
+
+
+def test_device(tiny: dict[str, Any], tmp_path: Path) -> None:
+    """device= as in SB3: "cpu" and "auto" make an agent that reports where
+    it runs; "cuda" in a build without CUDA (or on a machine without a GPU)
+    is a ConfigError naming what is missing; other names are refused."""
+    with MFPO(BoxEnv(), device="cpu", **tiny) as model:
+        assert model.device == "cpu"
+        path = model.save(tmp_path / "m")
+    cuda_built = "cuda" in mfpo.build_info()["devices"].split(",")
+    with MFPO(BoxEnv(), device="auto", **tiny) as model:
+        assert model.device in (("cpu", "cuda") if cuda_built else ("cpu",))
+    if not cuda_built:
+        with pytest.raises(ConfigError, match=r"device = cuda: mfpo was built without CUDA \(build tag cuda\)"):
+            MFPO(BoxEnv(), device="cuda", **tiny)
+    for bad in ("tpu", "cuda:1"):
+        with pytest.raises(ConfigError, match="want 'auto', 'cpu' or 'cuda'"):
+            MFPO(BoxEnv(), device=bad, **tiny)
+    with pytest.raises(ConfigError, match="loads onto the CPU"):
+        MFPO.load(path, device="cuda")
+    loaded = MFPO.load(path, device="auto")
+    assert loaded.device == "cpu"
+    loaded.close()
 
 
 def test_load_takes_device_and_custom_objects(tiny: dict[str, Any], tmp_path: Path) -> None:

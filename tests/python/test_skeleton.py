@@ -107,7 +107,8 @@ def extension_path() -> Path:
 def test_build_info_keys_and_types() -> None:
     info = mfpo.build_info()
     assert isinstance(info, dict)
-    assert set(info) == {"version", "go_version", "blas", "blas_core", "blas_config", "os", "arch"}
+    assert set(info) == {"version", "go_version", "blas", "blas_core", "blas_config", "cpu_kernels", "os", "arch", "devices"}
+    assert info["cpu_kernels"] in ("avx512", "avx2", "go"), info
     assert all(isinstance(v, str) and v for v in info.values()), info
     assert info["go_version"].startswith("go"), info
     assert info["os"] == sys.platform, info  # "linux", "darwin": same words in Go

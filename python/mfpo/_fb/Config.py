@@ -249,7 +249,16 @@ class Config(object):
             return self._tab.Get(flatbuffers.number_types.Int32Flags, o + self._tab.Pos)
         return 0
 
-def ConfigStart(builder): builder.StartObject(28)
+    # mfpo.ProposalMix by name ("ess", "balance"); absent in checkpoints
+    # written before the option, which used the paper's "ess".
+    # Config
+    def ProposalMix(self):
+        o = flatbuffers.number_types.UOffsetTFlags.py_type(self._tab.Offset(60))
+        if o != 0:
+            return self._tab.String(o + self._tab.Pos)
+        return None
+
+def ConfigStart(builder): builder.StartObject(29)
 def Start(builder):
     return ConfigStart(builder)
 def ConfigAddHidden(builder, hidden): builder.PrependUOffsetTRelativeSlot(0, flatbuffers.number_types.UOffsetTFlags.py_type(hidden), 0)
@@ -339,6 +348,9 @@ def AddSeed(builder, seed):
 def ConfigAddShards(builder, shards): builder.PrependInt32Slot(27, shards, 0)
 def AddShards(builder, shards):
     return ConfigAddShards(builder, shards)
+def ConfigAddProposalMix(builder, proposalMix): builder.PrependUOffsetTRelativeSlot(28, flatbuffers.number_types.UOffsetTFlags.py_type(proposalMix), 0)
+def AddProposalMix(builder, proposalMix):
+    return ConfigAddProposalMix(builder, proposalMix)
 def ConfigEnd(builder): return builder.EndObject()
 def End(builder):
     return ConfigEnd(builder)

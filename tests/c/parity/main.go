@@ -1,12 +1,12 @@
 // Command parity writes the fixture of tests/c/test_parity.c: a policy
 // checkpoint saved from Go and the actions Go's inference path
 // (checkpoint.LoadPolicy, gocore/policy) gives for fixed observations,
-// modes and seeds, as float32 bit patterns, and the BLAS kernels it
-// computed them with (blas.Core). The C test loads the same file through
+// modes and seeds, as float32 bit patterns, and the kernels it computed
+// them with (blas.Core, and cpu.Kernels for mfpo's own). The C test loads the same file through
 // libmfpo.so and must get the same bits when its library runs the same
 // kernels: the C ABI adds nothing to an action (units, row order and seeds
-// included). Under valgrind, OpenBLAS sees another CPU and may choose other
-// kernels; the C test then compares within a tolerance
+// included). Under valgrind, OpenBLAS and gocore/backend/cpu see another
+// CPU (no AVX-512) and may choose other kernels; the C test then compares within a tolerance
 // (docs/reproducibility.md).
 //
 //	go run ./tests/c/parity DIR   # writes DIR/policy.mfpo and DIR/expected.txt
@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/blas"
 	"github.com/mfpo/mfpo/gocore/checkpoint"
 	"github.com/mfpo/mfpo/gocore/mfpo"
@@ -86,6 +87,7 @@ func run(dir string) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "core %s\n", blas.Core())
+	fmt.Fprintf(&b, "kernels %s\n", cpu.Kernels())
 	fmt.Fprintf(&b, "# mode seed rows: the actions' float32 bits (C's mode numbers)\n")
 	for _, c := range []struct {
 		cmode int

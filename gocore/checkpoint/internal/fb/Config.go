@@ -385,8 +385,20 @@ func (rcv *Config) MutateShards(n int32) bool {
 	return rcv._tab.MutateInt32Slot(58, n)
 }
 
+/// mfpo.ProposalMix by name ("ess", "balance"); absent in checkpoints
+/// written before the option, which used the paper's "ess".
+func (rcv *Config) ProposalMix() []byte {
+	o := flatbuffers.UOffsetT(rcv._tab.Offset(60))
+	if o != 0 {
+		return rcv._tab.ByteVector(o + rcv._tab.Pos)
+	}
+	return nil
+}
+
+/// mfpo.ProposalMix by name ("ess", "balance"); absent in checkpoints
+/// written before the option, which used the paper's "ess".
 func ConfigStart(builder *flatbuffers.Builder) {
-	builder.StartObject(28)
+	builder.StartObject(29)
 }
 func ConfigAddHidden(builder *flatbuffers.Builder, hidden flatbuffers.UOffsetT) {
 	builder.PrependUOffsetTSlot(0, flatbuffers.UOffsetT(hidden), 0)
@@ -474,6 +486,9 @@ func ConfigAddSeed(builder *flatbuffers.Builder, seed uint64) {
 }
 func ConfigAddShards(builder *flatbuffers.Builder, shards int32) {
 	builder.PrependInt32Slot(27, shards, 0)
+}
+func ConfigAddProposalMix(builder *flatbuffers.Builder, proposalMix flatbuffers.UOffsetT) {
+	builder.PrependUOffsetTSlot(28, flatbuffers.UOffsetT(proposalMix), 0)
 }
 func ConfigEnd(builder *flatbuffers.Builder) flatbuffers.UOffsetT {
 	return builder.EndObject()

@@ -1,0 +1,863 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+#include "go_asm.h"
+
+// AVX-512F kernels, 16 float32 lanes (see kernels_amd64.go for what each
+// computes). Every loop runs over whole 16-lane vectors and then one
+// masked vector for the row's tail (K1), with the same instructions, so
+// an element's result depends neither on its position nor on the row
+// count. Reductions run over fixed lanes and accumulators: deterministic.
+
+// Offsets into vecConsts (kernels.go).
+#define C_K     (const_cK*32)
+#define C_KC    (const_cKC*32)
+#define C_K3C   (const_cK3C*32)
+#define C_INV81 (const_cInv81*32)
+#define C_P0    (const_cP0*32)
+#define C_P1    (const_cP1*32)
+#define C_P2    (const_cP2*32)
+#define C_P3    (const_cP3*32)
+#define C_P4    (const_cP4*32)
+#define C_P5    (const_cP5*32)
+#define C_P6    (const_cP6*32)
+#define C_Q0    (const_cQ0*32)
+#define C_Q1    (const_cQ1*32)
+#define C_Q2    (const_cQ2*32)
+#define C_ONE   (const_cOne*32)
+#define C_HALF  (const_cHalf*32)
+#define C_NEG9  (const_cNeg9*32)
+#define C_POS9  (const_cPos9*32)
+#define C_INV9  (const_cInv9*32)
+
+// GELUCONSTS broadcasts the GELU constants into Z12…Z29 from R8.
+#define GELUCONSTS \
+	VBROADCASTSS C_K(R8), Z12; \
+	VBROADCASTSS C_KC(R8), Z13; \
+	VBROADCASTSS C_K3C(R8), Z14; \
+	VBROADCASTSS C_INV81(R8), Z15; \
+	VBROADCASTSS C_P0(R8), Z16; \
+	VBROADCASTSS C_P1(R8), Z17; \
+	VBROADCASTSS C_P2(R8), Z18; \
+	VBROADCASTSS C_P3(R8), Z19; \
+	VBROADCASTSS C_P4(R8), Z20; \
+	VBROADCASTSS C_P5(R8), Z21; \
+	VBROADCASTSS C_P6(R8), Z22; \
+	VBROADCASTSS C_Q0(R8), Z23; \
+	VBROADCASTSS C_Q1(R8), Z24; \
+	VBROADCASTSS C_Q2(R8), Z25; \
+	VBROADCASTSS C_ONE(R8), Z26; \
+	VBROADCASTSS C_HALF(R8), Z27; \
+	VBROADCASTSS C_NEG9(R8), Z28; \
+	VBROADCASTSS C_POS9(R8), Z29
+
+// GELU512 sets Z8 = GELU(y), Z9 = GELU′(y) for y in Z0 (geluRow), with
+// y2 = y², z = clamp(y·(k + kc·y2), −9, 9) (NaN passes), tanh z =
+// z·P(z²/81)/Q(z²/81), or z/9 = ±1 where z²/81 ≥ 1 (tanh32InPlace),
+// hh = ½ + ½·tanh z, GELU = y·hh and GELU′ = hh + y·(½ − ½·tanh²z)·(k +
+// 3kc·y2). Clobbers Z1…Z11 and K2.
+#define GELU512 \
+	VMULPS Z0, Z0, Z1; \
+	VMOVAPS Z12, Z2; \
+	VFMADD231PS Z13, Z1, Z2; \
+	VMULPS Z2, Z0, Z3; \
+	VMAXPS Z3, Z28, Z3; \
+	VMINPS Z3, Z29, Z3; \
+	VMULPS Z3, Z3, Z4; \
+	VMULPS Z15, Z4, Z4; \
+	VMOVAPS Z22, Z5; \
+	VFMADD213PS Z21, Z4, Z5; \
+	VFMADD213PS Z20, Z4, Z5; \
+	VFMADD213PS Z19, Z4, Z5; \
+	VFMADD213PS Z18, Z4, Z5; \
+	VFMADD213PS Z17, Z4, Z5; \
+	VFMADD213PS Z16, Z4, Z5; \
+	VMOVAPS Z25, Z6; \
+	VFMADD213PS Z24, Z4, Z6; \
+	VFMADD213PS Z23, Z4, Z6; \
+	VFMADD213PS Z26, Z4, Z6; \
+	VMULPS Z5, Z3, Z5; \
+	VDIVPS Z6, Z5, Z5; \
+	VCMPPS $0x1d, Z26, Z4, K2; \
+	VMULPS.BCST C_INV9(R8), Z3, K2, Z5; \
+	VMOVAPS Z27, Z7; \
+	VFMADD231PS Z27, Z5, Z7; \
+	VMULPS Z7, Z0, Z8; \
+	VMULPS Z27, Z5, Z10; \
+	VMOVAPS Z27, Z9; \
+	VFNMADD231PS Z5, Z10, Z9; \
+	VMOVAPS Z12, Z11; \
+	VFMADD231PS Z14, Z1, Z11; \
+	VMULPS Z9, Z0, Z9; \
+	VFMADD213PS Z7, Z11, Z9
+
+// HSUM512 sums the 16 lanes of z into the low lane of x (y its 256-bit
+// half), in a fixed order; clobbers Z10.
+#define HSUM512(z, y, x) \
+	VEXTRACTF64X4 $1, z, Y10; \
+	VADDPS Y10, y, y; \
+	VEXTRACTF128 $1, y, X10; \
+	VADDPS X10, x, x; \
+	VMOVHLPS x, x, X10; \
+	VADDPS X10, x, x; \
+	VMOVSHDUP x, X10; \
+	VADDSS X10, x, x
+
+// CLEANUP512 zeroes Z16…Z31 and then the upper halves of Z0…Z15
+// (VZEROUPPER leaves Z16…Z31 alone): dirty upper state left behind would
+// slow the Go code that follows, whose scalar and 128-bit operations
+// would then carry false dependencies and the 512-bit frequency license.
+#define CLEANUP512 \
+	VPXORD X16, X16, X16; \
+	VPXORD X17, X17, X17; \
+	VPXORD X18, X18, X18; \
+	VPXORD X19, X19, X19; \
+	VPXORD X20, X20, X20; \
+	VPXORD X21, X21, X21; \
+	VPXORD X22, X22, X22; \
+	VPXORD X23, X23, X23; \
+	VPXORD X24, X24, X24; \
+	VPXORD X25, X25, X25; \
+	VPXORD X26, X26, X26; \
+	VPXORD X27, X27, X27; \
+	VPXORD X28, X28, X28; \
+	VPXORD X29, X29, X29; \
+	VPXORD X30, X30, X30; \
+	VPXORD X31, X31, X31; \
+	VZEROUPPER
+
+// TAILMASK sets K1 to the first n mod 16 lanes (n in BX); clobbers AX, CX.
+#define TAILMASK \
+	MOVQ BX, CX; \
+	ANDQ $15, CX; \
+	MOVL $1, AX; \
+	SHLL CX, AX; \
+	DECL AX; \
+	KMOVW AX, K1
+
+// func lnGELUAVX512(h, gp, xhat, rstd, x, bias, gamma, beta *float32, rows, n int, c *vecConsts)
+TEXT ·lnGELUAVX512(SB), NOSPLIT, $0-88
+	MOVQ h+0(FP), DI
+	MOVQ gp+8(FP), SI
+	MOVQ xhat+16(FP), R9
+	MOVQ rstd+24(FP), R10
+	MOVQ x+32(FP), DX
+	MOVQ bias+40(FP), R11
+	MOVQ gamma+48(FP), R12
+	MOVQ beta+56(FP), R13
+	MOVQ rows+64(FP), R14
+	MOVQ n+72(FP), BX
+	MOVQ c+80(FP), R8
+	TESTQ R14, R14
+	JZ   fwdDone
+	GELUCONSTS
+	TAILMASK
+	MOVQ BX, CX
+	ANDQ $~15, CX       // whole vectors
+	MOVQ BX, R15
+	ANDQ $~63, R15      // whole blocks of four vectors
+
+fwdRow:
+	// Pass 1: z = x + bias into xhat; Σz over four accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	XORQ AX, AX
+
+fwdSum4:
+	CMPQ AX, R15
+	JAE  fwdSum1
+	VMOVUPS (DX)(AX*4), Z4
+	VMOVUPS 64(DX)(AX*4), Z5
+	VMOVUPS 128(DX)(AX*4), Z6
+	VMOVUPS 192(DX)(AX*4), Z7
+	TESTQ R11, R11
+	JZ   fwdSum4NoBias
+	VADDPS (R11)(AX*4), Z4, Z4
+	VADDPS 64(R11)(AX*4), Z5, Z5
+	VADDPS 128(R11)(AX*4), Z6, Z6
+	VADDPS 192(R11)(AX*4), Z7, Z7
+
+fwdSum4NoBias:
+	VMOVUPS Z4, (R9)(AX*4)
+	VMOVUPS Z5, 64(R9)(AX*4)
+	VMOVUPS Z6, 128(R9)(AX*4)
+	VMOVUPS Z7, 192(R9)(AX*4)
+	VADDPS  Z4, Z0, Z0
+	VADDPS  Z5, Z1, Z1
+	VADDPS  Z6, Z2, Z2
+	VADDPS  Z7, Z3, Z3
+	ADDQ $64, AX
+	JMP  fwdSum4
+
+fwdSum1:
+	CMPQ AX, CX
+	JAE  fwdSumTail
+	VMOVUPS (DX)(AX*4), Z4
+	TESTQ R11, R11
+	JZ   fwdSum1NoBias
+	VADDPS (R11)(AX*4), Z4, Z4
+
+fwdSum1NoBias:
+	VMOVUPS Z4, (R9)(AX*4)
+	VADDPS  Z4, Z0, Z0
+	ADDQ $16, AX
+	JMP  fwdSum1
+
+fwdSumTail:
+	CMPQ AX, BX
+	JAE  fwdMean
+	VMOVUPS.Z (DX)(AX*4), K1, Z4
+	TESTQ R11, R11
+	JZ   fwdSumTailNoBias
+	VMOVUPS.Z (R11)(AX*4), K1, Z5
+	VADDPS Z5, Z4, Z4
+
+fwdSumTailNoBias:
+	VMOVUPS Z4, K1, (R9)(AX*4)
+	VADDPS  Z4, Z0, Z0
+
+fwdMean:
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	HSUM512(Z0, Y0, X0)
+	VCVTSI2SSQ BX, X1, X1
+	VDIVSS X1, X0, X0
+	VBROADCASTSS X0, Z30 // mean
+
+	// Pass 2: Σ(z − mean)² over four accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	XORQ AX, AX
+
+fwdVar4:
+	CMPQ AX, R15
+	JAE  fwdVar1
+	VMOVUPS (R9)(AX*4), Z4
+	VMOVUPS 64(R9)(AX*4), Z5
+	VMOVUPS 128(R9)(AX*4), Z6
+	VMOVUPS 192(R9)(AX*4), Z7
+	VSUBPS Z30, Z4, Z4
+	VSUBPS Z30, Z5, Z5
+	VSUBPS Z30, Z6, Z6
+	VSUBPS Z30, Z7, Z7
+	VFMADD231PS Z4, Z4, Z0
+	VFMADD231PS Z5, Z5, Z1
+	VFMADD231PS Z6, Z6, Z2
+	VFMADD231PS Z7, Z7, Z3
+	ADDQ $64, AX
+	JMP  fwdVar4
+
+fwdVar1:
+	CMPQ AX, CX
+	JAE  fwdVarTail
+	VMOVUPS (R9)(AX*4), Z4
+	VSUBPS Z30, Z4, Z4
+	VFMADD231PS Z4, Z4, Z0
+	ADDQ $16, AX
+	JMP  fwdVar1
+
+fwdVarTail:
+	CMPQ AX, BX
+	JAE  fwdRstd
+	VMOVUPS.Z (R9)(AX*4), K1, Z4
+	VSUBPS.Z Z30, Z4, K1, Z4
+	VFMADD231PS Z4, Z4, Z0
+
+fwdRstd:
+	// 1/σ = 1/√(Σc²/n + ε), the division by n in float32 and the rest in
+	// float64, as the portable code does.
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	HSUM512(Z0, Y0, X0)
+	VCVTSI2SSQ BX, X1, X1
+	VDIVSS X1, X0, X0
+	VCVTSS2SD X0, X0, X0
+	VADDSD vecConsts_eps(R8), X0, X0
+	VSQRTSD X0, X0, X0
+	VMOVSD vecConsts_one(R8), X1
+	VDIVSD X0, X1, X1
+	VCVTSD2SS X1, X1, X1
+	VMOVSS X1, (R10)
+	VBROADCASTSS X1, Z31 // 1/σ
+
+	// Pass 3: x̂ = (z − mean)/σ into xhat, y = γ⊙x̂ + β, GELU.
+	XORQ AX, AX
+
+fwdOut1:
+	CMPQ AX, CX
+	JAE  fwdOutTail
+	VMOVUPS (R9)(AX*4), Z0
+	VSUBPS Z30, Z0, Z0
+	VMULPS Z31, Z0, Z0
+	VMOVUPS Z0, (R9)(AX*4)
+	VMOVUPS (R13)(AX*4), Z1
+	VFMADD132PS (R12)(AX*4), Z1, Z0
+	GELU512
+	VMOVUPS Z8, (DI)(AX*4)
+	VMOVUPS Z9, (SI)(AX*4)
+	ADDQ $16, AX
+	JMP  fwdOut1
+
+fwdOutTail:
+	CMPQ AX, BX
+	JAE  fwdNext
+	VMOVUPS.Z (R9)(AX*4), K1, Z0
+	VSUBPS Z30, Z0, Z0
+	VMULPS Z31, Z0, Z0
+	VMOVUPS Z0, K1, (R9)(AX*4)
+	VMOVUPS.Z (R13)(AX*4), K1, Z1
+	VMOVUPS.Z (R12)(AX*4), K1, Z2
+	VFMADD132PS Z2, Z1, Z0
+	GELU512
+	VMOVUPS Z8, K1, (DI)(AX*4)
+	VMOVUPS Z9, K1, (SI)(AX*4)
+
+fwdNext:
+	LEAQ (DI)(BX*4), DI
+	LEAQ (SI)(BX*4), SI
+	LEAQ (R9)(BX*4), R9
+	LEAQ (DX)(BX*4), DX
+	ADDQ $4, R10
+	DECQ R14
+	JNZ  fwdRow
+
+fwdDone:
+	CLEANUP512
+	RET
+
+// func lnGELUJVPAVX512(dy, dx, xhat, rstd, gp, gamma *float32, rows, p, n int, c *vecConsts)
+TEXT ·lnGELUJVPAVX512(SB), NOSPLIT, $0-80
+	MOVQ dy+0(FP), DI
+	MOVQ dx+8(FP), SI
+	MOVQ xhat+16(FP), R9
+	MOVQ rstd+24(FP), R10
+	MOVQ gp+32(FP), DX
+	MOVQ gamma+40(FP), R12
+	MOVQ rows+48(FP), R14
+	MOVQ p+56(FP), R11
+	MOVQ n+64(FP), BX
+	MOVQ c+72(FP), R8
+	TESTQ R14, R14
+	JZ   jvpDone
+	TESTQ R11, R11
+	JZ   jvpDone
+	TAILMASK
+	MOVQ BX, CX
+	ANDQ $~15, CX       // whole vectors
+	MOVQ BX, R15
+	ANDQ $~31, R15      // whole pairs of vectors
+
+jvpRow:
+	VBROADCASTSS (R10), Z31 // 1/σ
+	MOVQ R11, R13
+
+jvpTangent:
+	// Pass 1: Σẋ, Σx̂ẋ, Σx̂ over two sets of accumulators.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	XORQ AX, AX
+
+jvpSum2:
+	CMPQ AX, R15
+	JAE  jvpSum1
+	VMOVUPS (SI)(AX*4), Z6
+	VMOVUPS 64(SI)(AX*4), Z7
+	VMOVUPS (R9)(AX*4), Z8
+	VMOVUPS 64(R9)(AX*4), Z9
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z3, Z3
+	VFMADD231PS Z8, Z6, Z1
+	VFMADD231PS Z9, Z7, Z4
+	VADDPS Z8, Z2, Z2
+	VADDPS Z9, Z5, Z5
+	ADDQ $32, AX
+	JMP  jvpSum2
+
+jvpSum1:
+	CMPQ AX, CX
+	JAE  jvpSumTail
+	VMOVUPS (SI)(AX*4), Z6
+	VMOVUPS (R9)(AX*4), Z8
+	VADDPS Z6, Z0, Z0
+	VFMADD231PS Z8, Z6, Z1
+	VADDPS Z8, Z2, Z2
+	ADDQ $16, AX
+	JMP  jvpSum1
+
+jvpSumTail:
+	CMPQ AX, BX
+	JAE  jvpMeans
+	VMOVUPS.Z (SI)(AX*4), K1, Z6
+	VMOVUPS.Z (R9)(AX*4), K1, Z8
+	VADDPS Z6, Z0, Z0
+	VFMADD231PS Z8, Z6, Z1
+	VADDPS Z8, Z2, Z2
+
+jvpMeans:
+	// mean ẋ = Σẋ/n, mean(x̂⊙ċ) = (Σx̂ẋ − mean ẋ·Σx̂)/n.
+	VADDPS Z3, Z0, Z0
+	VADDPS Z4, Z1, Z1
+	VADDPS Z5, Z2, Z2
+	HSUM512(Z0, Y0, X0)
+	HSUM512(Z1, Y1, X1)
+	HSUM512(Z2, Y2, X2)
+	VCVTSI2SSQ BX, X3, X3
+	VDIVSS X3, X0, X0
+	VMULSS X2, X0, X2
+	VSUBSS X2, X1, X1
+	VDIVSS X3, X1, X1
+	VSUBSS X0, X0, X4    // 0, or NaN where mean ẋ is not finite: then the
+	VADDSS X4, X1, X1    // row is NaN, as the portable two-pass code makes it
+	VBROADCASTSS X0, Z29 // mean ẋ
+	VBROADCASTSS X1, Z30 // mean(x̂⊙ċ)
+
+	// Pass 2: dy = γ⊙(ẋ − mean ẋ − x̂·mean(x̂⊙ċ))·(1/σ)⊙gp.
+	XORQ AX, AX
+
+jvpOut1:
+	CMPQ AX, CX
+	JAE  jvpOutTail
+	VMOVUPS (SI)(AX*4), Z0
+	VSUBPS Z29, Z0, Z0
+	VFNMADD231PS (R9)(AX*4), Z30, Z0
+	VMULPS (R12)(AX*4), Z0, Z0
+	VMULPS Z31, Z0, Z0
+	VMULPS (DX)(AX*4), Z0, Z0
+	VMOVUPS Z0, (DI)(AX*4)
+	ADDQ $16, AX
+	JMP  jvpOut1
+
+jvpOutTail:
+	CMPQ AX, BX
+	JAE  jvpNextTangent
+	VMOVUPS.Z (SI)(AX*4), K1, Z0
+	VMOVUPS.Z (R9)(AX*4), K1, Z1
+	VMOVUPS.Z (R12)(AX*4), K1, Z2
+	VMOVUPS.Z (DX)(AX*4), K1, Z3
+	VSUBPS Z29, Z0, Z0
+	VFNMADD231PS Z1, Z30, Z0
+	VMULPS Z2, Z0, Z0
+	VMULPS Z31, Z0, Z0
+	VMULPS Z3, Z0, Z0
+	VMOVUPS Z0, K1, (DI)(AX*4)
+
+jvpNextTangent:
+	LEAQ (SI)(BX*4), SI
+	LEAQ (DI)(BX*4), DI
+	DECQ R13
+	JNZ  jvpTangent
+	LEAQ (R9)(BX*4), R9
+	LEAQ (DX)(BX*4), DX
+	ADDQ $4, R10
+	DECQ R14
+	JNZ  jvpRow
+
+jvpDone:
+	CLEANUP512
+	RET
+
+// func lnGELUBackwardAVX512(dx, dgamma, dbeta, dh, xhat, rstd, gp, gamma *float32, rows, n int, c *vecConsts)
+TEXT ·lnGELUBackwardAVX512(SB), NOSPLIT, $0-88
+	MOVQ dx+0(FP), DI
+	MOVQ dgamma+8(FP), R11
+	MOVQ dbeta+16(FP), R12
+	MOVQ dh+24(FP), SI
+	MOVQ xhat+32(FP), R9
+	MOVQ rstd+40(FP), R10
+	MOVQ gp+48(FP), DX
+	MOVQ gamma+56(FP), R13
+	MOVQ rows+64(FP), R14
+	MOVQ n+72(FP), BX
+	MOVQ c+80(FP), R8
+	TESTQ R14, R14
+	JZ   bwdDone
+	TAILMASK
+	MOVQ BX, CX
+	ANDQ $~15, CX       // whole vectors
+	MOVQ BX, R15
+	ANDQ $~31, R15      // whole pairs of vectors
+
+bwdRow:
+	// Pass 1: g = gp⊙dh into dx, dγ += g⊙x̂, dβ += g, Σγg, Σγg⊙x̂.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	XORQ AX, AX
+
+bwdSum2:
+	CMPQ AX, R15
+	JAE  bwdSum1
+	VMOVUPS (DX)(AX*4), Z4
+	VMOVUPS 64(DX)(AX*4), Z8
+	VMULPS (SI)(AX*4), Z4, Z4
+	VMULPS 64(SI)(AX*4), Z8, Z8
+	VMOVUPS Z4, (DI)(AX*4)
+	VMOVUPS Z8, 64(DI)(AX*4)
+	VMOVUPS (R9)(AX*4), Z5
+	VMOVUPS 64(R9)(AX*4), Z9
+	VMOVUPS (R11)(AX*4), Z6
+	VMOVUPS 64(R11)(AX*4), Z10
+	VFMADD231PS Z5, Z4, Z6
+	VFMADD231PS Z9, Z8, Z10
+	VMOVUPS Z6, (R11)(AX*4)
+	VMOVUPS Z10, 64(R11)(AX*4)
+	VADDPS (R12)(AX*4), Z4, Z7
+	VADDPS 64(R12)(AX*4), Z8, Z11
+	VMOVUPS Z7, (R12)(AX*4)
+	VMOVUPS Z11, 64(R12)(AX*4)
+	VMULPS (R13)(AX*4), Z4, Z4
+	VMULPS 64(R13)(AX*4), Z8, Z8
+	VADDPS Z4, Z0, Z0
+	VADDPS Z8, Z2, Z2
+	VFMADD231PS Z5, Z4, Z1
+	VFMADD231PS Z9, Z8, Z3
+	ADDQ $32, AX
+	JMP  bwdSum2
+
+bwdSum1:
+	CMPQ AX, CX
+	JAE  bwdSumTail
+	VMOVUPS (DX)(AX*4), Z4
+	VMULPS (SI)(AX*4), Z4, Z4
+	VMOVUPS Z4, (DI)(AX*4)
+	VMOVUPS (R9)(AX*4), Z5
+	VMOVUPS (R11)(AX*4), Z6
+	VFMADD231PS Z5, Z4, Z6
+	VMOVUPS Z6, (R11)(AX*4)
+	VADDPS (R12)(AX*4), Z4, Z7
+	VMOVUPS Z7, (R12)(AX*4)
+	VMULPS (R13)(AX*4), Z4, Z4
+	VADDPS Z4, Z0, Z0
+	VFMADD231PS Z5, Z4, Z1
+	ADDQ $16, AX
+	JMP  bwdSum1
+
+bwdSumTail:
+	CMPQ AX, BX
+	JAE  bwdMeans
+	VMOVUPS.Z (DX)(AX*4), K1, Z4
+	VMOVUPS.Z (SI)(AX*4), K1, Z8
+	VMULPS Z8, Z4, Z4
+	VMOVUPS Z4, K1, (DI)(AX*4)
+	VMOVUPS.Z (R9)(AX*4), K1, Z5
+	VMOVUPS.Z (R11)(AX*4), K1, Z6
+	VFMADD231PS Z5, Z4, Z6
+	VMOVUPS Z6, K1, (R11)(AX*4)
+	VMOVUPS.Z (R12)(AX*4), K1, Z7
+	VADDPS Z4, Z7, Z7
+	VMOVUPS Z7, K1, (R12)(AX*4)
+	VMOVUPS.Z (R13)(AX*4), K1, Z9
+	VMULPS Z9, Z4, Z4
+	VADDPS Z4, Z0, Z0
+	VFMADD231PS Z5, Z4, Z1
+
+bwdMeans:
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z1, Z1
+	HSUM512(Z0, Y0, X0)
+	HSUM512(Z1, Y1, X1)
+	VCVTSI2SSQ BX, X2, X2
+	VDIVSS X2, X0, X0
+	VDIVSS X2, X1, X1
+	VBROADCASTSS X0, Z29 // mean(γg)
+	VBROADCASTSS X1, Z30 // mean(γg⊙x̂)
+	VBROADCASTSS (R10), Z31 // 1/σ
+
+	// Pass 2: dx = (γ⊙g − mean(γg) − x̂·mean(γg⊙x̂))·(1/σ).
+	XORQ AX, AX
+
+bwdOut1:
+	CMPQ AX, CX
+	JAE  bwdOutTail
+	VMOVUPS (DI)(AX*4), Z0
+	VMULPS (R13)(AX*4), Z0, Z0
+	VSUBPS Z29, Z0, Z0
+	VFNMADD231PS (R9)(AX*4), Z30, Z0
+	VMULPS Z31, Z0, Z0
+	VMOVUPS Z0, (DI)(AX*4)
+	ADDQ $16, AX
+	JMP  bwdOut1
+
+bwdOutTail:
+	CMPQ AX, BX
+	JAE  bwdNext
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	VMOVUPS.Z (R13)(AX*4), K1, Z1
+	VMOVUPS.Z (R9)(AX*4), K1, Z2
+	VMULPS Z1, Z0, Z0
+	VSUBPS Z29, Z0, Z0
+	VFNMADD231PS Z2, Z30, Z0
+	VMULPS Z31, Z0, Z0
+	VMOVUPS Z0, K1, (DI)(AX*4)
+
+bwdNext:
+	LEAQ (DI)(BX*4), DI
+	LEAQ (SI)(BX*4), SI
+	LEAQ (R9)(BX*4), R9
+	LEAQ (DX)(BX*4), DX
+	ADDQ $4, R10
+	DECQ R14
+	JNZ  bwdRow
+
+bwdDone:
+	CLEANUP512
+	RET
+
+// func geluAVX512(h, gp, x *float32, n int, c *vecConsts)
+TEXT ·geluAVX512(SB), NOSPLIT, $0-40
+	MOVQ h+0(FP), DI
+	MOVQ gp+8(FP), SI
+	MOVQ x+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ c+32(FP), R8
+	GELUCONSTS
+	TAILMASK
+	MOVQ BX, CX
+	ANDQ $~15, CX
+	XORQ AX, AX
+
+geluLoop:
+	CMPQ AX, CX
+	JAE  geluTail
+	VMOVUPS (DX)(AX*4), Z0
+	GELU512
+	VMOVUPS Z8, (DI)(AX*4)
+	VMOVUPS Z9, (SI)(AX*4)
+	ADDQ $16, AX
+	JMP  geluLoop
+
+geluTail:
+	CMPQ AX, BX
+	JAE  geluDone
+	VMOVUPS.Z (DX)(AX*4), K1, Z0
+	GELU512
+	VMOVUPS Z8, K1, (DI)(AX*4)
+	VMOVUPS Z9, K1, (SI)(AX*4)
+
+geluDone:
+	CLEANUP512
+	RET
+
+// func mulAVX512(z, x, y *float32, n int, c *vecConsts)
+TEXT ·mulAVX512(SB), NOSPLIT, $0-40
+	MOVQ z+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), BX
+	TAILMASK
+	MOVQ BX, CX
+	ANDQ $~15, CX
+	XORQ AX, AX
+
+mulLoop:
+	CMPQ AX, CX
+	JAE  mulTail
+	VMOVUPS (SI)(AX*4), Z0
+	VMULPS (DX)(AX*4), Z0, Z0
+	VMOVUPS Z0, (DI)(AX*4)
+	ADDQ $16, AX
+	JMP  mulLoop
+
+mulTail:
+	CMPQ AX, BX
+	JAE  mulDone
+	VMOVUPS.Z (SI)(AX*4), K1, Z0
+	VMOVUPS.Z (DX)(AX*4), K1, Z1
+	VMULPS Z1, Z0, Z0
+	VMOVUPS Z0, K1, (DI)(AX*4)
+
+mulDone:
+	CLEANUP512
+	RET
+
+// ADAM512 is one Adam step on the lanes of the registers Z0 (g), Z1 (m),
+// Z3 (v), Z7 (θ), the portable code's operations in its order:
+// m' = β1·m + c1·g, v' = β2·v + (c2·g)·g, θ' = θ − (step·m')/(√v' + ε̂),
+// leaving m' in Z1, v' in Z3, θ' in Z7. Constants in Z20…Z25.
+#define ADAM512 \
+	VMULPS Z20, Z1, Z1; \
+	VMULPS Z22, Z0, Z2; \
+	VADDPS Z2, Z1, Z1; \
+	VMULPS Z21, Z3, Z3; \
+	VMULPS Z23, Z0, Z4; \
+	VMULPS Z0, Z4, Z4; \
+	VADDPS Z4, Z3, Z3; \
+	VSQRTPS Z3, Z5; \
+	VADDPS Z25, Z5, Z5; \
+	VMULPS Z24, Z1, Z6; \
+	VDIVPS Z5, Z6, Z6; \
+	VSUBPS Z6, Z7, Z7
+
+// func adamAVX512(params, grad, m, v *float32, n int, step, epsHat, beta1, beta2, c1, c2 float32, c *vecConsts)
+TEXT ·adamAVX512(SB), NOSPLIT, $0-72
+	MOVQ params+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), R9
+	MOVQ n+32(FP), BX
+	VBROADCASTSS beta1+48(FP), Z20
+	VBROADCASTSS beta2+52(FP), Z21
+	VBROADCASTSS c1+56(FP), Z22
+	VBROADCASTSS c2+60(FP), Z23
+	VBROADCASTSS step+40(FP), Z24
+	VBROADCASTSS epsHat+44(FP), Z25
+	TAILMASK
+	MOVQ BX, CX
+	ANDQ $~15, CX
+	XORQ AX, AX
+
+adamLoop:
+	CMPQ AX, CX
+	JAE  adamTail
+	VMOVUPS (SI)(AX*4), Z0
+	VMOVUPS (DX)(AX*4), Z1
+	VMOVUPS (R9)(AX*4), Z3
+	VMOVUPS (DI)(AX*4), Z7
+	ADAM512
+	VMOVUPS Z1, (DX)(AX*4)
+	VMOVUPS Z3, (R9)(AX*4)
+	VMOVUPS Z7, (DI)(AX*4)
+	ADDQ $16, AX
+	JMP  adamLoop
+
+adamTail:
+	CMPQ AX, BX
+	JAE  adamDone
+	VMOVUPS.Z (SI)(AX*4), K1, Z0
+	VMOVUPS.Z (DX)(AX*4), K1, Z1
+	VMOVUPS.Z (R9)(AX*4), K1, Z3
+	VMOVUPS.Z (DI)(AX*4), K1, Z7
+	ADAM512
+	VMOVUPS Z1, K1, (DX)(AX*4)
+	VMOVUPS Z3, K1, (R9)(AX*4)
+	VMOVUPS Z7, K1, (DI)(AX*4)
+
+adamDone:
+	CLEANUP512
+	RET
+
+// func polyakAVX512(target, online *float32, n int, tau, keep float32, c *vecConsts)
+TEXT ·polyakAVX512(SB), NOSPLIT, $0-40
+	MOVQ target+0(FP), DI
+	MOVQ online+8(FP), SI
+	MOVQ n+16(FP), BX
+	VBROADCASTSS tau+24(FP), Z20
+	VBROADCASTSS keep+28(FP), Z21
+	TAILMASK
+	MOVQ BX, CX
+	ANDQ $~15, CX
+	XORQ AX, AX
+
+polyakLoop:
+	CMPQ AX, CX
+	JAE  polyakTail
+	VMULPS (SI)(AX*4), Z20, Z0
+	VMULPS (DI)(AX*4), Z21, Z1
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, (DI)(AX*4)
+	ADDQ $16, AX
+	JMP  polyakLoop
+
+polyakTail:
+	CMPQ AX, BX
+	JAE  polyakDone
+	VMOVUPS.Z (SI)(AX*4), K1, Z0
+	VMOVUPS.Z (DI)(AX*4), K1, Z1
+	VMULPS Z20, Z0, Z0
+	VMULPS Z21, Z1, Z1
+	VADDPS Z1, Z0, Z0
+	VMOVUPS Z0, K1, (DI)(AX*4)
+
+polyakDone:
+	CLEANUP512
+	RET
+
+// func sumRowsAVX512(db, dy *float32, rows, n int, c *vecConsts)
+//
+// Column blocks of four vectors (then one, then the masked tail) held in
+// registers while the rows are added in order.
+TEXT ·sumRowsAVX512(SB), NOSPLIT, $0-40
+	MOVQ db+0(FP), DI
+	MOVQ dy+8(FP), SI
+	MOVQ rows+16(FP), R14
+	MOVQ n+24(FP), BX
+	TESTQ R14, R14
+	JZ   sumDone
+	TAILMASK
+	MOVQ BX, CX
+	ANDQ $~15, CX
+	MOVQ BX, R15
+	ANDQ $~63, R15
+	LEAQ (BX*4), R13    // row stride in bytes
+	XORQ AX, AX
+
+sumBlock4:
+	CMPQ AX, R15
+	JAE  sumBlock1
+	VMOVUPS (DI)(AX*4), Z0
+	VMOVUPS 64(DI)(AX*4), Z1
+	VMOVUPS 128(DI)(AX*4), Z2
+	VMOVUPS 192(DI)(AX*4), Z3
+	LEAQ (SI)(AX*4), DX
+	MOVQ R14, R12
+
+sumRows4:
+	VADDPS (DX), Z0, Z0
+	VADDPS 64(DX), Z1, Z1
+	VADDPS 128(DX), Z2, Z2
+	VADDPS 192(DX), Z3, Z3
+	ADDQ R13, DX
+	DECQ R12
+	JNZ  sumRows4
+	VMOVUPS Z0, (DI)(AX*4)
+	VMOVUPS Z1, 64(DI)(AX*4)
+	VMOVUPS Z2, 128(DI)(AX*4)
+	VMOVUPS Z3, 192(DI)(AX*4)
+	ADDQ $64, AX
+	JMP  sumBlock4
+
+sumBlock1:
+	CMPQ AX, CX
+	JAE  sumTail
+	VMOVUPS (DI)(AX*4), Z0
+	LEAQ (SI)(AX*4), DX
+	MOVQ R14, R12
+
+sumRows1:
+	VADDPS (DX), Z0, Z0
+	ADDQ R13, DX
+	DECQ R12
+	JNZ  sumRows1
+	VMOVUPS Z0, (DI)(AX*4)
+	ADDQ $16, AX
+	JMP  sumBlock1
+
+sumTail:
+	CMPQ AX, BX
+	JAE  sumDone
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	LEAQ (SI)(AX*4), DX
+	MOVQ R14, R12
+
+sumRowsTail:
+	VMOVUPS.Z (DX), K1, Z1
+	VADDPS Z1, Z0, Z0
+	ADDQ R13, DX
+	DECQ R12
+	JNZ  sumRowsTail
+	VMOVUPS Z0, K1, (DI)(AX*4)
+
+sumDone:
+	CLEANUP512
+	RET

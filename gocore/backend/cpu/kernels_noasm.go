@@ -1,0 +1,29 @@
+//go:build !amd64 || purego
+
+package cpu
+
+// supported lists the paths this build runs: the portable code alone.
+var supported = []level{levelGo}
+
+// The vector entry points exist only on amd64; vecLevel never selects
+// them here.
+
+func vecLNGELU(level, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, int, int) {
+	panic("unreachable")
+}
+
+func vecLNGELUJVP(level, []float32, []float32, []float32, []float32, []float32, []float32, int, int, int) {
+	panic("unreachable")
+}
+
+func vecLNGELUBackward(level, []float32, []float32, []float32, []float32, []float32, []float32, []float32, []float32, int, int) {
+	panic("unreachable")
+}
+
+func vecGELU(level, []float32, []float32, []float32) { panic("unreachable") }
+func vecMul(level, []float32, []float32, []float32)  { panic("unreachable") }
+func vecSumRows(level, []float32, []float32, int)    { panic("unreachable") }
+func vecPolyak(level, []float32, []float32, float32) { panic("unreachable") }
+func vecAdam(level, []float32, []float32, []float32, []float32, float32, float32, float32, float32) {
+	panic("unreachable")
+}

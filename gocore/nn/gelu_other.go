@@ -1,7 +1,0 @@
-//go:build !amd64
-
-package nn
-
-var useAVX2 = false
-
-func gelu32(g, gp, x []float32) { geluPortable(g, gp, x) }
