@@ -42,6 +42,7 @@ import math
 import os
 import platform
 import re
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -99,6 +100,7 @@ _DOMAINS = ("grid", "choice", "uniform", "loguniform", "randint")
 _SEARCH_ALGORITHMS = ("basic", "optuna")
 _SCHEDULERS = ("fifo", "asha")
 _SAC_RESERVED = ("self", "policy", "env", "seed", "verbose", "_init_setup_model")
+_DEVICES = ("cpu", "cuda", "auto")  # MFPO's and Stable-Baselines3's device argument
 
 HOLD_ENV = "MFPO_STUDY_HOLD"
 """For tests: when this environment variable names a file, every trial
@@ -155,6 +157,9 @@ class Agent:
     seeds: tuple[int, ...]
     cpus: int | None
     gpus: float
+    device: str
+    """Where a trial computes: the config's ``device``, else ``"cuda"``
+    when the agent asks for GPUs and ``"cpu"`` when not."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +218,7 @@ class Spec:
                         "preset": a.preset, "config": dict(a.config), "eval_modes": list(a.eval_modes),
                         "env_steps": self.env_steps, "every": self.every, "episodes": self.episodes,
                         "replay_buffer": self.replay_buffer, "cpus": _agent_cpus(a), "gpus": a.gpus,
+                        "device": a.device,
                     }
                     if self.search.algorithm == "optuna":
                         cell["seeds"] = list(a.seeds)
@@ -524,10 +530,19 @@ def _agent(v: Any, path: str, envs: tuple[str, ...], seeds: tuple[int, ...]) -> 
         raise ConfigError(f"spec: {path}.envs: missing (the spec has no envs for every agent)")
     agent_seeds = _seeds(a["seeds"], f"{path}.seeds") if "seeds" in a else seeds
     cpus = _int(a["cpus"], f"{path}.cpus", 1) if "cpus" in a else None
-    gpus = _num(a.get("gpus", 0), f"{path}.gpus")
+    if "device" in search:
+        raise ConfigError(f"spec: {path}.search.device: a trial's device follows its resources; set it in config")
+    device = _one_of(config["device"], f"{path}.config.device", _DEVICES) if "device" in config else None
+    gpus = _num(a.get("gpus", 1 if device == "cuda" else 0), f"{path}.gpus")
     if gpus < 0:
         _fail(f"{path}.gpus", "a number ≥ 0", gpus)
-    return Agent(name, algorithm, preset, dict(config), search, modes, agent_envs, agent_seeds, cpus, gpus)
+    if device == "cuda" and gpus == 0:
+        _fail(f"{path}.gpus", "a number > 0 for config.device cuda (the trial's GPU)", a["gpus"])
+    if device == "cpu" and gpus > 0:
+        _fail(f"{path}.config.device", f"cuda or auto with gpus {_show(gpus)} (a CPU trial leaves its GPU idle)",
+              device)
+    device = device or ("cuda" if gpus > 0 else "cpu")
+    return Agent(name, algorithm, preset, dict(config), search, modes, agent_envs, agent_seeds, cpus, gpus, device)
 
 
 def _report(v: Any, envs: set[str]) -> Report:
@@ -596,6 +611,7 @@ def _check_envs(spec: Spec) -> None:
 
     from mfpo.envs import ActionBox, ObsFlattener, make_env
 
+    os.environ.setdefault("MUJOCO_GL", "disable")  # dm_control: a study never renders
     where: dict[str, str] = {}
     for i, a in enumerate(spec.agents):
         for j, e in enumerate(a.envs):
@@ -630,6 +646,7 @@ def _check_config(agent: Agent, path: str) -> None:
 
         spaces = {"obs_shape": [1], "act_low": [-1.0], "act_high": [1.0]}
         for where, cfg in _variants(agent):
+            cfg.pop("device", None)  # checked with the spec; the trials' machines may have GPUs this one lacks
             try:
                 _core.Agent(config_json(agent.preset, {**cfg, "seed": 0}), spaces).close()
             except ConfigError as err:
@@ -652,7 +669,7 @@ def _check_config(agent: Agent, path: str) -> None:
     try:
         for where, cfg in _variants(agent):
             try:
-                SAC("MlpPolicy", env, seed=0, verbose=0, **{"device": "cpu", **copy.deepcopy(cfg)})
+                SAC("MlpPolicy", env, seed=0, verbose=0, **{**copy.deepcopy(cfg), "device": "cpu"})
             except Exception as err:  # SB3 checks with asserts, ValueErrors and TypeErrors
                 raise ConfigError(f"spec: {path}.{where}: stable_baselines3.SAC refused it: "
                                   f"{type(err).__name__}: {' '.join(str(err).split())}") from None
@@ -697,10 +714,15 @@ class _MFPORun:
         import mfpo
 
         env_id = cell["env"]
+        config = {k: v for k, v in cell["config"].items() if k != "device"}
         if folder is None:
-            self.model = mfpo.MFPO(env_id, preset=cell["preset"], seed=seed, verbose=0, **cell["config"])
+            self.model = mfpo.MFPO(env_id, preset=cell["preset"], seed=seed, verbose=0, device=cell["device"], **config)
         else:
+            # MFPO.load loads onto the CPU (loading onto the GPU is not built yet: docs/gpu.md).
             self.model = mfpo.MFPO.load(folder / "model.mfpo", env=env_id, verbose=0)
+            if cell["device"] == "cuda":
+                print(f"mfpo study: {cell['agent']} on {env_id}: this trial resumed from a checkpoint and continues "
+                      "on the CPU (MFPO.load cannot load onto the GPU yet)", file=sys.stderr, flush=True)
         self.model.env_id = env_id
         self.eval_env = mfpo.make_env(env_id)
         self.replay = bool(cell["replay_buffer"])
@@ -738,7 +760,7 @@ class _SACRun:
 
         torch.set_num_threads(int(cell["cpus"] or 1))
         env = _sac_env(cell["env"])
-        kwargs = {"device": "cpu", **copy.deepcopy(cell["config"])}  # SB3 writes into policy_kwargs
+        kwargs = {**copy.deepcopy(cell["config"]), "device": cell["device"]}  # SB3 writes into policy_kwargs
         if folder is None:
             self.model = SAC("MlpPolicy", env, seed=seed, verbose=0, **kwargs)
         else:

@@ -109,6 +109,21 @@ def setter(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return change
 
 
+def test_a_trials_device_follows_its_gpus() -> None:
+    def gpu(doc: dict[str, Any]) -> None:
+        doc["agents"][0]["config"].pop("shards")
+        doc["agents"][0]["config"]["device"] = "cuda"  # a machine without a GPU validates it (the Go check skips it)
+        doc["agents"][1]["gpus"] = 0.5
+
+    spec = study.parse_spec(spec_with(gpu))
+    assert [(a.device, a.gpus) for a in spec.agents] == [("cuda", 1.0), ("cuda", 0.5)]
+    cells = {c["agent"]: c for c in spec.cells()}
+    assert cells["mfpo"]["device"] == "cuda" and cells["mfpo"]["cpus"] == 2  # the small preset's shards
+    res = study._resources({"cell": cells["sac"]})
+    assert res.bundles == [{"CPU": 1.0, "GPU": 0.5}]
+    assert study.parse_spec(yaml.safe_dump(base_spec())).cells()[0]["device"] == "cpu"
+
+
 def test_a_valid_spec_parses_with_yaml_exponents() -> None:
     text = spec_with(setter("agents.0.search", {"actor_lr": {"loguniform": ["LO", "HI"]}}))
     text = text.replace("- LO", "- 1e-4").replace("- HI", "- 1e-3")  # YAML 1.1 reads these as text
@@ -171,6 +186,13 @@ BAD_SPECS = [
      "spec: report.normalize.Pendulum-v1: want low < high, got [0, -1]"),
     (setter("report", {"bootstrap": 10}), "spec: report.bootstrap: want an integer ≥ 100, got 10"),
     (setter("checkpoint", {"replay_buffer": "yes"}), "spec: checkpoint.replay_buffer: want true or false, got 'yes'"),
+    (setter("agents.0.config.device", "tpu"), "spec: agents[0].config.device: want one of cpu, cuda, auto, got 'tpu'"),
+    (lambda doc: doc["agents"][0].update(gpus=1, config={"device": "cpu"}),
+     "spec: agents[0].config.device: want cuda or auto with gpus 1.0 (a CPU trial leaves its GPU idle), got 'cpu'"),
+    (lambda doc: doc["agents"][0].update(gpus=0, config={"device": "cuda"}),
+     "spec: agents[0].gpus: want a number > 0 for config.device cuda (the trial's GPU), got 0"),
+    (setter("agents.0.search", {"device": {"choice": ["cpu", "cuda"]}}), "spec: agents[0].search.device: a trial's "
+                                                                           "device follows its resources"),
 ]
 
 
@@ -275,6 +297,23 @@ def test_sac_trial_checkpoints_and_continues_from_its_checkpoint(tmp_path: Path)
     model = SAC.load(again.folders[-1] / "sac.zip")
     model.load_replay_buffer(again.folders[-1] / "replay.pkl")
     assert model.num_timesteps == 600 and model.replay_buffer.size() == 600  # the buffer went on from 200 rows
+
+
+def test_sac_sees_the_observations_mfpo_flattens() -> None:
+    import gymnasium as gym
+
+    from mfpo.envs import ObsFlattener, make_env
+
+    raw, flat = make_env("dm_control/walker-walk-v0"), study._sac_env("dm_control/walker-walk-v0")
+    try:
+        assert isinstance(raw.observation_space, gym.spaces.Dict)
+        obs, _ = raw.reset(seed=3)
+        sac_obs, _ = flat.reset(seed=3)
+        np.testing.assert_array_equal(ObsFlattener(raw.observation_space).rows(obs)[0][0], sac_obs.astype(np.float32))
+        assert flat.action_space == raw.action_space
+    finally:
+        raw.close()
+        flat.close()
 
 
 def test_a_checkpoint_without_state_is_refused(tmp_path: Path) -> None:
