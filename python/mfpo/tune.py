@@ -17,7 +17,7 @@ last checkpoint and so loses at most one evaluation interval.
 
 The study folder ``DIR`` holds ``spec.yaml`` (the spec as given),
 ``study.json`` (the machine and the runs), ``results.csv`` (a row per
-trial × evaluation × evaluation mode, rewritten as results arrive),
+trial × evaluation × evaluation mode, rewritten as evaluations and their checkpoints arrive),
 ``tune/`` (Tune's experiment: its state, every trial's results and
 checkpoints) and, after :func:`mfpo.report.write_report` (``mfpo report
 DIR``), the report and figures.
