@@ -17,7 +17,7 @@ last checkpoint and so loses at most one evaluation interval.
 
 The study folder ``DIR`` holds ``spec.yaml`` (the spec as given),
 ``study.json`` (the machine and the runs), ``results.csv`` (a row per
-trial × evaluation × evaluation mode, rewritten as results arrive),
+trial × evaluation × evaluation mode, rewritten as evaluations and their checkpoints arrive),
 ``tune/`` (Tune's experiment: its state, every trial's results and
 checkpoints) and, after :func:`mfpo.report.write_report` (``mfpo report
 DIR``), the report and figures.
@@ -980,7 +980,9 @@ def _rows_from_experiment(exp: Path) -> dict[tuple[str, int, str], dict[str, Any
 def _csv_callback(study_dir: Path) -> Any:
     """A Tune callback that keeps ``results.csv`` up to date as the study
     runs: it starts from the rows already there (a resumed study's) and
-    rewrites the file after each result."""
+    rewrites the file once each result's checkpoint is registered, so
+    that a row in the file has its checkpoint in Tune's state (a Ctrl-C
+    right after a row appears resumes the trial from that evaluation)."""
     from ray import tune
 
     class ResultsCSV(tune.Callback):
@@ -997,10 +999,11 @@ def _csv_callback(study_dir: Path) -> Any:
                     self.rows.update({_key(r): r for r in read_results(self.path)})
             return self.path
 
-        def on_trial_result(self, iteration: int, trials: list[Any], trial: Any, result: dict[str, Any],
-                            **info: Any) -> None:
+        def on_checkpoint(self, iteration: int, trials: list[Any], trial: Any, checkpoint: Any, **info: Any) -> None:
+            # Tune processes a result, then the checkpoint that came with it
+            # (before any later result): the trial's last result is this one's.
             path = self._csv(trial)
-            rows = _rows(result)
+            rows = _rows(trial.last_result or {})
             if rows:
                 self.rows.update({_key(r): r for r in rows})
                 _write_rows(path, self.rows)

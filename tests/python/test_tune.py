@@ -460,8 +460,10 @@ def test_study_interrupted_twice_resumes_from_its_checkpoints(tmp_path: Path) ->
         assert r["study"] == "smoke" and r["agent"] == "mfpo" and r["algorithm"] == "mfpo"
         assert r["env"] == "Pendulum-v1" and r["episodes"] == 1 and r["seed"] in (1, 2)
         assert json.loads(r["config"]) == spec.agents[0].config
-        # Each process continued from the checkpoint of the evaluation before, not from step 0.
-        assert r["resumed_from"] == r["env_steps"] - 200
+        # After each interrupt the trial continued from a checkpoint, not from step 0: the one of
+        # the evaluation before (a kill in the instant between a row and Tune's saved state can
+        # leave the one before that, and the row is then made again).
+        assert r["resumed_from"] == 0 if r["env_steps"] == 200 else 200 <= r["resumed_from"] <= r["env_steps"] - 200
     trials = {r["trial_id"] for r in rows}
     assert len(trials) == 2
     for t in trials:
