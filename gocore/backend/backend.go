@@ -234,4 +234,3 @@ const (
 	// heuristic (§4.1).
 	BalanceMix
 )
-
