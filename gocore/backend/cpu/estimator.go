@@ -44,12 +44,18 @@ func SamplePosterior[T Float](rng *rand.Rand, dst, at []T, t float64) {
 }
 
 // stream is a seeded generator of TruncPosterior. The free list keeps
-// them between calls, so that drawing allocates nothing once the shards
-// have run (sync.Pool would drop them at a collection).
+// them between calls (sync.Pool would drop them at a collection), and
+// the first call makes streamBatch of them at once, one per shard an
+// agent can have, so that drawing allocates nothing later however many
+// shards happen to draw at the same moment.
 type stream struct {
 	pcg *rand.PCG
 	rng *rand.Rand
 }
+
+// streamBatch is how many streams a call makes when none is free: the
+// most shards of an agent (mfpo.MaxShards).
+const streamBatch = 64
 
 var streams struct {
 	sync.Mutex
@@ -58,16 +64,16 @@ var streams struct {
 
 func getStream(seed [2]uint64) stream {
 	streams.Lock()
-	var s stream
-	if n := len(streams.free); n > 0 {
-		s = streams.free[n-1]
-		streams.free = streams.free[:n-1]
+	if len(streams.free) == 0 {
+		for range streamBatch {
+			pcg := rand.NewPCG(0, 0)
+			streams.free = append(streams.free, stream{pcg, rand.New(pcg)})
+		}
 	}
+	n := len(streams.free)
+	s := streams.free[n-1]
+	streams.free = streams.free[:n-1]
 	streams.Unlock()
-	if s.pcg == nil {
-		s.pcg = rand.NewPCG(0, 0)
-		s.rng = rand.New(s.pcg)
-	}
 	s.pcg.Seed(seed[0], seed[1])
 	return s
 }
