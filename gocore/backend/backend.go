@@ -90,6 +90,8 @@ type Backend[T Float] interface {
 	// σ = √(mean c² + ε), x̂ = c/σ, y = γ⊙x̂ + β, h = GELU(y), it writes
 	// h, x̂ (into xhat), 1/σ (rstd, [rows]) and GELU′(y) (gp). With a nil
 	// gamma it skips the LayerNorm (h = GELU(z); xhat and rstd unused).
+	// A nil gp is a forward-only pass: h alone is written (the same
+	// values), and xhat and rstd are unused (may be nil).
 	LNGELU(h, gp, xhat, rstd, x, bias, gamma, beta []T, rows, w int)
 	// LNGELUJVP sets the tangents dy ([rows·P×w]) from dx of the
 	// recorded LNGELU: ẏ = gp ⊙ γ ⊙ (ċ − x̂·mean(x̂⊙ċ))/σ, ċ = ẋ − mean ẋ.

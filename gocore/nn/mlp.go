@@ -280,7 +280,11 @@ func (m *MLP[T]) activate(ws *Workspace[T], l, rows int, bias []T) []T {
 	if m.Spec.LayerNorm {
 		gamma, beta = m.norm[l].Scale, m.norm[l].Bias
 	}
-	m.Be.LNGELU(b.h, b.gp, b.xhat, b.rstd, b.z, bias, gamma, beta, rows, m.Spec.Hidden[l])
+	gp, xhat, rstd := b.gp, b.xhat, b.rstd
+	if ws.rows == 0 { // not recorded (split.go): LNGELU's forward-only form writes h alone
+		gp, xhat, rstd = nil, nil, nil
+	}
+	m.Be.LNGELU(b.h, gp, xhat, rstd, b.z, bias, gamma, beta, rows, m.Spec.Hidden[l])
 	return b.h
 }
 

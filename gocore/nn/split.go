@@ -54,7 +54,7 @@ func (m *MLP[T]) FirstBias(ws *Workspace[T], dst []T, times [][]T, rows int) {
 		b := ws.embs[j]
 		e.Fourier.ForwardTo(b.feat, times[j], rows)
 		e.In.ForwardTo(b.h1, b.feat, rows)
-		be.LNGELU(b.h1, b.gp1, nil, nil, b.h1, nil, nil, nil, rows, tw)
+		be.LNGELU(b.h1, nil, nil, nil, b.h1, nil, nil, nil, rows, tw) // forward-only: no GELU′
 		if j == 0 {
 			e.Out.ForwardTo(cond, b.h1, rows)
 		} else {

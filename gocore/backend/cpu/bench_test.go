@@ -82,6 +82,21 @@ func BenchmarkLNGELU(b *testing.B) {
 	}
 }
 
+// BenchmarkLNGELUForwardOnly is LNGELU with a nil gp (nn's passes that
+// are not recorded): reads x, writes h.
+func BenchmarkLNGELUForwardOnly(b *testing.B) {
+	be := New[float32]()
+	for _, s := range benchShapes() {
+		rows, w := s[0], s[1]
+		n := rows * w
+		x, bias, gamma, beta := benchVec(n), benchVec(w), benchVec(w), benchVec(w)
+		h := make([]float32, n)
+		benchPaths(b, fmt.Sprintf("%dx%d", rows, w), n, 2*4*n, func() {
+			be.LNGELU(h, nil, nil, nil, x, bias, gamma, beta, rows, w)
+		})
+	}
+}
+
 func BenchmarkLNGELUJVP(b *testing.B) {
 	be := New[float32]()
 	for _, s := range benchShapes() {

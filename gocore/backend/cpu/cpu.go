@@ -143,19 +143,34 @@ func (CPU[T]) SetRows(y, b []T, rows int) {
 }
 
 // LNGELU is the fused hidden-layer kernel (backend.Backend).
+// A forward-only pass (nil gp) computes z and x̂ in h's rows instead of
+// xhat's.
 func (CPU[T]) LNGELU(h, gp, xhat, rstd, x, bias, gamma, beta []T, rows, w int) {
 	checkRows("LNGELU", x, w, rows, w)
 	checkRows("LNGELU", h, w, rows, w)
-	checkRows("LNGELU", gp, w, rows, w)
+	record := gp != nil
+	if record {
+		checkRows("LNGELU", gp, w, rows, w)
+	}
 	if gamma == nil {
 		if bias != nil {
 			panic("backend/cpu: LNGELU: a bias without LayerNorm")
 		}
-		geluRow(h[:rows*w], gp[:rows*w], x[:rows*w])
+		if record {
+			gp = gp[:rows*w]
+		}
+		geluRow(h[:rows*w], gp, x[:rows*w])
 		return
 	}
-	checkRows("LNGELU", xhat, w, rows, w)
-	checkRows("LNGELU", rstd, 1, rows, 1)
+	if record {
+		checkRows("LNGELU", xhat, w, rows, w)
+		checkRows("LNGELU", rstd, 1, rows, 1)
+	} else {
+		xhat, rstd = h, nil
+	}
+	if w == 0 {
+		return
+	}
 	checkVec("LNGELU", "gamma", gamma, w)
 	checkVec("LNGELU", "beta", beta, w)
 	if bias != nil {
@@ -176,7 +191,12 @@ func (CPU[T]) LNGELU(h, gp, xhat, rstd, x, bias, gamma, beta []T, rows, w int) {
 			}
 		}
 		y := h[i*w : (i+1)*w]
-		rstd[i] = lnForwardRow(y, z, gamma, beta)
+		r := lnForwardRow(y, z, gamma, beta)
+		if !record {
+			geluRow(y, nil, y)
+			continue
+		}
+		rstd[i] = r
 		geluRow(y, gp[i*w:(i+1)*w], y)
 	}
 }

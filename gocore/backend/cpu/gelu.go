@@ -8,15 +8,28 @@ const (
 // geluRow sets g = GELU(x) = 0.5x(1 + tanh z), z = √(2/π)(x + 0.044715x³),
 // and its derivative gp = 0.5(1 + tanh z) + 0.5x(1 − tanh²z)·√(2/π)(1 +
 // 3·0.044715x²), which is all that the backward pass and the JVP need.
-// g may alias x. float32 rows go to the vector kernels where a vector
-// path is active.
+// g may alias x; a nil gp writes g alone (the same values). float32 rows
+// go to the vector kernels where a vector path is active.
 func geluRow[T Float](g, gp, x []T) {
-	if lv := vecLevel[T](); lv != levelGo && len(x) > 0 {
-		n := len(x)
-		vecGELU(lv, f32(g[:n]), f32(gp[:n]), f32(x))
+	n := len(x)
+	if lv := vecLevel[T](); lv != levelGo && n > 0 {
+		if gp != nil {
+			gp = gp[:n]
+		}
+		vecGELU(lv, f32(g[:n]), f32(gp), f32(x))
 		return
 	}
-	geluPortable(g, gp, x)
+	if gp != nil {
+		geluPortable(g, gp, x)
+		return
+	}
+	// GELU′ into a scratch block, dropped.
+	var scratch [64]T
+	g = g[:n]
+	for j := 0; j < n; j += len(scratch) {
+		k := min(n, j+len(scratch))
+		geluPortable(g[j:k], scratch[:k-j], x[j:k])
+	}
 }
 
 // geluPortable is geluRow in plain Go.

@@ -26,7 +26,8 @@ var supported = func() []level {
 
 // lnGELU: for each row, z = x + bias into xhat, mean and 1/σ (into
 // rstd[i]) by two passes over z, then x̂ = (z − mean)·(1/σ) into xhat,
-// y = γ⊙x̂ + β and GELU(y), GELU′(y) into h and gp.
+// y = γ⊙x̂ + β and GELU(y), GELU′(y) into h and gp. A nil gp skips GELU′
+// and rstd (then nil too); xhat may be h.
 //
 //go:noescape
 func lnGELUAVX2(h, gp, xhat, rstd, x, bias, gamma, beta *float32, rows, n int, c *vecConsts)
@@ -54,7 +55,8 @@ func lnGELUBackwardAVX2(dx, dgamma, dbeta, dh, xhat, rstd, gp, gamma *float32, r
 //go:noescape
 func lnGELUBackwardAVX512(dx, dgamma, dbeta, dh, xhat, rstd, gp, gamma *float32, rows, n int, c *vecConsts)
 
-// gelu: h = GELU(x), gp = GELU′(x) for n elements (geluRow).
+// gelu: h = GELU(x), gp = GELU′(x) for n elements (geluRow); a nil gp
+// skips GELU′.
 //
 //go:noescape
 func geluAVX2(h, gp, x *float32, n int, c *vecConsts)

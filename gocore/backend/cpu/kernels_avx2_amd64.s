@@ -31,10 +31,10 @@
 #define C_POS9  (const_cPos9*32)
 #define C_INV9  (const_cInv9*32)
 
-// GELU256 sets Y8 = GELU(y), Y9 = GELU′(y) for y in Y0 (as GELU512),
-// with −9 and 9 in Y14, Y15 and the other constants read from R8.
-// Clobbers Y1…Y11.
-#define GELU256 \
+// GELU256H sets Y8 = GELU(y) for y in Y0 and GELUD256 after it Y9 =
+// GELU′(y) (as GELU512H, GELUD512), with −9 and 9 in Y14, Y15 and the
+// other constants read from R8. GELU256H clobbers Y1…Y8, Y10, Y11.
+#define GELU256H \
 	VMULPS Y0, Y0, Y1; \
 	VMOVUPS C_K(R8), Y2; \
 	VFMADD231PS C_KC(R8), Y1, Y2; \
@@ -61,7 +61,11 @@
 	VBLENDVPS Y10, Y11, Y5, Y5; \
 	VMOVUPS C_HALF(R8), Y7; \
 	VFMADD231PS C_HALF(R8), Y5, Y7; \
-	VMULPS Y7, Y0, Y8; \
+	VMULPS Y7, Y0, Y8
+
+// GELUD256 follows GELU256H: Y9 = GELU′(y) (as GELUD512). Clobbers Y10,
+// Y11.
+#define GELUD256 \
 	VMULPS C_HALF(R8), Y5, Y10; \
 	VMOVUPS C_HALF(R8), Y9; \
 	VFNMADD231PS Y5, Y10, Y9; \
@@ -241,7 +245,11 @@ fwdRstd:
 	VMOVSD vecConsts_one(R8), X1
 	VDIVSD X0, X1, X1
 	VCVTSD2SS X1, X1, X1
+	TESTQ SI, SI
+	JZ   fwdNoRstd
 	VMOVSS X1, (R10)
+
+fwdNoRstd:
 	VBROADCASTSS X1, Y13 // 1/σ
 
 	// Pass 3: x̂ = (z − mean)/σ into xhat, y = γ⊙x̂ + β, GELU.
@@ -256,9 +264,14 @@ fwdOut1:
 	VMOVUPS Y0, (R9)(AX*4)
 	VMOVUPS (R13)(AX*4), Y1
 	VFMADD132PS (R12)(AX*4), Y1, Y0
-	GELU256
+	GELU256H
 	VMOVUPS Y8, (DI)(AX*4)
+	TESTQ SI, SI
+	JZ   fwdOut1Next
+	GELUD256
 	VMOVUPS Y9, (SI)(AX*4)
+
+fwdOut1Next:
 	ADDQ $8, AX
 	JMP  fwdOut1
 
@@ -273,17 +286,25 @@ fwdOutTail:
 	VMASKMOVPS (R13)(AX*4), Y10, Y1
 	VMASKMOVPS (R12)(AX*4), Y10, Y2
 	VFMADD132PS Y2, Y1, Y0
-	GELU256
+	GELU256H
 	LOADMASK(Y10)
 	VMASKMOVPS Y8, Y10, (DI)(AX*4)
+	TESTQ SI, SI
+	JZ   fwdNext
+	GELUD256
+	LOADMASK(Y10)
 	VMASKMOVPS Y9, Y10, (SI)(AX*4)
 
 fwdNext:
 	LEAQ (DI)(BX*4), DI
-	LEAQ (SI)(BX*4), SI
 	LEAQ (R9)(BX*4), R9
 	LEAQ (DX)(BX*4), DX
+	TESTQ SI, SI
+	JZ   fwdNextNoGp
+	LEAQ (SI)(BX*4), SI
 	ADDQ $4, R10
+
+fwdNextNoGp:
 	DECQ R14
 	JNZ  fwdRow
 
@@ -593,9 +614,14 @@ geluLoop:
 	CMPQ AX, CX
 	JAE  geluTail
 	VMOVUPS (DX)(AX*4), Y0
-	GELU256
+	GELU256H
 	VMOVUPS Y8, (DI)(AX*4)
+	TESTQ SI, SI
+	JZ   geluLoopNext
+	GELUD256
 	VMOVUPS Y9, (SI)(AX*4)
+
+geluLoopNext:
 	ADDQ $8, AX
 	JMP  geluLoop
 
@@ -604,8 +630,11 @@ geluTail:
 	JAE  geluDone
 	LOADMASK(Y12)
 	VMASKMOVPS (DX)(AX*4), Y12, Y0
-	GELU256
+	GELU256H
 	VMASKMOVPS Y8, Y12, (DI)(AX*4)
+	TESTQ SI, SI
+	JZ   geluDone
+	GELUD256
 	VMASKMOVPS Y9, Y12, (SI)(AX*4)
 
 geluDone:

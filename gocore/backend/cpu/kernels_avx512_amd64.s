@@ -51,12 +51,13 @@
 	VBROADCASTSS C_NEG9(R8), Z28; \
 	VBROADCASTSS C_POS9(R8), Z29
 
-// GELU512 sets Z8 = GELU(y), Z9 = GELU′(y) for y in Z0 (geluRow), with
+// GELU512H sets Z8 = GELU(y) for y in Z0 (geluRow), and GELUD512 after it
+// Z9 = GELU′(y), with
 // y2 = y², z = clamp(y·(k + kc·y2), −9, 9) (NaN passes), tanh z =
 // z·P(z²/81)/Q(z²/81), or z/9 = ±1 where z²/81 ≥ 1 (tanh32InPlace),
 // hh = ½ + ½·tanh z, GELU = y·hh and GELU′ = hh + y·(½ − ½·tanh²z)·(k +
-// 3kc·y2). Clobbers Z1…Z11 and K2.
-#define GELU512 \
+// 3kc·y2). GELU512H clobbers Z1…Z8 and K2.
+#define GELU512H \
 	VMULPS Z0, Z0, Z1; \
 	VMOVAPS Z12, Z2; \
 	VFMADD231PS Z13, Z1, Z2; \
@@ -82,7 +83,11 @@
 	VMULPS.BCST C_INV9(R8), Z3, K2, Z5; \
 	VMOVAPS Z27, Z7; \
 	VFMADD231PS Z27, Z5, Z7; \
-	VMULPS Z7, Z0, Z8; \
+	VMULPS Z7, Z0, Z8
+
+// GELUD512 follows GELU512H: Z9 = GELU′(y) from y (Z0), y² (Z1), tanh z
+// (Z5) and ½ + ½·tanh z (Z7). Clobbers Z10, Z11.
+#define GELUD512 \
 	VMULPS Z27, Z5, Z10; \
 	VMOVAPS Z27, Z9; \
 	VFNMADD231PS Z5, Z10, Z9; \
@@ -283,7 +288,11 @@ fwdRstd:
 	VMOVSD vecConsts_one(R8), X1
 	VDIVSD X0, X1, X1
 	VCVTSD2SS X1, X1, X1
+	TESTQ SI, SI
+	JZ   fwdNoRstd
 	VMOVSS X1, (R10)
+
+fwdNoRstd:
 	VBROADCASTSS X1, Z31 // 1/σ
 
 	// Pass 3: x̂ = (z − mean)/σ into xhat, y = γ⊙x̂ + β, GELU.
@@ -298,9 +307,14 @@ fwdOut1:
 	VMOVUPS Z0, (R9)(AX*4)
 	VMOVUPS (R13)(AX*4), Z1
 	VFMADD132PS (R12)(AX*4), Z1, Z0
-	GELU512
+	GELU512H
 	VMOVUPS Z8, (DI)(AX*4)
+	TESTQ SI, SI
+	JZ   fwdOut1Next
+	GELUD512
 	VMOVUPS Z9, (SI)(AX*4)
+
+fwdOut1Next:
 	ADDQ $16, AX
 	JMP  fwdOut1
 
@@ -314,16 +328,23 @@ fwdOutTail:
 	VMOVUPS.Z (R13)(AX*4), K1, Z1
 	VMOVUPS.Z (R12)(AX*4), K1, Z2
 	VFMADD132PS Z2, Z1, Z0
-	GELU512
+	GELU512H
 	VMOVUPS Z8, K1, (DI)(AX*4)
+	TESTQ SI, SI
+	JZ   fwdNext
+	GELUD512
 	VMOVUPS Z9, K1, (SI)(AX*4)
 
 fwdNext:
 	LEAQ (DI)(BX*4), DI
-	LEAQ (SI)(BX*4), SI
 	LEAQ (R9)(BX*4), R9
 	LEAQ (DX)(BX*4), DX
+	TESTQ SI, SI
+	JZ   fwdNextNoGp
+	LEAQ (SI)(BX*4), SI
 	ADDQ $4, R10
+
+fwdNextNoGp:
 	DECQ R14
 	JNZ  fwdRow
 
@@ -631,9 +652,14 @@ geluLoop:
 	CMPQ AX, CX
 	JAE  geluTail
 	VMOVUPS (DX)(AX*4), Z0
-	GELU512
+	GELU512H
 	VMOVUPS Z8, (DI)(AX*4)
+	TESTQ SI, SI
+	JZ   geluLoopNext
+	GELUD512
 	VMOVUPS Z9, (SI)(AX*4)
+
+geluLoopNext:
 	ADDQ $16, AX
 	JMP  geluLoop
 
@@ -641,8 +667,11 @@ geluTail:
 	CMPQ AX, BX
 	JAE  geluDone
 	VMOVUPS.Z (DX)(AX*4), K1, Z0
-	GELU512
+	GELU512H
 	VMOVUPS Z8, K1, (DI)(AX*4)
+	TESTQ SI, SI
+	JZ   geluDone
+	GELUD512
 	VMOVUPS Z9, K1, (SI)(AX*4)
 
 geluDone:

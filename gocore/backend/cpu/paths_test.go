@@ -37,8 +37,8 @@ import (
 // Every path must also be deterministic: the same bits on a second run,
 // at another alignment (operands offset by 1…3 elements in NaN-guarded
 // buffers, which also catch stray writes of the masked tails), row by
-// row alone (no dependence on the row count) and in place (the aliasing
-// nn uses). NaN and ±Inf must come out where the portable float32 path
+// row alone (no dependence on the row count), in place (the aliasing nn
+// uses) and forward-only (nil gp). NaN and ±Inf must come out where the portable float32 path
 // puts them.
 
 const (
@@ -217,6 +217,21 @@ func TestLNGELUPaths(t *testing.T) {
 					for _, p := range [][2][]float32{{o.h, got.h}, {o.gp, got.gp}, {o.xhat, got.xhat}, {o.rstd, got.rstd}} {
 						sameBits(t, fmt.Sprintf("w=%d offset %d", w, off), p[0], p[1])
 					}
+				}
+				// Forward only (nil gp): h alone, the same bits, in
+				// place too.
+				for _, inPlace := range []bool{false, true} {
+					h, hOK := guarded(t, c.rows*w, 1)
+					x, xOK := copyTo(t, c.x, 2)
+					in := x
+					if inPlace {
+						copy(h, c.x)
+						in = h
+					}
+					New[float32]().LNGELU(h, nil, nil, nil, in, c.bias, c.gamma, c.bt, c.rows, w)
+					hOK()
+					xOK()
+					sameBits(t, fmt.Sprintf("w=%d forward-only h (in place %v)", w, inPlace), h, got.h)
 				}
 				for i := 0; i < c.rows; i++ {
 					one := c
@@ -480,6 +495,11 @@ func TestGELUPaths(t *testing.T) {
 				sameBits(t, fmt.Sprintf("GELU n=%d offset %d", n, off), a, h)
 				sameBits(t, fmt.Sprintf("GELU′ n=%d offset %d", n, off), b, gp)
 			}
+			// Forward only (nil gp): the same h.
+			fo, foOK := guarded(t, n, 3)
+			New[float32]().LNGELU(fo, nil, nil, nil, x, nil, nil, nil, 1, n)
+			foOK()
+			sameBits(t, fmt.Sprintf("GELU n=%d forward-only", n), fo, h)
 			// Elementwise: any prefix gives the same bits.
 			ph, pgp := make([]float32, n/2+1), make([]float32, n/2+1)
 			New[float32]().LNGELU(ph, pgp, nil, nil, x[:n/2+1], nil, nil, nil, 1, n/2+1)
