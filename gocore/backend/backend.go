@@ -90,8 +90,7 @@ type Backend[T Float] interface {
 	// σ = √(mean c² + ε), x̂ = c/σ, y = γ⊙x̂ + β, h = GELU(y), it writes
 	// h, x̂ (into xhat), 1/σ (rstd, [rows]) and GELU′(y) (gp). With a nil
 	// gamma it skips the LayerNorm (h = GELU(z); xhat and rstd unused).
-	// A nil gp is a forward-only pass: h alone is written (the same
-	// values), and xhat and rstd are unused (may be nil).
+	// A backend that implements ForwardOnly also takes a nil gp.
 	LNGELU(h, gp, xhat, rstd, x, bias, gamma, beta []T, rows, w int)
 	// LNGELUJVP sets the tangents dy ([rows·P×w]) from dx of the
 	// recorded LNGELU: ẏ = gp ⊙ γ ⊙ (ċ − x̂·mean(x̂⊙ċ))/σ, ċ = ẋ − mean ẋ.
@@ -221,6 +220,13 @@ type Support[T Float] struct {
 	Z               []T
 	Min, Max, Delta T
 }
+
+// ForwardOnly is an optional capability of a backend: its LNGELU takes a
+// nil gp as a forward-only pass, which writes h alone (the same values)
+// and leaves xhat and rstd unused (they may be nil). gocore/nn uses such
+// passes where nothing is recorded for a JVP or a backward pass. The
+// method itself does nothing; implementing it is the declaration.
+type ForwardOnly interface{ ForwardOnlyLNGELU() }
 
 // LayerNormEps is the ε of LayerNorm (docs/algorithm.md §7).
 const LayerNormEps = 1e-6

@@ -281,11 +281,18 @@ func (m *MLP[T]) activate(ws *Workspace[T], l, rows int, bias []T) []T {
 		gamma, beta = m.norm[l].Scale, m.norm[l].Bias
 	}
 	gp, xhat, rstd := b.gp, b.xhat, b.rstd
-	if ws.rows == 0 { // not recorded (split.go): LNGELU's forward-only form writes h alone
+	if ws.rows == 0 && forwardOnly(m.Be) { // not recorded (split.go): h alone
 		gp, xhat, rstd = nil, nil, nil
 	}
 	m.Be.LNGELU(b.h, gp, xhat, rstd, b.z, bias, gamma, beta, rows, m.Spec.Hidden[l])
 	return b.h
+}
+
+// forwardOnly reports whether be's LNGELU takes a nil gp
+// (backend.ForwardOnly).
+func forwardOnly[T Float](be backend.Backend[T]) bool {
+	_, ok := be.(backend.ForwardOnly)
+	return ok
 }
 
 // JVP computes the output tangents dout ([rows×P×Out]) of the recorded

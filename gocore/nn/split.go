@@ -54,7 +54,11 @@ func (m *MLP[T]) FirstBias(ws *Workspace[T], dst []T, times [][]T, rows int) {
 		b := ws.embs[j]
 		e.Fourier.ForwardTo(b.feat, times[j], rows)
 		e.In.ForwardTo(b.h1, b.feat, rows)
-		be.LNGELU(b.h1, nil, nil, nil, b.h1, nil, nil, nil, rows, tw) // forward-only: no GELU′
+		gp := b.gp1
+		if forwardOnly(be) { // not recorded: no GELU′
+			gp = nil
+		}
+		be.LNGELU(b.h1, gp, nil, nil, b.h1, nil, nil, nil, rows, tw)
 		if j == 0 {
 			e.Out.ForwardTo(cond, b.h1, rows)
 		} else {

@@ -142,6 +142,12 @@ func (CPU[T]) SetRows(y, b []T, rows int) {
 	}
 }
 
+var _ backend.ForwardOnly = CPU[float32]{}
+
+// ForwardOnlyLNGELU declares that LNGELU takes a nil gp
+// (backend.ForwardOnly).
+func (CPU[T]) ForwardOnlyLNGELU() {}
+
 // LNGELU is the fused hidden-layer kernel (backend.Backend).
 // A forward-only pass (nil gp) computes z and x̂ in h's rows instead of
 // xhat's.
