@@ -67,14 +67,16 @@ def find_sdist(folder: Path) -> Path:
 
 def go_sources(go: str) -> list[str]:
     """The module's files, relative to its root, that the packages the
-    extension imports (bindings/ and its dependencies) may compile."""
+    extension imports (bindings/ and its dependencies) may compile (tests
+    excluded)."""
     tmpl = "{{if and .Module (eq .Module.Path \"" + GO_MODULE + "\")}}{{$d := .Dir}}" + "".join(
         "{{range ." + f + "}}{{$d}}/{{.}}\n{{end}}" for f in GO_FILE_FIELDS
     ) + "{{end}}"
     tags = os.environ.get("MFPO_GOTAGS", "")
     cmd = [go, "list", "-deps", "-f", tmpl] + ([f"-tags={tags}"] if tags else []) + ["./bindings"]
     out = run("go list", cmd, cwd=ROOT, env=clean_env(GOWORK="off"))
-    return sorted({str(Path(line).relative_to(ROOT)) for line in out.splitlines() if line})
+    # IgnoredGoFiles lists test files with build constraints too; no build needs a test.
+    return sorted({str(Path(line).relative_to(ROOT)) for line in out.splitlines() if line and not line.endswith("_test.go")})
 
 
 def check_contents(sdist: Path, go: str) -> list[str]:
