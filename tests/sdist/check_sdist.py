@@ -76,7 +76,8 @@ def go_sources(go: str) -> list[str]:
     cmd = [go, "list", "-deps", "-f", tmpl] + ([f"-tags={tags}"] if tags else []) + ["./bindings"]
     out = run("go list", cmd, cwd=ROOT, env=clean_env(GOWORK="off"))
     # IgnoredGoFiles lists test files with build constraints too; no build needs a test.
-    return sorted({str(Path(line).relative_to(ROOT)) for line in out.splitlines() if line and not line.endswith("_test.go")})
+    names = [line for line in out.splitlines() if line and not line.endswith("_test.go")]
+    return sorted({str(Path(line).relative_to(ROOT)) for line in names})
 
 
 def check_contents(sdist: Path, go: str) -> list[str]:
