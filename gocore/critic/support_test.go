@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/mfpo/mfpo/gocore/internal/fd"
 )
 
 func mustSupport(t *testing.T, atoms int, lo, hi float64) Support {
@@ -46,26 +48,6 @@ func TestNewSupport(t *testing.T) {
 			t.Errorf("NewSupport(%d, %v, %v) = %v, want a ConfigError on %s", c.atoms, c.lo, c.hi, err, c.field)
 		}
 	}
-}
-
-// project64 is an independent float64 C51 projection, written from the
-// formula of docs/algorithm.md §3 with math.Floor and math.Ceil.
-func project64(atoms int, lo, hi float64, p, tz []float64) []float64 {
-	dz := (hi - lo) / float64(atoms-1)
-	rho := make([]float64, atoms)
-	for j := range p {
-		t := math.Min(math.Max(tz[j], lo), hi)
-		b := (t - lo) / dz
-		l := math.Max(0, math.Min(float64(atoms-1), math.Floor(b)))
-		u := math.Max(0, math.Min(float64(atoms-1), math.Ceil(b)))
-		if l == u {
-			rho[int(l)] += p[j]
-		} else {
-			rho[int(l)] += p[j] * (u - b)
-			rho[int(u)] += p[j] * (b - l)
-		}
-	}
-	return rho
 }
 
 func TestProjectHandCases(t *testing.T) {
@@ -114,7 +96,7 @@ func TestProjectHandCases(t *testing.T) {
 	tz := []float32{-12, -9, -9, 0, 0.5, 3, 3.25, 9.9, 10, 40, -0.75}
 	rho := make([]float32, 11)
 	s.Project(rho, p, tz)
-	ref := project64(11, -10, 10, f64(p), f64(tz))
+	ref := fd.Project64(11, -10, 10, f64(p), f64(tz))
 	for j := range rho {
 		if math.Abs(float64(rho[j])-ref[j]) > 1e-7 {
 			t.Fatalf("rho = %v, want %v", rho, ref)
@@ -165,7 +147,7 @@ func TestProjectMassAndReference(t *testing.T) {
 			if math.Abs(mass-pm) > 1e-6 {
 				t.Fatalf("%d atoms: mass %v, want %v", n, mass, pm)
 			}
-			ref := project64(n, sc.lo, sc.hi, f64(p), f64(tz))
+			ref := fd.Project64(n, sc.lo, sc.hi, f64(p), f64(tz))
 			for j := range rho {
 				if math.Abs(float64(rho[j])-ref[j]) > 2e-6 {
 					t.Fatalf("%d atoms: rho[%d] = %v, float64 formula %v", n, j, rho[j], ref[j])

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mfpo/mfpo/gocore/backend/cpu"
+	"github.com/mfpo/mfpo/gocore/internal/fd"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/par"
 )
@@ -124,7 +125,7 @@ func refTarget(t testing.TB, c *Twin, b batch, alpha float64) (rho [2][][]float6
 				z := cfg.VMin + float64(j)*(cfg.VMax-cfg.VMin)/float64(cfg.Atoms-1)
 				tz[j] = float64(b.rew[i]) + cfg.Gamma*float64(b.notDone[i])*(z-alpha*float64(b.logp[i]))
 			}
-			rho[k] = append(rho[k], project64(cfg.Atoms, cfg.VMin, cfg.VMax, p, tz))
+			rho[k] = append(rho[k], fd.Project64(cfg.Atoms, cfg.VMin, cfg.VMax, p, tz))
 		}
 	}
 	return rho
@@ -262,7 +263,7 @@ func TestTargetDistributionSemantics(t *testing.T) {
 		p[0] = 1
 		tz := make([]float64, na)
 		tz[0] = float64(r)
-		want := project64(na, cfg.VMin, cfg.VMax, p, tz)
+		want := fd.Project64(na, cfg.VMin, cfg.VMax, p, tz)
 		if !closeRow(rho[i*na:(i+1)*na], want, 1e-6) {
 			t.Errorf("m = 0, r = %v: rho %v, want %v", r, rho[i*na:(i+1)*na], want)
 		}

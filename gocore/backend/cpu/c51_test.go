@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mfpo/mfpo/gocore/backend"
+	"github.com/mfpo/mfpo/gocore/internal/fd"
 )
 
 // The C51 kernels against float64 references written from the formulas
@@ -174,27 +175,6 @@ func logSoftmax64(x []float64) []float64 {
 	return out
 }
 
-// project64 is the C51 projection of §3 in float64 with l = ⌊b⌋, u = ⌈b⌉.
-func project64(z []float64, p, tz []float64) []float64 {
-	n := len(z)
-	lo, hi := z[0], z[n-1]
-	dz := (hi - lo) / float64(n-1)
-	rho := make([]float64, n)
-	for j := range p {
-		t := math.Min(math.Max(tz[j], lo), hi)
-		b := (t - lo) / dz
-		l := math.Max(0, math.Min(float64(n-1), math.Floor(b)))
-		u := math.Max(0, math.Min(float64(n-1), math.Ceil(b)))
-		if l == u {
-			rho[int(l)] += p[j]
-		} else {
-			rho[int(l)] += p[j] * (u - b)
-			rho[int(u)] += p[j] * (b - l)
-		}
-	}
-	return rho
-}
-
 // projectCleared is the projection as it was written before Project
 // stopped clearing rho: clear, then accumulate; Project must give its
 // sums bit for bit.
@@ -264,7 +244,7 @@ func TestProjectWithoutClearing(t *testing.T) {
 			}
 		}
 		if trial%10 != 9 {
-			ref := project64(f64(sup.Z), f64(p), f64(tz))
+			ref := fd.Project64(len(sup.Z), float64(sup.Z[0]), float64(sup.Z[len(sup.Z)-1]), f64(p), f64(tz))
 			for j := range got {
 				if math.Abs(float64(got[j])-ref[j]) > 1e-7*float64(n)*(1+ref[j]) { // b carries an ulp of up to n
 					t.Fatalf("trial %d: rho[%d] = %v, float64 %v", trial, j, got[j], ref[j])
@@ -320,7 +300,7 @@ func TestC51TargetVsFloat64(t *testing.T) {
 					p[j] = math.Exp(ls[j])
 					tz[j] = float64(c.rew[i]) + float64(c.gamma)*float64(c.notDone[i])*(z[j]-float64(c.alpha)*float64(c.logp[i]))
 				}
-				r[k] = project64(z, p, tz)
+				r[k] = fd.Project64(len(z), z[0], z[len(z)-1], p, tz)
 				for j, v := range r[k] {
 					m[k] += v * z[j]
 				}

@@ -1,6 +1,6 @@
 // Package fd holds the test helpers of the derivative checks shared by
-// gocore/nn and the backends: float64 central finite differences,
-// NaN-guarded buffers and random vectors.
+// gocore/nn, the backends and the critics: float64 central finite differences,
+// NaN-guarded buffers, random vectors and the float64 C51 projection.
 package fd
 
 import (
