@@ -9,6 +9,7 @@
 #                       (the two-optima bandit study; also bench/bandit's test)
 #   bench-smoke-capi    tests/c/bench_act --smoke (make bench-capi's program)
 #   bench-smoke-python  bench/python/bench_python.py --smoke (make bench-python's)
+#                       and bench/bandit/sac.py --smoke (the bandit's SAC baseline)
 
 .PHONY: bench-smoke bench-smoke-go bench-smoke-capi bench-smoke-python
 
@@ -42,6 +43,10 @@ bench-smoke-python: python $(BUILD)/bench/bench_act
 		--out $(SMOKE_DIR)/python.md \
 		> $(SMOKE_DIR)/python.log 2>&1 || { cat $(SMOKE_DIR)/python.log; exit 1; }
 	@echo "bench-smoke-python: ok (build/bench-smoke/python.md)"
+	@env -u PYTHONPATH $(PYTHON) bench/bandit/sac.py --smoke --out $(SMOKE_DIR)/bandit_sac.md \
+		> $(SMOKE_DIR)/bandit_sac.log 2>&1 || { cat $(SMOKE_DIR)/bandit_sac.log; exit 1; }
+	@grep -q '^| +0 |' $(SMOKE_DIR)/bandit_sac.md || { cat $(SMOKE_DIR)/bandit_sac.md; echo "bench-smoke-python: no bandit table"; exit 1; }
+	@echo "bench-smoke-python: bench/bandit/sac.py --smoke ok (build/bench-smoke/bandit_sac.md)"
 
 test-go: bench-smoke-go
 test-c: bench-smoke-capi
