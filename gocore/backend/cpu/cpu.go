@@ -2,7 +2,6 @@ package cpu
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/mfpo/mfpo/gocore/backend"
 	"github.com/mfpo/mfpo/gocore/blas"
@@ -259,43 +258,15 @@ func (CPU[T]) LNGELUBackward(dx, dgamma, dbeta, dh, xhat, rstd, gp, gamma []T, r
 	}
 }
 
-// Adam applies one Adam step (backend.Backend). The vector paths do
-// these operations in this order, without fused multiply-adds, and give
-// the same bits.
-func (CPU[T]) Adam(params, grad, m, v []T, step, epsHat, beta1, beta2 T) {
-	n := len(m)
-	if len(params) != n || len(grad) != n || len(v) != n {
-		panic(fmt.Sprintf("backend/cpu: Adam: %d params, %d gradients, moments %d and %d", len(params), len(grad), n, len(v)))
-	}
-	if lv := vecLevel[T](); lv != levelGo && n > 0 {
-		vecAdam(lv, f32(params), f32(grad), f32(m), f32(v), float32(step), float32(epsHat), float32(beta1), float32(beta2))
-		return
-	}
-	// The conversions T(…) round each product, so that no compiler fuses
-	// them into multiply-adds (the Go spec allows that otherwise).
-	for i, g := range grad {
-		mi := T(beta1*m[i]) + T((1-beta1)*g)
-		vi := T(beta2*v[i]) + T((1-beta2)*g*g)
-		m[i], v[i] = mi, vi
-		params[i] -= step * mi / (T(math.Sqrt(float64(vi))) + epsHat)
-	}
+// Adam applies one Adam step in place (backend.Backend): AdamTo with each
+// destination its source.
+func (c CPU[T]) Adam(params, grad, m, v []T, step, epsHat, beta1, beta2 T) {
+	c.AdamTo(params, m, v, params, grad, m, v, step, epsHat, beta1, beta2)
 }
 
-// Polyak sets target ← τ·online + (1−τ)·target (the same bits on every
-// path).
-func (CPU[T]) Polyak(target, online []T, tau T) {
-	if len(target) != len(online) {
-		panic(fmt.Sprintf("backend/cpu: Polyak: target has %d parameters, online %d", len(target), len(online)))
-	}
-	if lv := vecLevel[T](); lv != levelGo && len(target) > 0 {
-		vecPolyak(lv, f32(target), f32(online), float32(tau))
-		return
-	}
-	keep := 1 - tau
-	online = online[:len(target)]
-	for i, v := range online {
-		target[i] = T(tau*v) + T(keep*target[i]) // T(…): no fused multiply-add
-	}
+// Polyak sets target ← τ·online + (1−τ)·target: PolyakTo in place.
+func (c CPU[T]) Polyak(target, online []T, tau T) {
+	c.PolyakTo(target, target, online, tau)
 }
 
 // FirstNonFinite is the index of the first NaN or infinity, or −1.

@@ -72,22 +72,23 @@ func mulAVX2(z, x, y *float32, n int, c *vecConsts)
 //go:noescape
 func mulAVX512(z, x, y *float32, n int, c *vecConsts)
 
-// adam: the Adam step of CPU.Adam for n elements, with c1 = 1 − β1 and
-// c2 = 1 − β2, in the portable code's operations and order.
+// adam: the Adam step of CPU.AdamTo for n elements, with c1 = 1 − β1 and
+// c2 = 1 − β2, in the portable code's operations and order; each
+// destination may be its source (in place).
 //
 //go:noescape
-func adamAVX2(params, grad, m, v *float32, n int, step, epsHat, beta1, beta2, c1, c2 float32, c *vecConsts)
+func adamAVX2(pDst, mDst, vDst, params, grad, m, v *float32, n int, step, epsHat, beta1, beta2, c1, c2 float32, c *vecConsts)
 
 //go:noescape
-func adamAVX512(params, grad, m, v *float32, n int, step, epsHat, beta1, beta2, c1, c2 float32, c *vecConsts)
+func adamAVX512(pDst, mDst, vDst, params, grad, m, v *float32, n int, step, epsHat, beta1, beta2, c1, c2 float32, c *vecConsts)
 
-// polyak: target = τ·online + keep·target for n elements.
+// polyak: dst = τ·online + keep·target for n elements (dst may be target).
 //
 //go:noescape
-func polyakAVX2(target, online *float32, n int, tau, keep float32, c *vecConsts)
+func polyakAVX2(dst, target, online *float32, n int, tau, keep float32, c *vecConsts)
 
 //go:noescape
-func polyakAVX512(target, online *float32, n int, tau, keep float32, c *vecConsts)
+func polyakAVX512(dst, target, online *float32, n int, tau, keep float32, c *vecConsts)
 
 // sumRows: db += Σ_i dy[i,:] for rows rows of n, rows in order.
 //
@@ -145,21 +146,21 @@ func vecMul(lv level, z, x, y []float32) {
 	}
 }
 
-func vecAdam(lv level, params, grad, m, v []float32, step, epsHat, beta1, beta2 float32) {
+func vecAdam(lv level, pDst, mDst, vDst, params, grad, m, v []float32, step, epsHat, beta1, beta2 float32) {
 	c1, c2 := 1-beta1, 1-beta2
 	if lv == levelAVX512 {
-		adamAVX512(p(params), p(grad), p(m), p(v), len(m), step, epsHat, beta1, beta2, c1, c2, &vecTable)
+		adamAVX512(p(pDst), p(mDst), p(vDst), p(params), p(grad), p(m), p(v), len(m), step, epsHat, beta1, beta2, c1, c2, &vecTable)
 	} else {
-		adamAVX2(p(params), p(grad), p(m), p(v), len(m), step, epsHat, beta1, beta2, c1, c2, &vecTable)
+		adamAVX2(p(pDst), p(mDst), p(vDst), p(params), p(grad), p(m), p(v), len(m), step, epsHat, beta1, beta2, c1, c2, &vecTable)
 	}
 }
 
-func vecPolyak(lv level, target, online []float32, tau float32) {
+func vecPolyak(lv level, dst, target, online []float32, tau float32) {
 	keep := 1 - tau
 	if lv == levelAVX512 {
-		polyakAVX512(p(target), p(online), len(target), tau, keep, &vecTable)
+		polyakAVX512(p(dst), p(target), p(online), len(target), tau, keep, &vecTable)
 	} else {
-		polyakAVX2(p(target), p(online), len(target), tau, keep, &vecTable)
+		polyakAVX2(p(dst), p(target), p(online), len(target), tau, keep, &vecTable)
 	}
 }
 

@@ -690,20 +690,26 @@ mulDone:
 	VDIVPS Y5, Y6, Y6; \
 	VSUBPS Y6, Y7, Y7
 
-// func adamAVX2(params, grad, m, v *float32, n int, step, epsHat, beta1, beta2, c1, c2 float32, c *vecConsts)
-TEXT ·adamAVX2(SB), NOSPLIT, $0-72
-	MOVQ params+0(FP), DI
-	MOVQ grad+8(FP), SI
-	MOVQ m+16(FP), DX
-	MOVQ v+24(FP), R9
-	MOVQ n+32(FP), BX
-	MOVQ c+64(FP), R8
-	VBROADCASTSS beta1+48(FP), Y10
-	VBROADCASTSS beta2+52(FP), Y11
-	VBROADCASTSS c1+56(FP), Y12
-	VBROADCASTSS c2+60(FP), Y13
-	VBROADCASTSS step+40(FP), Y14
-	VBROADCASTSS epsHat+44(FP), Y15
+// func adamAVX2(pDst, mDst, vDst, params, grad, m, v *float32, n int, step, epsHat, beta1, beta2, c1, c2 float32, c *vecConsts)
+//
+// Reads θ, g, m, v and writes θ', m', v' to the destinations, which may
+// be the sources themselves (Adam in place).
+TEXT ·adamAVX2(SB), NOSPLIT, $0-96
+	MOVQ pDst+0(FP), R10
+	MOVQ mDst+8(FP), R11
+	MOVQ vDst+16(FP), R12
+	MOVQ params+24(FP), DI
+	MOVQ grad+32(FP), SI
+	MOVQ m+40(FP), DX
+	MOVQ v+48(FP), R9
+	MOVQ n+56(FP), BX
+	MOVQ c+88(FP), R8
+	VBROADCASTSS beta1+72(FP), Y10
+	VBROADCASTSS beta2+76(FP), Y11
+	VBROADCASTSS c1+80(FP), Y12
+	VBROADCASTSS c2+84(FP), Y13
+	VBROADCASTSS step+64(FP), Y14
+	VBROADCASTSS epsHat+68(FP), Y15
 	MOVQ BX, CX
 	ANDQ $~7, CX
 	XORQ AX, AX
@@ -716,9 +722,9 @@ adamLoop:
 	VMOVUPS (R9)(AX*4), Y3
 	VMOVUPS (DI)(AX*4), Y7
 	ADAM256
-	VMOVUPS Y1, (DX)(AX*4)
-	VMOVUPS Y3, (R9)(AX*4)
-	VMOVUPS Y7, (DI)(AX*4)
+	VMOVUPS Y1, (R11)(AX*4)
+	VMOVUPS Y3, (R12)(AX*4)
+	VMOVUPS Y7, (R10)(AX*4)
 	ADDQ $8, AX
 	JMP  adamLoop
 
@@ -731,22 +737,23 @@ adamTail:
 	VMASKMOVPS (R9)(AX*4), Y8, Y3
 	VMASKMOVPS (DI)(AX*4), Y8, Y7
 	ADAM256
-	VMASKMOVPS Y1, Y8, (DX)(AX*4)
-	VMASKMOVPS Y3, Y8, (R9)(AX*4)
-	VMASKMOVPS Y7, Y8, (DI)(AX*4)
+	VMASKMOVPS Y1, Y8, (R11)(AX*4)
+	VMASKMOVPS Y3, Y8, (R12)(AX*4)
+	VMASKMOVPS Y7, Y8, (R10)(AX*4)
 
 adamDone:
 	VZEROUPPER
 	RET
 
-// func polyakAVX2(target, online *float32, n int, tau, keep float32, c *vecConsts)
-TEXT ·polyakAVX2(SB), NOSPLIT, $0-40
-	MOVQ target+0(FP), DI
-	MOVQ online+8(FP), SI
-	MOVQ n+16(FP), BX
-	MOVQ c+32(FP), R8
-	VBROADCASTSS tau+24(FP), Y10
-	VBROADCASTSS keep+28(FP), Y11
+// func polyakAVX2(dst, target, online *float32, n int, tau, keep float32, c *vecConsts)
+TEXT ·polyakAVX2(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), R10
+	MOVQ target+8(FP), DI
+	MOVQ online+16(FP), SI
+	MOVQ n+24(FP), BX
+	MOVQ c+40(FP), R8
+	VBROADCASTSS tau+32(FP), Y10
+	VBROADCASTSS keep+36(FP), Y11
 	MOVQ BX, CX
 	ANDQ $~7, CX
 	XORQ AX, AX
@@ -757,7 +764,7 @@ polyakLoop:
 	VMULPS (SI)(AX*4), Y10, Y0
 	VMULPS (DI)(AX*4), Y11, Y1
 	VADDPS Y1, Y0, Y0
-	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y0, (R10)(AX*4)
 	ADDQ $8, AX
 	JMP  polyakLoop
 
@@ -770,7 +777,7 @@ polyakTail:
 	VMULPS Y10, Y0, Y0
 	VMULPS Y11, Y1, Y1
 	VADDPS Y1, Y0, Y0
-	VMASKMOVPS Y0, Y8, (DI)(AX*4)
+	VMASKMOVPS Y0, Y8, (R10)(AX*4)
 
 polyakDone:
 	VZEROUPPER

@@ -728,19 +728,25 @@ mulDone:
 	VDIVPS Z5, Z6, Z6; \
 	VSUBPS Z6, Z7, Z7
 
-// func adamAVX512(params, grad, m, v *float32, n int, step, epsHat, beta1, beta2, c1, c2 float32, c *vecConsts)
-TEXT ·adamAVX512(SB), NOSPLIT, $0-72
-	MOVQ params+0(FP), DI
-	MOVQ grad+8(FP), SI
-	MOVQ m+16(FP), DX
-	MOVQ v+24(FP), R9
-	MOVQ n+32(FP), BX
-	VBROADCASTSS beta1+48(FP), Z20
-	VBROADCASTSS beta2+52(FP), Z21
-	VBROADCASTSS c1+56(FP), Z22
-	VBROADCASTSS c2+60(FP), Z23
-	VBROADCASTSS step+40(FP), Z24
-	VBROADCASTSS epsHat+44(FP), Z25
+// func adamAVX512(pDst, mDst, vDst, params, grad, m, v *float32, n int, step, epsHat, beta1, beta2, c1, c2 float32, c *vecConsts)
+//
+// Reads θ, g, m, v and writes θ', m', v' to the destinations, which may
+// be the sources themselves (Adam in place).
+TEXT ·adamAVX512(SB), NOSPLIT, $0-96
+	MOVQ pDst+0(FP), R10
+	MOVQ mDst+8(FP), R11
+	MOVQ vDst+16(FP), R12
+	MOVQ params+24(FP), DI
+	MOVQ grad+32(FP), SI
+	MOVQ m+40(FP), DX
+	MOVQ v+48(FP), R9
+	MOVQ n+56(FP), BX
+	VBROADCASTSS beta1+72(FP), Z20
+	VBROADCASTSS beta2+76(FP), Z21
+	VBROADCASTSS c1+80(FP), Z22
+	VBROADCASTSS c2+84(FP), Z23
+	VBROADCASTSS step+64(FP), Z24
+	VBROADCASTSS epsHat+68(FP), Z25
 	TAILMASK
 	MOVQ BX, CX
 	ANDQ $~15, CX
@@ -754,9 +760,9 @@ adamLoop:
 	VMOVUPS (R9)(AX*4), Z3
 	VMOVUPS (DI)(AX*4), Z7
 	ADAM512
-	VMOVUPS Z1, (DX)(AX*4)
-	VMOVUPS Z3, (R9)(AX*4)
-	VMOVUPS Z7, (DI)(AX*4)
+	VMOVUPS Z1, (R11)(AX*4)
+	VMOVUPS Z3, (R12)(AX*4)
+	VMOVUPS Z7, (R10)(AX*4)
 	ADDQ $16, AX
 	JMP  adamLoop
 
@@ -768,21 +774,22 @@ adamTail:
 	VMOVUPS.Z (R9)(AX*4), K1, Z3
 	VMOVUPS.Z (DI)(AX*4), K1, Z7
 	ADAM512
-	VMOVUPS Z1, K1, (DX)(AX*4)
-	VMOVUPS Z3, K1, (R9)(AX*4)
-	VMOVUPS Z7, K1, (DI)(AX*4)
+	VMOVUPS Z1, K1, (R11)(AX*4)
+	VMOVUPS Z3, K1, (R12)(AX*4)
+	VMOVUPS Z7, K1, (R10)(AX*4)
 
 adamDone:
 	CLEANUP512
 	RET
 
-// func polyakAVX512(target, online *float32, n int, tau, keep float32, c *vecConsts)
-TEXT ·polyakAVX512(SB), NOSPLIT, $0-40
-	MOVQ target+0(FP), DI
-	MOVQ online+8(FP), SI
-	MOVQ n+16(FP), BX
-	VBROADCASTSS tau+24(FP), Z20
-	VBROADCASTSS keep+28(FP), Z21
+// func polyakAVX512(dst, target, online *float32, n int, tau, keep float32, c *vecConsts)
+TEXT ·polyakAVX512(SB), NOSPLIT, $0-48
+	MOVQ dst+0(FP), R10
+	MOVQ target+8(FP), DI
+	MOVQ online+16(FP), SI
+	MOVQ n+24(FP), BX
+	VBROADCASTSS tau+32(FP), Z20
+	VBROADCASTSS keep+36(FP), Z21
 	TAILMASK
 	MOVQ BX, CX
 	ANDQ $~15, CX
@@ -794,7 +801,7 @@ polyakLoop:
 	VMULPS (SI)(AX*4), Z20, Z0
 	VMULPS (DI)(AX*4), Z21, Z1
 	VADDPS Z1, Z0, Z0
-	VMOVUPS Z0, (DI)(AX*4)
+	VMOVUPS Z0, (R10)(AX*4)
 	ADDQ $16, AX
 	JMP  polyakLoop
 
@@ -806,7 +813,7 @@ polyakTail:
 	VMULPS Z20, Z0, Z0
 	VMULPS Z21, Z1, Z1
 	VADDPS Z1, Z0, Z0
-	VMOVUPS Z0, K1, (DI)(AX*4)
+	VMOVUPS Z0, K1, (R10)(AX*4)
 
 polyakDone:
 	CLEANUP512

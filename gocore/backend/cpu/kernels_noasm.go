@@ -20,10 +20,10 @@ func vecLNGELUBackward(level, []float32, []float32, []float32, []float32, []floa
 	panic("unreachable")
 }
 
-func vecGELU(level, []float32, []float32, []float32) { panic("unreachable") }
-func vecMul(level, []float32, []float32, []float32)  { panic("unreachable") }
-func vecSumRows(level, []float32, []float32, int)    { panic("unreachable") }
-func vecPolyak(level, []float32, []float32, float32) { panic("unreachable") }
-func vecAdam(level, []float32, []float32, []float32, []float32, float32, float32, float32, float32) {
+func vecGELU(level, []float32, []float32, []float32)            { panic("unreachable") }
+func vecMul(level, []float32, []float32, []float32)             { panic("unreachable") }
+func vecSumRows(level, []float32, []float32, int)               { panic("unreachable") }
+func vecPolyak(level, []float32, []float32, []float32, float32) { panic("unreachable") }
+func vecAdam(level, []float32, []float32, []float32, []float32, []float32, []float32, []float32, float32, float32, float32, float32) {
 	panic("unreachable")
 }

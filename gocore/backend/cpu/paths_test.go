@@ -510,8 +510,9 @@ func TestGELUPaths(t *testing.T) {
 }
 
 // TestPortableBitsPaths holds the kernels that promise the portable
-// code's bits to it (Adam, Polyak, SumRows, the GELU-only JVP and
-// backward), and checks the portable code against float64.
+// code's bits to it (Adam and Polyak, in place and out of place, SumRows,
+// the GELU-only JVP and backward), and checks the portable code against
+// float64.
 func TestPortableBitsPaths(t *testing.T) {
 	type result struct{ p, m, v, target, db, mul []float32 }
 	type input struct {
@@ -542,7 +543,22 @@ func TestPortableBitsPaths(t *testing.T) {
 		be.SumRows(db, in.dy, in.rows)
 		mul, mulOK := guarded(t, in.rows*n, off+1)
 		be.LNGELUBackward(mul, nil, nil, in.dy, nil, nil, in.dy, nil, in.rows, n)
-		for _, ok := range []func(){pOK, mOK, vOK, tOK, dbOK, mulOK} {
+		// Out of place: the same bits in the destinations, sources untouched.
+		pTo, pToOK := guarded(t, n, off+2)
+		mTo, mToOK := guarded(t, n, off+3)
+		vTo, vToOK := guarded(t, n, off)
+		tTo, tToOK := guarded(t, n, off+1)
+		src := [][]float32{append([]float32(nil), in.params...), append([]float32(nil), in.m...), append([]float32(nil), in.v...)}
+		be.AdamTo(pTo, mTo, vTo, src[0], in.grad, src[1], src[2], 1e-3, 1e-8, 0.9, 0.999)
+		be.PolyakTo(tTo, src[1], src[0], 0.005)
+		sameBits(t, "AdamTo θ", pTo, pp)
+		sameBits(t, "AdamTo m", mTo, mm)
+		sameBits(t, "AdamTo v", vTo, vv)
+		sameBits(t, "PolyakTo", tTo, tg)
+		for i, orig := range [][]float32{in.params, in.m, in.v} {
+			sameBits(t, fmt.Sprintf("AdamTo/PolyakTo source %d", i), src[i], orig)
+		}
+		for _, ok := range []func(){pOK, mOK, vOK, tOK, dbOK, mulOK, pToOK, mToOK, vToOK, tToOK} {
 			ok()
 		}
 		return result{pp, mm, vv, tg, db, mul}
