@@ -90,6 +90,16 @@ func polyakAVX2(dst, target, online *float32, n int, tau, keep float32, c *vecCo
 //go:noescape
 func polyakAVX512(dst, target, online *float32, n int, tau, keep float32, c *vecConsts)
 
+// matVec: y = [y +] x·W for one row x (k elements, stride incx) and W
+// k×n (row stride ldw): each y_j one chain of fused multiply-adds from 0
+// over i in order, then the add; the same bits on both paths.
+//
+//go:noescape
+func matVecAVX2(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
+
+//go:noescape
+func matVecAVX512(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
+
 // sumRows: db += Σ_i dy[i,:] for rows rows of n, rows in order.
 //
 //go:noescape
@@ -161,6 +171,18 @@ func vecPolyak(lv level, dst, target, online []float32, tau float32) {
 		polyakAVX512(p(dst), p(target), p(online), len(target), tau, keep, &vecTable)
 	} else {
 		polyakAVX2(p(dst), p(target), p(online), len(target), tau, keep, &vecTable)
+	}
+}
+
+func vecMatVec(lv level, y, x, w []float32, k, n, incx, ldw int, accumulate bool) {
+	acc := 0
+	if accumulate {
+		acc = 1
+	}
+	if lv == levelAVX512 {
+		matVecAVX512(p(y), p(x), p(w), k, n, incx, ldw, acc, &vecTable)
+	} else {
+		matVecAVX2(p(y), p(x), p(w), k, n, incx, ldw, acc, &vecTable)
 	}
 }
 

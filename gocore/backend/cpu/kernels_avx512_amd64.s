@@ -897,3 +897,135 @@ sumRowsTail:
 sumDone:
 	CLEANUP512
 	RET
+
+// func matVecAVX512(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
+//
+// y_j = [y_j +] Σ_{i<k} x_{i·incx}·w_{i·ldw+j} for j < n: each y_j one chain
+// of fused multiply-adds from 0 in index order, so the bits do not depend
+// on the vector width. Column blocks of 8 vectors (128 columns), then of
+// one vector, then the masked tail; the rows of w stream through once per
+// block.
+TEXT ·matVecAVX512(SB), NOSPLIT, $0-72
+	MOVQ y+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ w+16(FP), DX
+	MOVQ k+24(FP), R8
+	MOVQ n+32(FP), BX
+	MOVQ incx+40(FP), R10
+	SHLQ $2, R10
+	MOVQ ldw+48(FP), R11
+	SHLQ $2, R11
+	MOVQ accumulate+56(FP), R9
+	TAILMASK
+	XORQ CX, CX
+
+mv512Block8:
+	MOVQ BX, AX
+	SUBQ CX, AX
+	CMPQ AX, $128
+	JL   mv512Block1
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ SI, R12
+	LEAQ (DX)(CX*4), R13
+	MOVQ R8, R14
+
+mv512Row8:
+	VBROADCASTSS (R12), Z16
+	VFMADD231PS 0(R13), Z16, Z0
+	VFMADD231PS 64(R13), Z16, Z1
+	VFMADD231PS 128(R13), Z16, Z2
+	VFMADD231PS 192(R13), Z16, Z3
+	VFMADD231PS 256(R13), Z16, Z4
+	VFMADD231PS 320(R13), Z16, Z5
+	VFMADD231PS 384(R13), Z16, Z6
+	VFMADD231PS 448(R13), Z16, Z7
+	ADDQ R10, R12
+	ADDQ R11, R13
+	DECQ R14
+	JNZ  mv512Row8
+	LEAQ (DI)(CX*4), R13
+	TESTQ R9, R9
+	JZ   mv512Store8
+	VADDPS 0(R13), Z0, Z0
+	VADDPS 64(R13), Z1, Z1
+	VADDPS 128(R13), Z2, Z2
+	VADDPS 192(R13), Z3, Z3
+	VADDPS 256(R13), Z4, Z4
+	VADDPS 320(R13), Z5, Z5
+	VADDPS 384(R13), Z6, Z6
+	VADDPS 448(R13), Z7, Z7
+
+mv512Store8:
+	VMOVUPS Z0, 0(R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	VMOVUPS Z4, 256(R13)
+	VMOVUPS Z5, 320(R13)
+	VMOVUPS Z6, 384(R13)
+	VMOVUPS Z7, 448(R13)
+	ADDQ $128, CX
+	JMP  mv512Block8
+
+mv512Block1:
+	CMPQ AX, $16
+	JL   mv512Tail
+	VPXORD Z0, Z0, Z0
+	MOVQ SI, R12
+	LEAQ (DX)(CX*4), R13
+	MOVQ R8, R14
+
+mv512Row1:
+	VBROADCASTSS (R12), Z16
+	VFMADD231PS (R13), Z16, Z0
+	ADDQ R10, R12
+	ADDQ R11, R13
+	DECQ R14
+	JNZ  mv512Row1
+	LEAQ (DI)(CX*4), R13
+	TESTQ R9, R9
+	JZ   mv512Store1
+	VADDPS (R13), Z0, Z0
+
+mv512Store1:
+	VMOVUPS Z0, (R13)
+	ADDQ $16, CX
+	MOVQ BX, AX
+	SUBQ CX, AX
+	JMP  mv512Block1
+
+mv512Tail:
+	TESTQ AX, AX
+	JZ   mv512Done
+	VPXORD Z0, Z0, Z0
+	MOVQ SI, R12
+	LEAQ (DX)(CX*4), R13
+	MOVQ R8, R14
+
+mv512RowTail:
+	VBROADCASTSS (R12), Z16
+	VMOVUPS.Z (R13), K1, Z1
+	VFMADD231PS Z1, Z16, Z0
+	ADDQ R10, R12
+	ADDQ R11, R13
+	DECQ R14
+	JNZ  mv512RowTail
+	LEAQ (DI)(CX*4), R13
+	TESTQ R9, R9
+	JZ   mv512StoreTail
+	VMOVUPS.Z (R13), K1, Z1
+	VADDPS Z1, Z0, Z0
+
+mv512StoreTail:
+	VMOVUPS Z0, K1, (R13)
+
+mv512Done:
+	CLEANUP512
+	RET

@@ -27,3 +27,7 @@ func vecPolyak(level, []float32, []float32, []float32, float32) { panic("unreach
 func vecAdam(level, []float32, []float32, []float32, []float32, []float32, []float32, []float32, float32, float32, float32, float32) {
 	panic("unreachable")
 }
+
+func vecMatVec(level, []float32, []float32, []float32, int, int, int, int, bool) {
+	panic("unreachable")
+}

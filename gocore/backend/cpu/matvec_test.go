@@ -1,0 +1,151 @@
+package cpu
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/mfpo/mfpo/gocore/blas"
+	"github.com/mfpo/mfpo/gocore/internal/fd"
+)
+
+// fmaChain32 is the one-row kernel's promise for one output, written out:
+// a chain of float32 fused multiply-adds from 0 over i in order, then the
+// optional add of the old value. float32 products are exact in float64,
+// and a float64 sum of one exact product and a float32 rounds to float32
+// correctly only when done as one fused operation, so this uses the
+// float64 FMA of float32 operands and checks it is exact (no double
+// rounding) by the error-free transformation.
+func fmaChain32(x []float32, incx int, w []float32, ldw, k, j int) float32 {
+	var acc float32
+	for i := 0; i < k; i++ {
+		acc = fma32(x[i*incx], w[i*ldw+j], acc)
+	}
+	return acc
+}
+
+// fma32 rounds a·b + c (exact in big.Float terms) once to float32: the
+// exact value is p + c with p = a·b exact in float64; s = p + c in float64
+// has error e (two-sum), and rounding s to float32 is correct unless s is
+// a float32 halfway point, where e's sign decides.
+func fma32(a, b, c float32) float32 {
+	p := float64(a) * float64(b)
+	s := p + float64(c)
+	bb := s - p
+	e := (p - (s - bb)) + (float64(c) - bb)
+	r := float32(s)
+	if float64(r) != s {
+		lo, hi := float64(r), float64(r)
+		if float64(r) < s {
+			hi = float64(math.Nextafter32(r, float32(math.Inf(1))))
+		} else {
+			lo = float64(math.Nextafter32(r, float32(math.Inf(-1))))
+		}
+		if mid := (lo + hi) / 2; s == mid && e != 0 {
+			if e > 0 {
+				r = float32(hi)
+			} else {
+				r = float32(lo)
+			}
+		}
+	}
+	return r
+}
+
+// TestOneRowGemm checks the vector paths' one-row product (m = 1) against
+// its promised arithmetic bit for bit (so AVX2 and AVX-512 agree) and
+// against float64, for widths that exercise every block and tail, a
+// strided x (transA) and B with ldb > n, both β, and guards around C.
+// The portable path is the BLAS: checked against float64 only.
+func TestOneRowGemm(t *testing.T) {
+	rng := fd.NewRNG(21)
+	type shape struct{ k, n, ldb int }
+	var shapes []shape
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200, 256, 300} {
+		for _, k := range []int{1, 3, 256} {
+			shapes = append(shapes, shape{k, n, n}, shape{k, n, n + 5})
+		}
+	}
+	forEachPath(t, func(t *testing.T) {
+		be := New[float32]()
+		vector := vecLevel[float32]() != levelGo
+		for _, s := range shapes {
+			for _, transA := range []bool{false, true} {
+				for _, beta := range []float32{0, 1} {
+					lda, incx := s.k, 1
+					if transA {
+						lda, incx = 3, 3 // x is a column of a k×3 matrix
+					}
+					x := randF32(rng, (s.k-1)*incx+1, 0, 1)
+					w := randF32(rng, (s.k-1)*s.ldb+s.n, 0, 1)
+					c0 := randF32(rng, s.n, 0, 1)
+					c, ok := copyTo(t, c0, s.n%4)
+					be.Gemm(transA, false, 1, s.n, s.k, 1, x, lda, w, s.ldb, beta, c, s.n)
+					ok()
+					what := fmt.Sprintf("k=%d n=%d ldb=%d transA=%v β=%v", s.k, s.n, s.ldb, transA, beta)
+					for j := 0; j < s.n; j++ {
+						var ref, scale float64
+						for i := 0; i < s.k; i++ {
+							p := float64(x[i*incx]) * float64(w[i*s.ldb+j])
+							ref += p
+							scale += math.Abs(p)
+						}
+						if beta == 1 {
+							ref += float64(c0[j])
+							scale += math.Abs(float64(c0[j]))
+						}
+						if d := math.Abs(float64(c[j]) - ref); d > 1e-6*scale+1e-30 {
+							t.Fatalf("%s: C[%d] = %.9g, float64 %.9g (|Δ| %.3g, Σ|terms| %.3g)", what, j, c[j], ref, d, scale)
+						}
+						if vector {
+							want := fmaChain32(x, incx, w, s.ldb, s.k, j)
+							if beta == 1 {
+								want += c0[j]
+							}
+							if math.Float32bits(c[j]) != math.Float32bits(want) {
+								t.Fatalf("%s: C[%d] = %v, the FMA chain gives %v", what, j, c[j], want)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkOneRowGemm is the acting product: one row through four 256×256
+// layers in turn (the paper policy's hidden layers over two sampler
+// steps; 1 MiB of weights, the L2 of one core), on the BLAS and on each
+// vector path. GB/s counts the weights read.
+func BenchmarkOneRowGemm(b *testing.B) {
+	const n, layers = 256, 4
+	rng := fd.NewRNG(22)
+	ws := make([][]float32, layers)
+	for i := range ws {
+		ws[i] = randF32(rng, n*n, 0, 0.06)
+	}
+	x, y := randF32(rng, n, 0, 1), make([]float32, n)
+	run := func(b *testing.B, gemm func(w []float32)) {
+		b.SetBytes(layers * n * n * 4)
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			for _, w := range ws {
+				gemm(w)
+			}
+		}
+	}
+	b.Run("blas", func(b *testing.B) {
+		run(b, func(w []float32) { blas.Gemm(false, false, 1, n, n, 1, x, n, w, n, 1, y, n) })
+	})
+	for _, path := range SupportedKernels() {
+		if path == "go" {
+			continue
+		}
+		b.Run(path, func(b *testing.B) {
+			prev, _ := SetKernels(path)
+			defer SetKernels(prev)
+			be := New[float32]()
+			run(b, func(w []float32) { be.Gemm(false, false, 1, n, n, 1, x, n, w, n, 1, y, n) })
+		})
+	}
+}
