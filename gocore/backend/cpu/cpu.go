@@ -30,32 +30,44 @@ func (CPU[T]) Sync() {}
 
 // Gemm is blas.Gemm.
 //
-// One row by a matrix (m = 1, B not transposed, α = 1, β ∈ {0, 1}: a
-// layer's forward pass on one observation, as in acting) runs on the
-// vector paths' own kernel, which streams B once from cache with one
-// fused multiply-add chain per output in index order (the same bits on
-// AVX2 and AVX-512; not the BLAS's bits); everything else is the BLAS.
+// A few rows by a matrix (m ≤ oneRowMax, B not transposed, α = 1,
+// β ∈ {0, 1}: a layer's forward pass on one observation and its time
+// rows, as in acting) run row by row on the vector paths' own kernel,
+// which streams B from cache with one fused multiply-add chain per output
+// in index order (the same bits on AVX2 and AVX-512; not the BLAS's bits,
+// which packs B first at these sizes); everything else is the BLAS.
 func (CPU[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	if m == 1 && !transB && alpha == 1 && (beta == 0 || beta == 1) && k > 0 && n > 0 {
+	if m >= 1 && m <= oneRowMax && !transB && alpha == 1 && (beta == 0 || beta == 1) && k > 0 && n > 0 {
 		if lv := vecLevel[T](); lv != levelGo {
-			incx := 1
+			// Row i of op(A): a[i·lda:] with stride 1, or column i, a[i:]
+			// with stride lda.
+			rowStart, incx := lda, 1
 			if transA {
-				incx = lda
+				rowStart, incx = 1, lda
 			}
-			checkMatVec(a, (k-1)*incx+1, b, (k-1)*ldb+n, ldb, n, c, n)
-			vecMatVec(lv, f32(c), f32(a), f32(b), k, n, incx, ldb, beta == 1)
+			if m == 1 {
+				ldc = n // not used
+			}
+			checkMatVec(a, (m-1)*rowStart+(k-1)*incx+1, b, (k-1)*ldb+n, ldb, n, c, (m-1)*ldc+n, ldc)
+			for i := 0; i < m; i++ {
+				vecMatVec(lv, f32(c[i*ldc:]), f32(a[i*rowStart:]), f32(b), k, n, incx, ldb, beta == 1)
+			}
 			return
 		}
 	}
 	blas.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// checkMatVec panics unless x, w and y hold the elements a one-row product
+// oneRowMax is the most rows Gemm runs row by row on the vector paths:
+// below it the BLAS's packing of B costs more than reading B once a row.
+const oneRowMax = 4
+
+// checkMatVec panics unless x, w and y hold the elements a few-row product
 // reads and writes (the BLAS checks its own operands).
-func checkMatVec[T Float](x []T, nx int, w []T, nw, ldw, n int, y []T, ny int) {
-	if len(x) < nx || len(w) < nw || ldw < n || len(y) < ny {
-		panic(fmt.Sprintf("backend/cpu: Gemm: one row: x has %d of %d elements, B %d of %d (ldb %d, n %d), C %d of %d",
-			len(x), nx, len(w), nw, ldw, n, len(y), ny))
+func checkMatVec[T Float](x []T, nx int, w []T, nw, ldw, n int, y []T, ny, ldc int) {
+	if len(x) < nx || len(w) < nw || ldw < n || len(y) < ny || ldc < n {
+		panic(fmt.Sprintf("backend/cpu: Gemm: A has %d of %d elements, B %d of %d (ldb %d, n %d), C %d of %d (ldc %d)",
+			len(x), nx, len(w), nw, ldw, n, len(y), ny, ldc))
 	}
 }
 

@@ -52,19 +52,24 @@ func fma32(a, b, c float32) float32 {
 	return r
 }
 
-// TestOneRowGemm checks the vector paths' one-row product (m = 1) against
+// TestOneRowGemm checks the vector paths' few-row product (m ≤ 4) against
 // its promised arithmetic bit for bit (so AVX2 and AVX-512 agree) and
-// against float64, for widths that exercise every block and tail, a
-// strided x (transA) and B with ldb > n, both β, and guards around C.
-// The portable path is the BLAS: checked against float64 only.
+// against float64, for widths that exercise every block and tail, A
+// transposed or not (a row of op(A) strided), B with ldb > n, C with
+// ldc > n, both β, and guards around C. The portable path is the BLAS:
+// checked against float64 only. m = 5 (the BLAS on every path) is checked
+// against float64 too.
 func TestOneRowGemm(t *testing.T) {
 	rng := fd.NewRNG(21)
-	type shape struct{ k, n, ldb int }
+	type shape struct{ m, k, n, ldb, ldc int }
 	var shapes []shape
 	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200, 256, 300} {
 		for _, k := range []int{1, 3, 256} {
-			shapes = append(shapes, shape{k, n, n}, shape{k, n, n + 5})
+			shapes = append(shapes, shape{1, k, n, n, n}, shape{1, k, n, n + 5, n})
 		}
+	}
+	for _, m := range []int{2, 3, 4, 5} {
+		shapes = append(shapes, shape{m, 33, 129, 129, 129}, shape{m, 17, 40, 45, 43})
 	}
 	forEachPath(t, func(t *testing.T) {
 		be := New[float32]()
@@ -72,38 +77,52 @@ func TestOneRowGemm(t *testing.T) {
 		for _, s := range shapes {
 			for _, transA := range []bool{false, true} {
 				for _, beta := range []float32{0, 1} {
-					lda, incx := s.k, 1
+					// op(A) is m×k: A is m×(k+2) (lda = k+2), or k×(m+1)
+					// transposed (lda = m+1).
+					lda, rowStart, incx := s.k+2, s.k+2, 1
 					if transA {
-						lda, incx = 3, 3 // x is a column of a k×3 matrix
+						lda, rowStart, incx = s.m+1, 1, s.m+1
 					}
-					x := randF32(rng, (s.k-1)*incx+1, 0, 1)
+					a := randF32(rng, (s.m-1)*rowStart+(s.k-1)*incx+1, 0, 1)
 					w := randF32(rng, (s.k-1)*s.ldb+s.n, 0, 1)
-					c0 := randF32(rng, s.n, 0, 1)
+					c0 := randF32(rng, (s.m-1)*s.ldc+s.n, 0, 1)
 					c, ok := copyTo(t, c0, s.n%4)
-					be.Gemm(transA, false, 1, s.n, s.k, 1, x, lda, w, s.ldb, beta, c, s.n)
+					be.Gemm(transA, false, s.m, s.n, s.k, 1, a, lda, w, s.ldb, beta, c, s.ldc)
 					ok()
-					what := fmt.Sprintf("k=%d n=%d ldb=%d transA=%v β=%v", s.k, s.n, s.ldb, transA, beta)
-					for j := 0; j < s.n; j++ {
-						var ref, scale float64
-						for i := 0; i < s.k; i++ {
-							p := float64(x[i*incx]) * float64(w[i*s.ldb+j])
-							ref += p
-							scale += math.Abs(p)
-						}
-						if beta == 1 {
-							ref += float64(c0[j])
-							scale += math.Abs(float64(c0[j]))
-						}
-						if d := math.Abs(float64(c[j]) - ref); d > 1e-6*scale+1e-30 {
-							t.Fatalf("%s: C[%d] = %.9g, float64 %.9g (|Δ| %.3g, Σ|terms| %.3g)", what, j, c[j], ref, d, scale)
-						}
-						if vector {
-							want := fmaChain32(x, incx, w, s.ldb, s.k, j)
-							if beta == 1 {
-								want += c0[j]
+					what := fmt.Sprintf("m=%d k=%d n=%d ldb=%d ldc=%d transA=%v β=%v", s.m, s.k, s.n, s.ldb, s.ldc, transA, beta)
+					for r := 0; r < s.m; r++ {
+						x := a[r*rowStart:]
+						for j := 0; j < s.n; j++ {
+							got, old := c[r*s.ldc+j], c0[r*s.ldc+j]
+							var ref, scale float64
+							for i := 0; i < s.k; i++ {
+								p := float64(x[i*incx]) * float64(w[i*s.ldb+j])
+								ref += p
+								scale += math.Abs(p)
 							}
-							if math.Float32bits(c[j]) != math.Float32bits(want) {
-								t.Fatalf("%s: C[%d] = %v, the FMA chain gives %v", what, j, c[j], want)
+							if beta == 1 {
+								ref += float64(old)
+								scale += math.Abs(float64(old))
+							}
+							if d := math.Abs(float64(got) - ref); d > 1e-6*scale+1e-30 {
+								t.Fatalf("%s: C[%d,%d] = %.9g, float64 %.9g (|Δ| %.3g, Σ|terms| %.3g)", what, r, j, got, ref, d, scale)
+							}
+							if vector && s.m <= oneRowMax {
+								want := fmaChain32(x, incx, w, s.ldb, s.k, j)
+								if beta == 1 {
+									want += old
+								}
+								if math.Float32bits(got) != math.Float32bits(want) {
+									t.Fatalf("%s: C[%d,%d] = %v, the FMA chain gives %v", what, r, j, got, want)
+								}
+							}
+						}
+					}
+					// Between C's rows (ldc > n) nothing is written.
+					for r := 0; r+1 < s.m; r++ {
+						for j := s.n; j < s.ldc; j++ {
+							if math.Float32bits(c[r*s.ldc+j]) != math.Float32bits(c0[r*s.ldc+j]) {
+								t.Fatalf("%s: C[%d,%d] beyond n was written", what, r, j)
 							}
 						}
 					}
