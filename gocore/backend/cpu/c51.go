@@ -274,27 +274,56 @@ func Exp32(x float32) float32 {
 // added to the exponent bits. Arguments outside [−86.6, 88] (where
 // that addition would leave the normal range), and NaN, go to Exp32.
 func expShift32(x []float32, m float32) {
-	const (
-		log2e = 1.44269504088896341
-		c1    = 0.693359375
-		c2    = -2.12194440e-4
-		magic = 12582912 // 1.5·2^23: t = v·log2 e + magic holds round(v·log2 e) in its low bits
-	)
+	if lv := vecLevel[float32](); lv != levelGo {
+		// The vector kernel stops at a vector with a lane outside the fast
+		// path's range; those elements take the scalar code.
+		for i := 0; i < len(x); {
+			i += vecExpShift(lv, x[i:], m)
+			end := min(i+16, len(x))
+			expShiftScalar(x[i:end], m)
+			i = end
+		}
+		return
+	}
+	expShiftScalar(x, m)
+}
+
+// The constants of expShift32's fast path (also the vector kernels', from
+// vecConsts).
+const (
+	expLo    = -86.6 // the fast path's range of x − m
+	expHi    = 88
+	expLog2e = 1.44269504088896341
+	expC1    = 0.693359375     // ln 2 = c1 − c2, in two parts
+	expC2    = -2.12194440e-4  //
+	expMagic = 12582912        // 1.5·2^23: t = v·log2 e + magic holds round(v·log2 e) in its low bits
+	expE0    = 5.0000001201e-1 // Cephes' polynomial: e^r ≈ 1 + r + r²(E0 + E1·r + … + E5·r⁵)
+	expE1    = 1.6666665459e-1
+	expE2    = 4.1665795894e-2
+	expE3    = 8.3334519073e-3
+	expE4    = 1.3981999507e-3
+	expE5    = 1.9875691500e-4
+)
+
+// expShiftScalar is expShift32's portable code; the vector kernels do
+// its operations in its order, without fused multiply-adds, and give its
+// bits.
+func expShiftScalar(x []float32, m float32) {
 	for i, v := range x {
 		v -= m
-		if !(v >= -86.6 && v <= 88) {
+		if !(v >= expLo && v <= expHi) {
 			x[i] = Exp32(v)
 			continue
 		}
-		t := v*log2e + magic
-		fn := t - magic                                    // n = round(v·log2 e) ∈ [−125, 127]
-		n := math.Float32bits(t) - math.Float32bits(magic) // n as a two's complement integer
-		r := v - fn*c1 - fn*c2                             // |r| ≤ ln2/2
+		t := v*expLog2e + expMagic
+		fn := t - expMagic                                    // n = round(v·log2 e) ∈ [−125, 127]
+		n := math.Float32bits(t) - math.Float32bits(expMagic) // n as a two's complement integer
+		r := v - fn*expC1 - fn*expC2                          // |r| ≤ ln2/2
 		// Cephes' polynomial by Estrin's scheme (a shorter dependency chain).
 		r2 := r * r
-		p01 := 1.6666665459e-1*r + 5.0000001201e-1
-		p23 := 8.3334519073e-3*r + 4.1665795894e-2
-		p45 := 1.9875691500e-4*r + 1.3981999507e-3
+		p01 := expE1*r + expE0
+		p23 := expE3*r + expE2
+		p45 := expE5*r + expE4
 		y := (p01+r2*p23+(r2*r2)*p45)*r2 + r + 1                 // e^r ∈ [0.70, 1.42]
 		x[i] = math.Float32frombits(math.Float32bits(y) + n<<23) // y·2^n, a normal number
 	}

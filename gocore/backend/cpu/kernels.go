@@ -164,6 +164,18 @@ const (
 	cNeg9
 	cPos9
 	cInv9
+	cExpLo // expShift32's constants (c51.go)
+	cExpHi
+	cExpLog2e
+	cExpC1
+	cExpC2
+	cExpMagic
+	cExpE0
+	cExpE1
+	cExpE2
+	cExpE3
+	cExpE4
+	cExpE5
 	nConst
 )
 
@@ -184,6 +196,8 @@ var vecTable = func() (c vecConsts) {
 		cP0: tanhP0, cP1: tanhP1, cP2: tanhP2, cP3: tanhP3, cP4: tanhP4, cP5: tanhP5, cP6: tanhP6,
 		cQ0: tanhQ0, cQ1: tanhQ1, cQ2: tanhQ2,
 		cOne: 1, cHalf: 0.5, cNeg9: -9, cPos9: 9, cInv9: 1.0 / 9,
+		cExpLo: expLo, cExpHi: expHi, cExpLog2e: expLog2e, cExpC1: expC1, cExpC2: expC2, cExpMagic: expMagic,
+		cExpE0: expE0, cExpE1: expE1, cExpE2: expE2, cExpE3: expE3, cExpE4: expE4, cExpE5: expE5,
 	}
 	for i, v := range vals {
 		for j := range c.v[i] {

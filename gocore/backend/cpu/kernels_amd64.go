@@ -100,6 +100,16 @@ func matVecAVX2(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
 //go:noescape
 func matVecAVX512(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
 
+// expShift: x_i = e^(x_i − m) by expShiftScalar's fast path, its bits, a
+// vector at a time while every lane is in the fast path's range; returns
+// the count done.
+//
+//go:noescape
+func expShiftAVX2(x *float32, n int, m float32, c *vecConsts) int
+
+//go:noescape
+func expShiftAVX512(x *float32, n int, m float32, c *vecConsts) int
+
 // sumRows: db += Σ_i dy[i,:] for rows rows of n, rows in order.
 //
 //go:noescape
@@ -184,6 +194,16 @@ func vecMatVec(lv level, y, x, w []float32, k, n, incx, ldw int, accumulate bool
 	} else {
 		matVecAVX2(p(y), p(x), p(w), k, n, incx, ldw, acc, &vecTable)
 	}
+}
+
+func vecExpShift(lv level, x []float32, m float32) int {
+	if len(x) == 0 {
+		return 0
+	}
+	if lv == levelAVX512 {
+		return expShiftAVX512(p(x), len(x), m, &vecTable)
+	}
+	return expShiftAVX2(p(x), len(x), m, &vecTable)
 }
 
 func vecSumRows(lv level, db, dy []float32, rows int) {

@@ -30,6 +30,18 @@
 #define C_NEG9  (const_cNeg9*32)
 #define C_POS9  (const_cPos9*32)
 #define C_INV9  (const_cInv9*32)
+#define C_EXPLO    (const_cExpLo*32)
+#define C_EXPHI    (const_cExpHi*32)
+#define C_EXPLOG2E (const_cExpLog2e*32)
+#define C_EXPC1    (const_cExpC1*32)
+#define C_EXPC2    (const_cExpC2*32)
+#define C_EXPMAGIC (const_cExpMagic*32)
+#define C_EXPE0    (const_cExpE0*32)
+#define C_EXPE1    (const_cExpE1*32)
+#define C_EXPE2    (const_cExpE2*32)
+#define C_EXPE3    (const_cExpE3*32)
+#define C_EXPE4    (const_cExpE4*32)
+#define C_EXPE5    (const_cExpE5*32)
 
 // GELU256H sets Y8 = GELU(y) for y in Y0 and GELUD256 after it Y9 =
 // GELU′(y) (as GELU512H, GELUD512), with −9 and 9 in Y14, Y15 and the
@@ -991,5 +1003,88 @@ mv256StoreTail:
 	VMASKMOVPS Y0, Y8, (R13)
 
 mv256Done:
+	VZEROUPPER
+	RET
+
+// EXP256 is EXP512 on Y registers: v in Y0, the result in Y10, the
+// constants as memory operands of vecConsts (R8).
+#define EXP256 \
+	VMULPS C_EXPLOG2E(R8), Y0, Y1; \
+	VADDPS C_EXPMAGIC(R8), Y1, Y1; \
+	VSUBPS C_EXPMAGIC(R8), Y1, Y2; \
+	VPSUBD C_EXPMAGIC(R8), Y1, Y3; \
+	VMULPS C_EXPC1(R8), Y2, Y4; \
+	VSUBPS Y4, Y0, Y5; \
+	VMULPS C_EXPC2(R8), Y2, Y4; \
+	VSUBPS Y4, Y5, Y5; \
+	VMULPS Y5, Y5, Y6; \
+	VMULPS C_EXPE1(R8), Y5, Y7; \
+	VADDPS C_EXPE0(R8), Y7, Y7; \
+	VMULPS C_EXPE3(R8), Y5, Y8; \
+	VADDPS C_EXPE2(R8), Y8, Y8; \
+	VMULPS C_EXPE5(R8), Y5, Y9; \
+	VADDPS C_EXPE4(R8), Y9, Y9; \
+	VMULPS Y8, Y6, Y10; \
+	VADDPS Y10, Y7, Y10; \
+	VMULPS Y6, Y6, Y11; \
+	VMULPS Y9, Y11, Y11; \
+	VADDPS Y11, Y10, Y10; \
+	VMULPS Y6, Y10, Y10; \
+	VADDPS Y5, Y10, Y10; \
+	VADDPS C_ONE(R8), Y10, Y10; \
+	VPSLLD $23, Y3, Y3; \
+	VPADDD Y3, Y10, Y10
+
+// func expShiftAVX2(x *float32, n int, m float32, c *vecConsts) int
+//
+// expShiftAVX512 on Y registers: 8 lanes a vector, the same bits.
+TEXT ·expShiftAVX2(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), BX
+	MOVQ c+24(FP), R8
+	VBROADCASTSS m+16(FP), Y12
+	VMOVUPS C_EXPLO(R8), Y13
+	VMOVUPS C_EXPHI(R8), Y14
+	MOVQ BX, CX
+	ANDQ $~7, CX
+	XORQ AX, AX
+
+expLoop:
+	CMPQ AX, CX
+	JAE  expTail
+	VMOVUPS (DI)(AX*4), Y0
+	VSUBPS Y12, Y0, Y0
+	VCMPPS $0x0d, Y13, Y0, Y1
+	VCMPPS $0x02, Y14, Y0, Y2
+	VANDPS Y2, Y1, Y1
+	VMOVMSKPS Y1, R10
+	CMPQ R10, $0xff
+	JNE  expOut
+	EXP256
+	VMOVUPS Y10, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  expLoop
+
+expTail:
+	CMPQ AX, BX
+	JAE  expDone
+	LOADMASK(Y15)
+	VMASKMOVPS (DI)(AX*4), Y15, Y0
+	VSUBPS Y12, Y0, Y0
+	VCMPPS $0x0d, Y13, Y0, Y1
+	VCMPPS $0x02, Y14, Y0, Y2
+	VANDPS Y2, Y1, Y1
+	VANDPS Y15, Y1, Y1
+	VMOVMSKPS Y1, R10
+	VMOVMSKPS Y15, R11
+	CMPQ R10, R11
+	JNE  expOut
+	EXP256
+	VMASKMOVPS Y10, Y15, (DI)(AX*4)
+	MOVQ BX, AX
+
+expOut:
+expDone:
+	MOVQ AX, ret+32(FP)
 	VZEROUPPER
 	RET

@@ -29,6 +29,18 @@
 #define C_NEG9  (const_cNeg9*32)
 #define C_POS9  (const_cPos9*32)
 #define C_INV9  (const_cInv9*32)
+#define C_EXPLO    (const_cExpLo*32)
+#define C_EXPHI    (const_cExpHi*32)
+#define C_EXPLOG2E (const_cExpLog2e*32)
+#define C_EXPC1    (const_cExpC1*32)
+#define C_EXPC2    (const_cExpC2*32)
+#define C_EXPMAGIC (const_cExpMagic*32)
+#define C_EXPE0    (const_cExpE0*32)
+#define C_EXPE1    (const_cExpE1*32)
+#define C_EXPE2    (const_cExpE2*32)
+#define C_EXPE3    (const_cExpE3*32)
+#define C_EXPE4    (const_cExpE4*32)
+#define C_EXPE5    (const_cExpE5*32)
 
 // GELUCONSTS broadcasts the GELU constants into Z12…Z29 from R8.
 #define GELUCONSTS \
@@ -1115,5 +1127,105 @@ mv512StoreTail:
 	VMOVUPS Z0, K1, (R13)
 
 mv512Done:
+	CLEANUP512
+	RET
+
+// EXP512 is expShiftScalar's fast path on the lanes of Z0 (v = x − m),
+// its operations in its order: t = v·log2e + magic, fn = t − magic,
+// n = bits(t) − bits(magic), r = (v − fn·c1) − fn·c2, the polynomial by
+// Estrin's scheme, and bits(y) + n<<23, into Z10. Constants in Z19…Z29.
+#define EXP512 \
+	VMULPS Z19, Z0, Z1; \
+	VADDPS Z20, Z1, Z1; \
+	VSUBPS Z20, Z1, Z2; \
+	VPSUBD Z20, Z1, Z3; \
+	VMULPS Z21, Z2, Z4; \
+	VSUBPS Z4, Z0, Z5; \
+	VMULPS Z22, Z2, Z4; \
+	VSUBPS Z4, Z5, Z5; \
+	VMULPS Z5, Z5, Z6; \
+	VMULPS Z24, Z5, Z7; \
+	VADDPS Z23, Z7, Z7; \
+	VMULPS Z26, Z5, Z8; \
+	VADDPS Z25, Z8, Z8; \
+	VMULPS Z28, Z5, Z9; \
+	VADDPS Z27, Z9, Z9; \
+	VMULPS Z8, Z6, Z10; \
+	VADDPS Z10, Z7, Z10; \
+	VMULPS Z6, Z6, Z11; \
+	VMULPS Z9, Z11, Z11; \
+	VADDPS Z11, Z10, Z10; \
+	VMULPS Z6, Z10, Z10; \
+	VADDPS Z5, Z10, Z10; \
+	VADDPS Z29, Z10, Z10; \
+	VPSLLD $23, Z3, Z3; \
+	VPADDD Z3, Z10, Z10
+
+// func expShiftAVX512(x *float32, n int, m float32, c *vecConsts) int
+//
+// x_i = e^(x_i − m) by expShiftScalar's fast path, a vector at a time,
+// while every lane of the vector has v = x_i − m in [lo, hi]; returns the
+// count done (n, or the start of the first vector with a lane outside,
+// which the caller computes with the scalar code).
+TEXT ·expShiftAVX512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), DI
+	MOVQ n+8(FP), BX
+	MOVQ c+24(FP), R8
+	VBROADCASTSS m+16(FP), Z16
+	VBROADCASTSS C_EXPLO(R8), Z17
+	VBROADCASTSS C_EXPHI(R8), Z18
+	VBROADCASTSS C_EXPLOG2E(R8), Z19
+	VBROADCASTSS C_EXPMAGIC(R8), Z20
+	VBROADCASTSS C_EXPC1(R8), Z21
+	VBROADCASTSS C_EXPC2(R8), Z22
+	VBROADCASTSS C_EXPE0(R8), Z23
+	VBROADCASTSS C_EXPE1(R8), Z24
+	VBROADCASTSS C_EXPE2(R8), Z25
+	VBROADCASTSS C_EXPE3(R8), Z26
+	VBROADCASTSS C_EXPE4(R8), Z27
+	VBROADCASTSS C_EXPE5(R8), Z28
+	VBROADCASTSS C_ONE(R8), Z29
+	TAILMASK
+	MOVQ BX, CX
+	ANDQ $~15, CX
+	XORQ AX, AX
+
+expLoop:
+	CMPQ AX, CX
+	JAE  expTail
+	VMOVUPS (DI)(AX*4), Z0
+	VSUBPS Z16, Z0, Z0
+	VCMPPS $0x0d, Z17, Z0, K2
+	VCMPPS $0x02, Z18, Z0, K2, K3
+	KORTESTW K3, K3
+	JNC  expOut
+	EXP512
+	VMOVUPS Z10, (DI)(AX*4)
+	ADDQ $16, AX
+	JMP  expLoop
+
+expTail:
+	CMPQ AX, BX
+	JAE  expDone
+	VMOVUPS.Z (DI)(AX*4), K1, Z0
+	VSUBPS Z16, Z0, Z0
+	VCMPPS $0x0d, Z17, Z0, K1, K2
+	VCMPPS $0x02, Z18, Z0, K2, K3
+	KMOVW K1, R10
+	KMOVW K3, R11
+	CMPQ R10, R11
+	JNE  expOut
+	EXP512
+	VMOVUPS Z10, K1, (DI)(AX*4)
+	MOVQ BX, AX
+	JMP  expDone
+
+expOut:
+	MOVQ AX, ret+32(FP)
+	CLEANUP512
+	RET
+
+expDone:
+	MOVQ AX, ret+32(FP)
 	CLEANUP512
 	RET

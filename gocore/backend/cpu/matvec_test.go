@@ -168,3 +168,46 @@ func BenchmarkOneRowGemm(b *testing.B) {
 		})
 	}
 }
+
+// TestExpShiftPaths holds the vector exponential of the critics' softmax
+// to expShiftScalar's bits on every path: lengths that exercise the
+// vectors and the tails, shifts, and vectors with a lane outside the fast
+// path (−86.6 and 88 on both sides, ±Inf, NaN) at every position, which
+// the scalar code takes over.
+func TestExpShiftPaths(t *testing.T) {
+	rng := fd.NewRNG(23)
+	special := []float32{-86.6, -86.61, -87.5, -100, 88, 88.01, 89, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
+	var inputs [][]float32
+	for _, n := range []int{1, 5, 7, 8, 9, 15, 16, 17, 31, 33, 101, 202} {
+		inputs = append(inputs, randF32(rng, n, 0, 20))
+		for k, v := range special {
+			x := randF32(rng, n, 0, 20)
+			x[(k*7)%n] = v
+			inputs = append(inputs, x)
+		}
+	}
+	forEachPath(t, func(t *testing.T) {
+		if lv := vecLevel[float32](); lv != levelGo {
+			// The kernel itself does every in-range vector and tail.
+			x := randF32(rng, 101, 0, 20)
+			if done := vecExpShift(lv, x, 0); done != 101 {
+				t.Fatalf("the vector kernel did %d of 101 in-range elements", done)
+			}
+			x = randF32(rng, 101, 0, 20)
+			x[40] = float32(math.NaN())
+			if done, w := vecExpShift(lv, x, 0), map[level]int{levelAVX2: 40, levelAVX512: 32}[lv]; done != w {
+				t.Fatalf("with a NaN at 40 the vector kernel did %d elements, want %d", done, w)
+			}
+		}
+		for _, in := range inputs {
+			for _, m := range []float32{0, 3.5, -40} {
+				want := append([]float32(nil), in...)
+				expShiftScalar(want, m)
+				got, ok := copyTo(t, in, len(in)%3)
+				expShift32(got, m)
+				ok()
+				sameBits(t, fmt.Sprintf("n=%d m=%v", len(in), m), got, want)
+			}
+		}
+	})
+}
