@@ -83,6 +83,26 @@ def test_the_learning_study_spec_is_valid() -> None:
     one_step = [a for a in mfpo_agents if a.config.get("steps") == 1]
     assert len(one_step) == 1 and len(one_step[0].envs) == 2, by_name
     assert one_step[0].config == {**by_name["mfpo"].config, "steps": 1}  # a YAML merge key, overridden
+    balance = [a for a in mfpo_agents if a.config.get("proposal_mix") == "balance"]
+    assert len(balance) == 1 and len(balance[0].envs) == 2 and set(balance[0].envs) <= tasks - {
+        "dm_control/cheetah-run-v0", "dm_control/walker-walk-v0"}
+
+
+def test_the_committed_learning_study_is_the_spec_run_to_its_end() -> None:
+    """bench/learning/run holds the study of bench/learning/spec.yaml (its
+    copy is the spec), every trial evaluated at every interval up to the
+    budget, and the report made from those results."""
+    run = BENCH.parent / "run"
+    assert (run / "spec.yaml").read_text() == BENCH.read_text()
+    spec = study.parse_spec(BENCH.read_text())
+    rows = study.read_results(run)
+    every, budget = spec.every, spec.env_steps
+    want = {(a.name, env, seed, steps, mode) for a in spec.agents for env in a.envs for seed in a.seeds
+            for steps in range(every, budget + 1, every) for mode in a.eval_modes}
+    got = {(r["agent"], r["env"], int(r["seed"]), int(r["env_steps"]), r["eval_mode"]) for r in rows}
+    assert got == want
+    report = json.loads((run / "report.json").read_text())
+    assert report["trials"] == len({(a, e, s) for a, e, s, _, _ in want}) and report["unfinished"] == []
 
 
 def base_spec() -> dict[str, Any]:
