@@ -13,6 +13,7 @@ func (CPU[T]) Fourier(out, t, freq []T, rows int) {
 	checkRows("Fourier", out, 2*f, rows, 2*f)
 	checkRows("Fourier", t, 1, rows, 1)
 	_, fast := any(freq).([]float32)
+	lv := vecLevel[T]()
 	for i := 0; i < rows; i++ {
 		row := out[i*2*f : (i+1)*2*f]
 		if i > 0 && t[i] == t[i-1] {
@@ -21,12 +22,16 @@ func (CPU[T]) Fourier(out, t, freq []T, rows int) {
 		}
 		c, s := row[:f], row[f:]
 		ti := float64(t[i])
-		for k, wk := range freq {
+		k0 := 0
+		if lv != levelGo { // float32: sinCos2Pi's bits, whole vectors at a time
+			k0 = vecSinCos2Pi(lv, f32(c), f32(s), f32(freq), ti)
+		}
+		for k := k0; k < f; k++ {
 			var sin, cos float64
 			if fast {
-				sin, cos = sinCos2Pi(ti * float64(wk))
+				sin, cos = sinCos2Pi(ti * float64(freq[k]))
 			} else {
-				sin, cos = math.Sincos(2 * math.Pi * ti * float64(wk))
+				sin, cos = math.Sincos(2 * math.Pi * ti * float64(freq[k]))
 			}
 			c[k], s[k] = T(cos), T(sin)
 		}
@@ -47,10 +52,17 @@ func sinCos2Pi(x float64) (sin, cos float64) {
 	}
 	y := 2 * math.Pi * r
 	z := y * y
-	sin = y * (1 + z*(-1.0/6+z*(1.0/120+z*(-1.0/5040+z*(1.0/362880+z*(-1.0/39916800+z*(1.0/6227020800)))))))
-	cos = 1 + z*(-0.5+z*(1.0/24+z*(-1.0/720+z*(1.0/40320+z*(-1.0/3628800+z*(1.0/479001600+z*(-1.0/87178291200)))))))
+	sin = y * (1 + z*(sinS1+z*(sinS2+z*(sinS3+z*(sinS4+z*(sinS5+z*sinS6))))))
+	cos = 1 + z*(cosC1+z*(cosC2+z*(cosC3+z*(cosC4+z*(cosC5+z*(cosC6+z*cosC7))))))
 	return sin, sign * cos
 }
+
+// sinCos2Pi's Taylor coefficients, (−1)^j/(2j+1)! and (−1)^j/(2j)!
+// (the vector kernels read them from vecConsts).
+const (
+	sinS1, sinS2, sinS3, sinS4, sinS5, sinS6        = -1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880, -1.0 / 39916800, 1.0 / 6227020800
+	cosC1, cosC2, cosC3, cosC4, cosC5, cosC6, cosC7 = -1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320, -1.0 / 3628800, 1.0 / 479001600, -1.0 / 87178291200
+)
 
 // FourierJVP is the tangent of Fourier (backend.Backend).
 func (CPU[T]) FourierJVP(dout, dt, out, freq []T, rows, p int) {

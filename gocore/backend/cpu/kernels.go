@@ -3,6 +3,7 @@ package cpu
 import (
 	"fmt"
 	"log"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -179,15 +180,43 @@ const (
 	nConst
 )
 
+// Indices into vecConsts.sc: sinCos2Pi's float64 constants (fourier.go),
+// each in 4 lanes.
+const (
+	scQuarter    = iota // ¼ turn
+	scNegQuarter        // −¼
+	scHalf              // ½
+	scNegHalf           // −½
+	scOne
+	scNegOne
+	scTwoPi
+	scS1 // sinS1 … sinS6
+	scS2
+	scS3
+	scS4
+	scS5
+	scS6
+	scC1 // cosC1 … cosC7
+	scC2
+	scC3
+	scC4
+	scC5
+	scC6
+	scC7
+	nSinCos
+)
+
 // vecConsts is the constant table every vector kernel takes: the float32
 // constants above in 8 lanes, then LayerNorm's ε and 1 in float64 (for
 // 1/σ = 1/√(var + ε) computed as the portable code does), then the AVX2
-// tail masks (mask[8−r:16−r] selects the first r lanes).
+// tail masks (mask[8−r:16−r] selects the first r lanes), then
+// sinCos2Pi's float64 constants in 4 lanes.
 type vecConsts struct {
 	v    [nConst][8]float32
 	eps  float64
 	one  float64
 	mask [16]int32
+	sc   [nSinCos][4]float64
 }
 
 var vecTable = func() (c vecConsts) {
@@ -205,6 +234,16 @@ var vecTable = func() (c vecConsts) {
 		}
 	}
 	c.eps, c.one = backend.LayerNormEps, 1
+	sc := [nSinCos]float64{
+		scQuarter: 0.25, scNegQuarter: -0.25, scHalf: 0.5, scNegHalf: -0.5, scOne: 1, scNegOne: -1, scTwoPi: 2 * math.Pi,
+		scS1: sinS1, scS2: sinS2, scS3: sinS3, scS4: sinS4, scS5: sinS5, scS6: sinS6,
+		scC1: cosC1, scC2: cosC2, scC3: cosC3, scC4: cosC4, scC5: cosC5, scC6: cosC6, scC7: cosC7,
+	}
+	for i, v := range sc {
+		for j := range c.sc[i] {
+			c.sc[i][j] = v
+		}
+	}
 	for i := range 8 {
 		c.mask[i] = -1
 	}

@@ -100,6 +100,16 @@ func matVecAVX2(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
 //go:noescape
 func matVecAVX512(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
 
+// sinCos2Pi: cos_k, sin_k = sinCos2Pi(t·freq_k) rounded to float32 for
+// k < n in whole vectors (8 lanes of float64 on AVX-512, 4 on AVX2), its
+// operations in its order (its bits); returns the count done.
+//
+//go:noescape
+func sinCos2PiAVX2(cos, sin, freq *float32, n int, t float64, c *vecConsts) int
+
+//go:noescape
+func sinCos2PiAVX512(cos, sin, freq *float32, n int, t float64, c *vecConsts) int
+
 // expShift: x_i = e^(x_i − m) by expShiftScalar's fast path, its bits, a
 // vector at a time while every lane is in the fast path's range; returns
 // the count done.
@@ -194,6 +204,20 @@ func vecMatVec(lv level, y, x, w []float32, k, n, incx, ldw int, accumulate bool
 	} else {
 		matVecAVX2(p(y), p(x), p(w), k, n, incx, ldw, acc, &vecTable)
 	}
+}
+
+func vecSinCos2Pi(lv level, cos, sin, freq []float32, t float64) int {
+	n := len(freq)
+	if len(cos) < n || len(sin) < n {
+		panic("backend/cpu: vecSinCos2Pi: short output")
+	}
+	if n == 0 {
+		return 0
+	}
+	if lv == levelAVX512 {
+		return sinCos2PiAVX512(p(cos), p(sin), p(freq), n, t, &vecTable)
+	}
+	return sinCos2PiAVX2(p(cos), p(sin), p(freq), n, t, &vecTable)
 }
 
 func vecExpShift(lv level, x []float32, m float32) int {

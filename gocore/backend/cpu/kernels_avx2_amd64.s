@@ -875,10 +875,56 @@ sumDone:
 	VZEROUPPER
 	RET
 
+// The column blocks of matVecAVX2, from one skeleton as MV512BLOCK's:
+// groups of four vectors at byte offset o, the row's element in Y15.
+#define MV256ZERO4(a, b, c, d) VXORPS a, a, a; VXORPS b, b, b; VXORPS c, c, c; VXORPS d, d, d
+#define MV256FMA4(o, a, b, c, d) VFMADD231PS (o)(R13), Y15, a; VFMADD231PS (o+32)(R13), Y15, b; VFMADD231PS (o+64)(R13), Y15, c; VFMADD231PS (o+96)(R13), Y15, d
+#define MV256ADD4(o, a, b, c, d) VADDPS (o)(R13), a, a; VADDPS (o+32)(R13), b, b; VADDPS (o+64)(R13), c, c; VADDPS (o+96)(R13), d, d
+#define MV256STORE4(o, a, b, c, d) VMOVUPS a, (o)(R13); VMOVUPS b, (o+32)(R13); VMOVUPS c, (o+64)(R13); VMOVUPS d, (o+96)(R13)
+
+#define MV256ZERO8 MV256ZERO4(Y0, Y1, Y2, Y3); MV256ZERO4(Y4, Y5, Y6, Y7)
+#define MV256FMA8 MV256FMA4(0, Y0, Y1, Y2, Y3); MV256FMA4(128, Y4, Y5, Y6, Y7)
+#define MV256ADD8 MV256ADD4(0, Y0, Y1, Y2, Y3); MV256ADD4(128, Y4, Y5, Y6, Y7)
+#define MV256STORE8 MV256STORE4(0, Y0, Y1, Y2, Y3); MV256STORE4(128, Y4, Y5, Y6, Y7)
+#define MV256ZERO4V MV256ZERO4(Y0, Y1, Y2, Y3)
+#define MV256FMA4V MV256FMA4(0, Y0, Y1, Y2, Y3)
+#define MV256ADD4V MV256ADD4(0, Y0, Y1, Y2, Y3)
+#define MV256STORE4V MV256STORE4(0, Y0, Y1, Y2, Y3)
+#define MV256ZERO1 VXORPS Y0, Y0, Y0
+#define MV256FMA1 VFMADD231PS (R13), Y15, Y0
+#define MV256ADD1 VADDPS (R13), Y0, Y0
+#define MV256STORE1 VMOVUPS Y0, (R13)
+
+#define MV256BLOCK(cols, ZERO, FMA, ADD, STORE, block, row, store, next) \
+block: \
+	MOVQ BX, AX; \
+	SUBQ CX, AX; \
+	CMPQ AX, $cols; \
+	JL   next; \
+	ZERO; \
+	MOVQ SI, R12; \
+	LEAQ (DX)(CX*4), R13; \
+	MOVQ R8, R14; \
+row: \
+	VBROADCASTSS (R12), Y15; \
+	FMA; \
+	ADDQ R10, R12; \
+	ADDQ R11, R13; \
+	DECQ R14; \
+	JNZ  row; \
+	LEAQ (DI)(CX*4), R13; \
+	TESTQ R9, R9; \
+	JZ   store; \
+	ADD; \
+store: \
+	STORE; \
+	ADDQ $cols, CX; \
+	JMP  block
+
 // func matVecAVX2(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
 //
 // matVecAVX512 on Y registers: column blocks of 8 vectors (64 columns),
-// then of one, then the masked tail; the same chains, the same bits.
+// of 4, of one, then the masked tail; the same chains, the same bits.
 TEXT ·matVecAVX2(SB), NOSPLIT, $0-72
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
@@ -892,87 +938,9 @@ TEXT ·matVecAVX2(SB), NOSPLIT, $0-72
 	MOVQ accumulate+56(FP), R9
 	XORQ CX, CX
 
-mv256Block8:
-	MOVQ BX, AX
-	SUBQ CX, AX
-	CMPQ AX, $64
-	JL   mv256Block1
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	MOVQ SI, R12
-	LEAQ (DX)(CX*4), R13
-	MOVQ R8, R14
-
-mv256Row8:
-	VBROADCASTSS (R12), Y15
-	VFMADD231PS 0(R13), Y15, Y0
-	VFMADD231PS 32(R13), Y15, Y1
-	VFMADD231PS 64(R13), Y15, Y2
-	VFMADD231PS 96(R13), Y15, Y3
-	VFMADD231PS 128(R13), Y15, Y4
-	VFMADD231PS 160(R13), Y15, Y5
-	VFMADD231PS 192(R13), Y15, Y6
-	VFMADD231PS 224(R13), Y15, Y7
-	ADDQ R10, R12
-	ADDQ R11, R13
-	DECQ R14
-	JNZ  mv256Row8
-	LEAQ (DI)(CX*4), R13
-	TESTQ R9, R9
-	JZ   mv256Store8
-	VADDPS 0(R13), Y0, Y0
-	VADDPS 32(R13), Y1, Y1
-	VADDPS 64(R13), Y2, Y2
-	VADDPS 96(R13), Y3, Y3
-	VADDPS 128(R13), Y4, Y4
-	VADDPS 160(R13), Y5, Y5
-	VADDPS 192(R13), Y6, Y6
-	VADDPS 224(R13), Y7, Y7
-
-mv256Store8:
-	VMOVUPS Y0, 0(R13)
-	VMOVUPS Y1, 32(R13)
-	VMOVUPS Y2, 64(R13)
-	VMOVUPS Y3, 96(R13)
-	VMOVUPS Y4, 128(R13)
-	VMOVUPS Y5, 160(R13)
-	VMOVUPS Y6, 192(R13)
-	VMOVUPS Y7, 224(R13)
-	ADDQ $64, CX
-	JMP  mv256Block8
-
-mv256Block1:
-	CMPQ AX, $8
-	JL   mv256Tail
-	VXORPS Y0, Y0, Y0
-	MOVQ SI, R12
-	LEAQ (DX)(CX*4), R13
-	MOVQ R8, R14
-
-mv256Row1:
-	VBROADCASTSS (R12), Y15
-	VFMADD231PS (R13), Y15, Y0
-	ADDQ R10, R12
-	ADDQ R11, R13
-	DECQ R14
-	JNZ  mv256Row1
-	LEAQ (DI)(CX*4), R13
-	TESTQ R9, R9
-	JZ   mv256Store1
-	VADDPS (R13), Y0, Y0
-
-mv256Store1:
-	VMOVUPS Y0, (R13)
-	ADDQ $8, CX
-	MOVQ BX, AX
-	SUBQ CX, AX
-	JMP  mv256Block1
+	MV256BLOCK(64, MV256ZERO8, MV256FMA8, MV256ADD8, MV256STORE8, mv256Block8, mv256Row8, mv256Store8, mv256Block4)
+	MV256BLOCK(32, MV256ZERO4V, MV256FMA4V, MV256ADD4V, MV256STORE4V, mv256Block4, mv256Row4, mv256Store4, mv256Block1)
+	MV256BLOCK(8, MV256ZERO1, MV256FMA1, MV256ADD1, MV256STORE1, mv256Block1, mv256Row1, mv256Store1, mv256Tail)
 
 mv256Tail:
 	TESTQ AX, AX
@@ -1086,5 +1054,82 @@ expTail:
 expOut:
 expDone:
 	MOVQ AX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// SC is the byte offset of sinCos2Pi's constant i in vecConsts.
+#define SC(i) (vecConsts_sc+(i)*32)
+
+// func sinCos2PiAVX2(cos, sin, freq *float32, n int, t float64, c *vecConsts) int
+//
+// sinCos2PiAVX512 on 4 lanes: the folds by blends, the constants as
+// memory operands.
+TEXT ·sinCos2PiAVX2(SB), NOSPLIT, $0-56
+	MOVQ cos+0(FP), DI
+	MOVQ sin+8(FP), SI
+	MOVQ freq+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ c+40(FP), R8
+	VBROADCASTSD t+32(FP), Y8
+	ANDQ $~3, BX
+	XORQ AX, AX
+
+scLoop256:
+	CMPQ AX, BX
+	JAE  scDone256
+	VCVTPS2PD (DX)(AX*4), Y0
+	VMULPD Y0, Y8, Y0                          // x = t·w
+	VROUNDPD $0, Y0, Y1
+	VSUBPD Y1, Y0, Y0                          // r = x − round(x)
+	VCMPPD $0x1e, SC(const_scQuarter)(R8), Y0, Y2    // r > ¼
+	VCMPPD $0x11, SC(const_scNegQuarter)(R8), Y0, Y3 // r < −¼
+	VMOVUPD SC(const_scHalf)(R8), Y4
+	VSUBPD Y0, Y4, Y4                          // ½ − r
+	VMOVUPD SC(const_scNegHalf)(R8), Y5
+	VSUBPD Y0, Y5, Y5                          // −½ − r
+	VBLENDVPD Y2, Y4, Y0, Y0
+	VBLENDVPD Y3, Y5, Y0, Y0
+	VORPD Y2, Y3, Y2
+	VMOVUPD SC(const_scOne)(R8), Y6
+	VBLENDVPD Y2, SC(const_scNegOne)(R8), Y6, Y6 // sign
+	VMULPD SC(const_scTwoPi)(R8), Y0, Y3       // y = 2π·r
+	VMULPD Y3, Y3, Y4                          // z = y²
+	VMULPD SC(const_scS6)(R8), Y4, Y5
+	VADDPD SC(const_scS5)(R8), Y5, Y5
+	VMULPD Y4, Y5, Y5
+	VADDPD SC(const_scS4)(R8), Y5, Y5
+	VMULPD Y4, Y5, Y5
+	VADDPD SC(const_scS3)(R8), Y5, Y5
+	VMULPD Y4, Y5, Y5
+	VADDPD SC(const_scS2)(R8), Y5, Y5
+	VMULPD Y4, Y5, Y5
+	VADDPD SC(const_scS1)(R8), Y5, Y5
+	VMULPD Y4, Y5, Y5
+	VADDPD SC(const_scOne)(R8), Y5, Y5
+	VMULPD Y3, Y5, Y5                          // sin
+	VMULPD SC(const_scC7)(R8), Y4, Y7
+	VADDPD SC(const_scC6)(R8), Y7, Y7
+	VMULPD Y4, Y7, Y7
+	VADDPD SC(const_scC5)(R8), Y7, Y7
+	VMULPD Y4, Y7, Y7
+	VADDPD SC(const_scC4)(R8), Y7, Y7
+	VMULPD Y4, Y7, Y7
+	VADDPD SC(const_scC3)(R8), Y7, Y7
+	VMULPD Y4, Y7, Y7
+	VADDPD SC(const_scC2)(R8), Y7, Y7
+	VMULPD Y4, Y7, Y7
+	VADDPD SC(const_scC1)(R8), Y7, Y7
+	VMULPD Y4, Y7, Y7
+	VADDPD SC(const_scOne)(R8), Y7, Y7
+	VMULPD Y6, Y7, Y7                          // cos
+	VCVTPD2PSY Y7, X7
+	VMOVUPS X7, (DI)(AX*4)
+	VCVTPD2PSY Y5, X5
+	VMOVUPS X5, (SI)(AX*4)
+	ADDQ $4, AX
+	JMP  scLoop256
+
+scDone256:
+	MOVQ AX, ret+48(FP)
 	VZEROUPPER
 	RET

@@ -910,14 +910,68 @@ sumDone:
 	CLEANUP512
 	RET
 
+// The column blocks of matVecAVX512, from one skeleton: MV512BLOCK runs
+// blocks of cols columns (the accumulator groups ZERO … STORE of its
+// width, the row's element broadcast in Z31) while at least cols columns
+// remain, then goes on at next. The groups are of four vectors at byte
+// offset o of w's row (R13) or y (R13): a…d += Z31·w[o…], a…d += y[o…],
+// y[o…] = a…d.
+#define MV512ZERO4(a, b, c, d) VPXORD a, a, a; VPXORD b, b, b; VPXORD c, c, c; VPXORD d, d, d
+#define MV512FMA4(o, a, b, c, d) VFMADD231PS (o)(R13), Z31, a; VFMADD231PS (o+64)(R13), Z31, b; VFMADD231PS (o+128)(R13), Z31, c; VFMADD231PS (o+192)(R13), Z31, d
+#define MV512ADD4(o, a, b, c, d) VADDPS (o)(R13), a, a; VADDPS (o+64)(R13), b, b; VADDPS (o+128)(R13), c, c; VADDPS (o+192)(R13), d, d
+#define MV512STORE4(o, a, b, c, d) VMOVUPS a, (o)(R13); VMOVUPS b, (o+64)(R13); VMOVUPS c, (o+128)(R13); VMOVUPS d, (o+192)(R13)
+
+#define MV512ZERO16 MV512ZERO4(Z0, Z1, Z2, Z3); MV512ZERO4(Z4, Z5, Z6, Z7); MV512ZERO4(Z8, Z9, Z10, Z11); MV512ZERO4(Z12, Z13, Z14, Z15)
+#define MV512FMA16 MV512FMA4(0, Z0, Z1, Z2, Z3); MV512FMA4(256, Z4, Z5, Z6, Z7); MV512FMA4(512, Z8, Z9, Z10, Z11); MV512FMA4(768, Z12, Z13, Z14, Z15)
+#define MV512ADD16 MV512ADD4(0, Z0, Z1, Z2, Z3); MV512ADD4(256, Z4, Z5, Z6, Z7); MV512ADD4(512, Z8, Z9, Z10, Z11); MV512ADD4(768, Z12, Z13, Z14, Z15)
+#define MV512STORE16 MV512STORE4(0, Z0, Z1, Z2, Z3); MV512STORE4(256, Z4, Z5, Z6, Z7); MV512STORE4(512, Z8, Z9, Z10, Z11); MV512STORE4(768, Z12, Z13, Z14, Z15)
+#define MV512ZERO8 MV512ZERO4(Z0, Z1, Z2, Z3); MV512ZERO4(Z4, Z5, Z6, Z7)
+#define MV512FMA8 MV512FMA4(0, Z0, Z1, Z2, Z3); MV512FMA4(256, Z4, Z5, Z6, Z7)
+#define MV512ADD8 MV512ADD4(0, Z0, Z1, Z2, Z3); MV512ADD4(256, Z4, Z5, Z6, Z7)
+#define MV512STORE8 MV512STORE4(0, Z0, Z1, Z2, Z3); MV512STORE4(256, Z4, Z5, Z6, Z7)
+#define MV512ZERO4V MV512ZERO4(Z0, Z1, Z2, Z3)
+#define MV512FMA4V MV512FMA4(0, Z0, Z1, Z2, Z3)
+#define MV512ADD4V MV512ADD4(0, Z0, Z1, Z2, Z3)
+#define MV512STORE4V MV512STORE4(0, Z0, Z1, Z2, Z3)
+#define MV512ZERO1 VPXORD Z0, Z0, Z0
+#define MV512FMA1 VFMADD231PS (R13), Z31, Z0
+#define MV512ADD1 VADDPS (R13), Z0, Z0
+#define MV512STORE1 VMOVUPS Z0, (R13)
+
+#define MV512BLOCK(cols, ZERO, FMA, ADD, STORE, block, row, store, next) \
+block: \
+	MOVQ BX, AX; \
+	SUBQ CX, AX; \
+	CMPQ AX, $cols; \
+	JL   next; \
+	ZERO; \
+	MOVQ SI, R12; \
+	LEAQ (DX)(CX*4), R13; \
+	MOVQ R8, R14; \
+row: \
+	VBROADCASTSS (R12), Z31; \
+	FMA; \
+	ADDQ R10, R12; \
+	ADDQ R11, R13; \
+	DECQ R14; \
+	JNZ  row; \
+	LEAQ (DI)(CX*4), R13; \
+	TESTQ R9, R9; \
+	JZ   store; \
+	ADD; \
+store: \
+	STORE; \
+	ADDQ $cols, CX; \
+	JMP  block
+
 // func matVecAVX512(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
 //
 // y_j = [y_j +] Σ_{i<k} x_{i·incx}·w_{i·ldw+j} for j < n: each y_j one chain
 // of fused multiply-adds from 0 in index order, so the bits do not depend
 // on the vector width. Column blocks of 16 vectors (256 columns: a
-// 256-wide layer's rows stream contiguously), then of 8, then of one
-// vector, then the masked tail; the rows of w stream through once per
-// block.
+// 256-wide layer's rows stream contiguously), then of 8, of 4 (a 64-wide
+// time embedding: four chains in flight rather than one), of one vector,
+// then the masked tail; the rows of w stream through once per block.
 TEXT ·matVecAVX512(SB), NOSPLIT, $0-72
 	MOVQ y+0(FP), DI
 	MOVQ x+8(FP), SI
@@ -932,174 +986,10 @@ TEXT ·matVecAVX512(SB), NOSPLIT, $0-72
 	TAILMASK
 	XORQ CX, CX
 
-mv512Block16:
-	MOVQ BX, AX
-	SUBQ CX, AX
-	CMPQ AX, $256
-	JL   mv512Block8
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	VPXORD Z8, Z8, Z8
-	VPXORD Z9, Z9, Z9
-	VPXORD Z10, Z10, Z10
-	VPXORD Z11, Z11, Z11
-	VPXORD Z12, Z12, Z12
-	VPXORD Z13, Z13, Z13
-	VPXORD Z14, Z14, Z14
-	VPXORD Z15, Z15, Z15
-	MOVQ SI, R12
-	LEAQ (DX)(CX*4), R13
-	MOVQ R8, R14
-
-mv512Row16:
-	VBROADCASTSS (R12), Z31
-	VFMADD231PS 0(R13), Z31, Z0
-	VFMADD231PS 64(R13), Z31, Z1
-	VFMADD231PS 128(R13), Z31, Z2
-	VFMADD231PS 192(R13), Z31, Z3
-	VFMADD231PS 256(R13), Z31, Z4
-	VFMADD231PS 320(R13), Z31, Z5
-	VFMADD231PS 384(R13), Z31, Z6
-	VFMADD231PS 448(R13), Z31, Z7
-	VFMADD231PS 512(R13), Z31, Z8
-	VFMADD231PS 576(R13), Z31, Z9
-	VFMADD231PS 640(R13), Z31, Z10
-	VFMADD231PS 704(R13), Z31, Z11
-	VFMADD231PS 768(R13), Z31, Z12
-	VFMADD231PS 832(R13), Z31, Z13
-	VFMADD231PS 896(R13), Z31, Z14
-	VFMADD231PS 960(R13), Z31, Z15
-	ADDQ R10, R12
-	ADDQ R11, R13
-	DECQ R14
-	JNZ  mv512Row16
-	LEAQ (DI)(CX*4), R13
-	TESTQ R9, R9
-	JZ   mv512Store16
-	VADDPS 0(R13), Z0, Z0
-	VADDPS 64(R13), Z1, Z1
-	VADDPS 128(R13), Z2, Z2
-	VADDPS 192(R13), Z3, Z3
-	VADDPS 256(R13), Z4, Z4
-	VADDPS 320(R13), Z5, Z5
-	VADDPS 384(R13), Z6, Z6
-	VADDPS 448(R13), Z7, Z7
-	VADDPS 512(R13), Z8, Z8
-	VADDPS 576(R13), Z9, Z9
-	VADDPS 640(R13), Z10, Z10
-	VADDPS 704(R13), Z11, Z11
-	VADDPS 768(R13), Z12, Z12
-	VADDPS 832(R13), Z13, Z13
-	VADDPS 896(R13), Z14, Z14
-	VADDPS 960(R13), Z15, Z15
-
-mv512Store16:
-	VMOVUPS Z0, 0(R13)
-	VMOVUPS Z1, 64(R13)
-	VMOVUPS Z2, 128(R13)
-	VMOVUPS Z3, 192(R13)
-	VMOVUPS Z4, 256(R13)
-	VMOVUPS Z5, 320(R13)
-	VMOVUPS Z6, 384(R13)
-	VMOVUPS Z7, 448(R13)
-	VMOVUPS Z8, 512(R13)
-	VMOVUPS Z9, 576(R13)
-	VMOVUPS Z10, 640(R13)
-	VMOVUPS Z11, 704(R13)
-	VMOVUPS Z12, 768(R13)
-	VMOVUPS Z13, 832(R13)
-	VMOVUPS Z14, 896(R13)
-	VMOVUPS Z15, 960(R13)
-	ADDQ $256, CX
-	JMP  mv512Block16
-
-mv512Block8:
-	MOVQ BX, AX
-	SUBQ CX, AX
-	CMPQ AX, $128
-	JL   mv512Block1
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	VPXORD Z2, Z2, Z2
-	VPXORD Z3, Z3, Z3
-	VPXORD Z4, Z4, Z4
-	VPXORD Z5, Z5, Z5
-	VPXORD Z6, Z6, Z6
-	VPXORD Z7, Z7, Z7
-	MOVQ SI, R12
-	LEAQ (DX)(CX*4), R13
-	MOVQ R8, R14
-
-mv512Row8:
-	VBROADCASTSS (R12), Z16
-	VFMADD231PS 0(R13), Z16, Z0
-	VFMADD231PS 64(R13), Z16, Z1
-	VFMADD231PS 128(R13), Z16, Z2
-	VFMADD231PS 192(R13), Z16, Z3
-	VFMADD231PS 256(R13), Z16, Z4
-	VFMADD231PS 320(R13), Z16, Z5
-	VFMADD231PS 384(R13), Z16, Z6
-	VFMADD231PS 448(R13), Z16, Z7
-	ADDQ R10, R12
-	ADDQ R11, R13
-	DECQ R14
-	JNZ  mv512Row8
-	LEAQ (DI)(CX*4), R13
-	TESTQ R9, R9
-	JZ   mv512Store8
-	VADDPS 0(R13), Z0, Z0
-	VADDPS 64(R13), Z1, Z1
-	VADDPS 128(R13), Z2, Z2
-	VADDPS 192(R13), Z3, Z3
-	VADDPS 256(R13), Z4, Z4
-	VADDPS 320(R13), Z5, Z5
-	VADDPS 384(R13), Z6, Z6
-	VADDPS 448(R13), Z7, Z7
-
-mv512Store8:
-	VMOVUPS Z0, 0(R13)
-	VMOVUPS Z1, 64(R13)
-	VMOVUPS Z2, 128(R13)
-	VMOVUPS Z3, 192(R13)
-	VMOVUPS Z4, 256(R13)
-	VMOVUPS Z5, 320(R13)
-	VMOVUPS Z6, 384(R13)
-	VMOVUPS Z7, 448(R13)
-	ADDQ $128, CX
-	JMP  mv512Block8
-
-mv512Block1:
-	CMPQ AX, $16
-	JL   mv512Tail
-	VPXORD Z0, Z0, Z0
-	MOVQ SI, R12
-	LEAQ (DX)(CX*4), R13
-	MOVQ R8, R14
-
-mv512Row1:
-	VBROADCASTSS (R12), Z16
-	VFMADD231PS (R13), Z16, Z0
-	ADDQ R10, R12
-	ADDQ R11, R13
-	DECQ R14
-	JNZ  mv512Row1
-	LEAQ (DI)(CX*4), R13
-	TESTQ R9, R9
-	JZ   mv512Store1
-	VADDPS (R13), Z0, Z0
-
-mv512Store1:
-	VMOVUPS Z0, (R13)
-	ADDQ $16, CX
-	MOVQ BX, AX
-	SUBQ CX, AX
-	JMP  mv512Block1
+	MV512BLOCK(256, MV512ZERO16, MV512FMA16, MV512ADD16, MV512STORE16, mv512Block16, mv512Row16, mv512Store16, mv512Block8)
+	MV512BLOCK(128, MV512ZERO8, MV512FMA8, MV512ADD8, MV512STORE8, mv512Block8, mv512Row8, mv512Store8, mv512Block4)
+	MV512BLOCK(64, MV512ZERO4V, MV512FMA4V, MV512ADD4V, MV512STORE4V, mv512Block4, mv512Row4, mv512Store4, mv512Block1)
+	MV512BLOCK(16, MV512ZERO1, MV512FMA1, MV512ADD1, MV512STORE1, mv512Block1, mv512Row1, mv512Store1, mv512Tail)
 
 mv512Tail:
 	TESTQ AX, AX
@@ -1227,5 +1117,100 @@ expOut:
 
 expDone:
 	MOVQ AX, ret+32(FP)
+	CLEANUP512
+	RET
+
+// SC is the byte offset of sinCos2Pi's constant i in vecConsts.
+#define SC(i) (vecConsts_sc+(i)*32)
+
+// func sinCos2PiAVX512(cos, sin, freq *float32, n int, t float64, c *vecConsts) int
+//
+// sinCos2Pi on 8 lanes of float64, its operations in its order: x = t·w,
+// r = x − round(x) (to nearest even; a tie gives r = ±½, which both fold
+// to +0 with sign −1 as math.Round's would), the fold past ±¼ turn under
+// masks, y = 2π·r, the Horner chains, then float32 conversions.
+TEXT ·sinCos2PiAVX512(SB), NOSPLIT, $0-56
+	MOVQ cos+0(FP), DI
+	MOVQ sin+8(FP), SI
+	MOVQ freq+16(FP), DX
+	MOVQ n+24(FP), BX
+	MOVQ c+40(FP), R8
+	VBROADCASTSD t+32(FP), Z20
+	VBROADCASTSD SC(const_scQuarter)(R8), Z21
+	VBROADCASTSD SC(const_scNegQuarter)(R8), Z22
+	VBROADCASTSD SC(const_scHalf)(R8), Z23
+	VBROADCASTSD SC(const_scNegHalf)(R8), Z24
+	VBROADCASTSD SC(const_scTwoPi)(R8), Z25
+	VBROADCASTSD SC(const_scOne)(R8), Z26
+	VBROADCASTSD SC(const_scNegOne)(R8), Z27
+	VBROADCASTSD SC(const_scS1)(R8), Z8
+	VBROADCASTSD SC(const_scS2)(R8), Z9
+	VBROADCASTSD SC(const_scS3)(R8), Z10
+	VBROADCASTSD SC(const_scS4)(R8), Z11
+	VBROADCASTSD SC(const_scS5)(R8), Z12
+	VBROADCASTSD SC(const_scS6)(R8), Z13
+	VBROADCASTSD SC(const_scC1)(R8), Z14
+	VBROADCASTSD SC(const_scC2)(R8), Z15
+	VBROADCASTSD SC(const_scC3)(R8), Z16
+	VBROADCASTSD SC(const_scC4)(R8), Z17
+	VBROADCASTSD SC(const_scC5)(R8), Z18
+	VBROADCASTSD SC(const_scC6)(R8), Z19
+	VBROADCASTSD SC(const_scC7)(R8), Z28
+	ANDQ $~7, BX
+	XORQ AX, AX
+
+scLoop512:
+	CMPQ AX, BX
+	JAE  scDone512
+	VCVTPS2PD (DX)(AX*4), Z0
+	VMULPD Z0, Z20, Z0          // x = t·w
+	VRNDSCALEPD $0, Z0, Z1
+	VSUBPD Z1, Z0, Z0           // r = x − round(x)
+	VCMPPD $0x1e, Z21, Z0, K2   // r > ¼
+	VCMPPD $0x11, Z22, Z0, K3   // r < −¼
+	VSUBPD Z0, Z23, K2, Z0      // ½ − r
+	VSUBPD Z0, Z24, K3, Z0      // −½ − r
+	KORW K2, K3, K4
+	VMOVAPD Z26, Z2
+	VMOVAPD Z27, K4, Z2         // sign
+	VMULPD Z25, Z0, Z3          // y = 2π·r
+	VMULPD Z3, Z3, Z4           // z = y²
+	VMULPD Z13, Z4, Z5
+	VADDPD Z12, Z5, Z5
+	VMULPD Z4, Z5, Z5
+	VADDPD Z11, Z5, Z5
+	VMULPD Z4, Z5, Z5
+	VADDPD Z10, Z5, Z5
+	VMULPD Z4, Z5, Z5
+	VADDPD Z9, Z5, Z5
+	VMULPD Z4, Z5, Z5
+	VADDPD Z8, Z5, Z5
+	VMULPD Z4, Z5, Z5
+	VADDPD Z26, Z5, Z5
+	VMULPD Z3, Z5, Z5           // sin
+	VMULPD Z28, Z4, Z6
+	VADDPD Z19, Z6, Z6
+	VMULPD Z4, Z6, Z6
+	VADDPD Z18, Z6, Z6
+	VMULPD Z4, Z6, Z6
+	VADDPD Z17, Z6, Z6
+	VMULPD Z4, Z6, Z6
+	VADDPD Z16, Z6, Z6
+	VMULPD Z4, Z6, Z6
+	VADDPD Z15, Z6, Z6
+	VMULPD Z4, Z6, Z6
+	VADDPD Z14, Z6, Z6
+	VMULPD Z4, Z6, Z6
+	VADDPD Z26, Z6, Z6
+	VMULPD Z2, Z6, Z6           // cos
+	VCVTPD2PS Z6, Y6
+	VMOVUPS Y6, (DI)(AX*4)
+	VCVTPD2PS Z5, Y5
+	VMOVUPS Y5, (SI)(AX*4)
+	ADDQ $8, AX
+	JMP  scLoop512
+
+scDone512:
+	MOVQ AX, ret+48(FP)
 	CLEANUP512
 	RET

@@ -33,3 +33,5 @@ func vecMatVec(level, []float32, []float32, []float32, int, int, int, int, bool)
 }
 
 func vecExpShift(level, []float32, float32) int { panic("unreachable") }
+
+func vecSinCos2Pi(level, []float32, []float32, []float32, float64) int { panic("unreachable") }

@@ -63,7 +63,7 @@ func TestOneRowGemm(t *testing.T) {
 	rng := fd.NewRNG(21)
 	type shape struct{ m, k, n, ldb, ldc int }
 	var shapes []shape
-	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 63, 64, 65, 127, 128, 129, 200, 256, 300} {
+	for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 80, 127, 128, 129, 200, 208, 256, 300, 460} {
 		for _, k := range []int{1, 3, 256} {
 			shapes = append(shapes, shape{1, k, n, n, n}, shape{1, k, n, n + 5, n})
 		}
@@ -207,6 +207,48 @@ func TestExpShiftPaths(t *testing.T) {
 				expShift32(got, m)
 				ok()
 				sameBits(t, fmt.Sprintf("n=%d m=%v", len(in), m), got, want)
+			}
+		}
+	})
+}
+
+// TestFourierPaths: the float32 Fourier features on every path have the
+// portable code's bits (sinCos2Pi's, rounded), for frequencies that put
+// 2π·t·w on the folds (ties at ±½ turn, ±¼), at zero, far out, and at
+// non-finite values in every lane position, and for widths with and
+// without a vector tail; the vector kernels do the whole vectors.
+func TestFourierPaths(t *testing.T) {
+	rng := fd.NewRNG(29)
+	special := []float32{0.5, -0.5, 2.5, -2.5, 0.25, -0.25, 0.75, -0.75, 0, 1, -1, 1e6, 3e7, float32(math.Inf(1)), float32(math.NaN())}
+	times := []float32{1, 0.5, 0.37, -0.8, 0}
+	reference := func(out, tm, freq []float32) {
+		f := len(freq)
+		for i, ti := range tm {
+			for k, w := range freq {
+				s, c := sinCos2Pi(float64(ti) * float64(w))
+				out[i*2*f+k], out[i*2*f+f+k] = float32(c), float32(s)
+			}
+		}
+	}
+	forEachPath(t, func(t *testing.T) {
+		be := New[float32]()
+		if lv := vecLevel[float32](); lv != levelGo {
+			freq := randF32(rng, 21, 0, 3)
+			c, s := make([]float32, 21), make([]float32, 21)
+			if done, want := vecSinCos2Pi(lv, c, s, freq, 0.3), map[level]int{levelAVX2: 20, levelAVX512: 16}[lv]; done != want {
+				t.Fatalf("the vector kernel did %d of 21 frequencies, want %d", done, want)
+			}
+		}
+		for _, f := range []int{1, 3, 4, 5, 7, 8, 9, 16, 17, 33, 64} {
+			for k := range special {
+				freq := randF32(rng, f, 0, 3)
+				freq[(k*5)%f] = special[k]
+				out, ok := guarded(t, len(times)*2*f, f%3)
+				be.Fourier(out, times, freq, len(times))
+				ok()
+				want := make([]float32, len(out))
+				reference(want, times, freq)
+				sameBits(t, fmt.Sprintf("F=%d, frequency %v at %d", f, special[k], (k*5)%f), out, want)
 			}
 		}
 	})
