@@ -100,6 +100,12 @@ func matVecAVX2(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
 //go:noescape
 func matVecAVX512(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
 
+// gemmTile: one 12×32 tile of the product (gemm.go); the comment in
+// kernels_avx512_amd64.s gives the layout.
+//
+//go:noescape
+func gemmTileAVX512(a, b, c *float32, k, lda, ldc, rows, transA, accumulate, masks int)
+
 // sinCos2Pi: cos_k, sin_k = sinCos2Pi(t·freq_k) rounded to float32 for
 // k < n in whole vectors (8 lanes of float64 on AVX-512, 4 on AVX2), its
 // operations in its order (its bits); returns the count done.
@@ -204,6 +210,17 @@ func vecMatVec(lv level, y, x, w []float32, k, n, incx, ldw int, accumulate bool
 	} else {
 		matVecAVX2(p(y), p(x), p(w), k, n, incx, ldw, acc, &vecTable)
 	}
+}
+
+func gemmTile(a, b, c *float32, k, lda, ldc, rows int, transA, accumulate bool, masks int) {
+	gemmTileAVX512(a, b, c, k, lda, ldc, rows, b2i(transA), b2i(accumulate), masks)
+}
+
+func b2i(x bool) int {
+	if x {
+		return 1
+	}
+	return 0
 }
 
 func vecSinCos2Pi(lv level, cos, sin, freq []float32, t float64) int {

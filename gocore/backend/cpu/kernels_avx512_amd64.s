@@ -1214,3 +1214,210 @@ scDone512:
 	MOVQ AX, ret+48(FP)
 	CLEANUP512
 	RET
+
+// The product kernel (gemm.go): one tile of 12 rows by 32 columns of C,
+// 24 accumulators (Z0…Z23, row r in Z2r and Z2r+1), B's sliver (k rows
+// of 32, packed) in Z24 and Z25 a row at a time, A's element of the row
+// broadcast in Z26 or Z27. Each element of C is one chain of fused
+// multiply-adds over k in order from 0, then [+ C]: the one-row
+// kernel's arithmetic.
+#define GEMMROW(addr, t, z0, z1) VBROADCASTSS addr, t; VFMADD231PS Z24, t, z0; VFMADD231PS Z25, t, z1
+#define GEMMSTORE(z0, z1) VMOVUPS z0, K2, (DI); VMOVUPS z1, K3, 64(DI)
+#define GEMMADD(z0, z1) VMOVUPS.Z (DI), K2, Z26; VADDPS Z26, z0, z0; VMOVUPS z0, K2, (DI); VMOVUPS.Z 64(DI), K3, Z27; VADDPS Z27, z1, z1; VMOVUPS z1, K3, 64(DI)
+
+// func gemmTileAVX512(a, b, c *float32, k, lda, ldc, rows, transA, accumulate, masks int)
+//
+// C[r][j] = [C[r][j] +] Σ_{i<k} A(r, i)·B[i][j] for r < rows and the
+// columns j of masks (bits 0…15 the first vector's, 16…31 the second's),
+// with A(r, i) at a[r·lda + i] (transA 0) or a[i·lda + r] (transA 1) for
+// r < 12, all of them readable, and B[i] at b[32·i …].
+TEXT ·gemmTileAVX512(SB), NOSPLIT, $0-80
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ k+24(FP), CX
+	MOVQ lda+32(FP), R9
+	SHLQ $2, R9
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	MOVQ transA+56(FP), AX
+	TESTQ AX, AX
+	JNZ  gemmTN512
+	LEAQ (R9)(R9*2), R10   // 3·lda
+	LEAQ (SI)(R9*4), R11   // row 4
+	LEAQ (R11)(R9*4), R12  // row 8
+
+gemmNN512:
+	VMOVUPS (DX), Z24
+	VMOVUPS 64(DX), Z25
+	GEMMROW((SI), Z26, Z0, Z1)
+	GEMMROW((SI)(R9*1), Z27, Z2, Z3)
+	GEMMROW((SI)(R9*2), Z26, Z4, Z5)
+	GEMMROW((SI)(R10*1), Z27, Z6, Z7)
+	GEMMROW((R11), Z26, Z8, Z9)
+	GEMMROW((R11)(R9*1), Z27, Z10, Z11)
+	GEMMROW((R11)(R9*2), Z26, Z12, Z13)
+	GEMMROW((R11)(R10*1), Z27, Z14, Z15)
+	GEMMROW((R12), Z26, Z16, Z17)
+	GEMMROW((R12)(R9*1), Z27, Z18, Z19)
+	GEMMROW((R12)(R9*2), Z26, Z20, Z21)
+	GEMMROW((R12)(R10*1), Z27, Z22, Z23)
+	ADDQ $4, SI
+	ADDQ $4, R11
+	ADDQ $4, R12
+	ADDQ $128, DX
+	DECQ CX
+	JNZ  gemmNN512
+	JMP  gemmStore512
+
+gemmTN512:
+	VMOVUPS (DX), Z24
+	VMOVUPS 64(DX), Z25
+	GEMMROW(0(SI), Z26, Z0, Z1)
+	GEMMROW(4(SI), Z27, Z2, Z3)
+	GEMMROW(8(SI), Z26, Z4, Z5)
+	GEMMROW(12(SI), Z27, Z6, Z7)
+	GEMMROW(16(SI), Z26, Z8, Z9)
+	GEMMROW(20(SI), Z27, Z10, Z11)
+	GEMMROW(24(SI), Z26, Z12, Z13)
+	GEMMROW(28(SI), Z27, Z14, Z15)
+	GEMMROW(32(SI), Z26, Z16, Z17)
+	GEMMROW(36(SI), Z27, Z18, Z19)
+	GEMMROW(40(SI), Z26, Z20, Z21)
+	GEMMROW(44(SI), Z27, Z22, Z23)
+	ADDQ R9, SI
+	ADDQ $128, DX
+	DECQ CX
+	JNZ  gemmTN512
+
+gemmStore512:
+	MOVQ c+16(FP), DI
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+48(FP), BX
+	MOVQ masks+72(FP), AX
+	KMOVW AX, K2
+	SHRQ $16, AX
+	KMOVW AX, K3
+	MOVQ accumulate+64(FP), AX
+	TESTQ AX, AX
+	JNZ  gemmAdd512
+	GEMMSTORE(Z0, Z1)
+	CMPQ BX, $1
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMSTORE(Z2, Z3)
+	CMPQ BX, $2
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMSTORE(Z4, Z5)
+	CMPQ BX, $3
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMSTORE(Z6, Z7)
+	CMPQ BX, $4
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMSTORE(Z8, Z9)
+	CMPQ BX, $5
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMSTORE(Z10, Z11)
+	CMPQ BX, $6
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMSTORE(Z12, Z13)
+	CMPQ BX, $7
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMSTORE(Z14, Z15)
+	CMPQ BX, $8
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMSTORE(Z16, Z17)
+	CMPQ BX, $9
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMSTORE(Z18, Z19)
+	CMPQ BX, $10
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMSTORE(Z20, Z21)
+	CMPQ BX, $11
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMSTORE(Z22, Z23)
+	JMP  gemmDone512
+
+gemmAdd512:
+	GEMMADD(Z0, Z1)
+	CMPQ BX, $1
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMADD(Z2, Z3)
+	CMPQ BX, $2
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMADD(Z4, Z5)
+	CMPQ BX, $3
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMADD(Z6, Z7)
+	CMPQ BX, $4
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMADD(Z8, Z9)
+	CMPQ BX, $5
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMADD(Z10, Z11)
+	CMPQ BX, $6
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMADD(Z12, Z13)
+	CMPQ BX, $7
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMADD(Z14, Z15)
+	CMPQ BX, $8
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMADD(Z16, Z17)
+	CMPQ BX, $9
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMADD(Z18, Z19)
+	CMPQ BX, $10
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMADD(Z20, Z21)
+	CMPQ BX, $11
+	JEQ  gemmDone512
+	ADDQ R8, DI
+	GEMMADD(Z22, Z23)
+
+gemmDone512:
+	CLEANUP512
+	RET

@@ -253,3 +253,97 @@ func TestFourierPaths(t *testing.T) {
 		}
 	})
 }
+
+// TestBlockedGemm checks the AVX-512 path's blocked product (gemm.go)
+// against its promised arithmetic bit for bit (each element the one-row
+// kernel's FMA chain, blocks of gemmMaxK added in turn) and against
+// float64, for heights and widths around the tile and block edges, k
+// around gemmMaxK, A transposed or not, lda, ldb, ldc past the matrix,
+// both β, and guards around C; and that nothing between C's rows is
+// written. On the other paths the same products are the BLAS's: checked
+// against float64.
+func TestBlockedGemm(t *testing.T) {
+	rng := fd.NewRNG(31)
+	type shape struct{ m, n, k int }
+	var shapes []shape
+	for _, m := range []int{5, 11, 12, 13, 25, 191, 192, 205} {
+		for _, n := range []int{1, 6, 17, 32, 33, 101} {
+			shapes = append(shapes, shape{m, n, 7})
+		}
+	}
+	for _, k := range []int{1, 2, 256, 511, 512, 513, 1100} {
+		shapes = append(shapes, shape{13, 40, k}, shape{24, 64, k})
+	}
+	shapes = append(shapes, shape{256, 256, 256}, shape{200, 101, 256})
+	forEachPath(t, func(t *testing.T) {
+		be := New[float32]()
+		blocked := vecLevel[float32]() == levelAVX512
+		for _, s := range shapes {
+			for _, transA := range []bool{false, true} {
+				for _, beta := range []float32{0, 1} {
+					lda, ldb, ldc := s.k+3, s.n+2, s.n+5
+					ar := s.m
+					if transA {
+						lda, ar = s.m+1, s.k
+					}
+					a := randF32(rng, (ar-1)*lda+lda, 0, 1)
+					w := randF32(rng, (s.k-1)*ldb+s.n, 0, 1)
+					c0 := randF32(rng, (s.m-1)*ldc+s.n, 0, 1)
+					c, ok := copyTo(t, c0, s.n%4)
+					be.Gemm(transA, false, s.m, s.n, s.k, 1, a, lda, w, ldb, beta, c, ldc)
+					ok()
+					what := fmt.Sprintf("m=%d n=%d k=%d transA=%v β=%v", s.m, s.n, s.k, transA, beta)
+					x := make([]float32, s.k) // row r of op(A)
+					for r := 0; r < s.m; r++ {
+						for i := range x {
+							if transA {
+								x[i] = a[i*lda+r]
+							} else {
+								x[i] = a[r*lda+i]
+							}
+						}
+						for j := 0; j < s.n; j++ {
+							got, old := c[r*ldc+j], c0[r*ldc+j]
+							ref, scale := 0.0, 0.0
+							for i := range x {
+								p := float64(x[i]) * float64(w[i*ldb+j])
+								ref += p
+								scale += math.Abs(p)
+							}
+							if beta == 1 {
+								ref += float64(old)
+								scale += math.Abs(float64(old))
+							}
+							if d := math.Abs(float64(got) - ref); d > 1e-6*scale+1e-30 {
+								t.Fatalf("%s: C[%d,%d] = %.9g, float64 %.9g (|Δ| %.3g)", what, r, j, got, ref, d)
+							}
+							if !blocked {
+								continue
+							}
+							want := old
+							for k0 := 0; k0 < s.k; k0 += gemmMaxK {
+								kc := min(gemmMaxK, s.k-k0)
+								chain := fmaChain32(x[k0:], 1, w[k0*ldb:], ldb, kc, j)
+								if k0 == 0 && beta == 0 {
+									want = chain
+								} else {
+									want = chain + want
+								}
+							}
+							if math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("%s: C[%d,%d] = %v, the FMA chains give %v", what, r, j, got, want)
+							}
+						}
+					}
+					for r := 0; r+1 < s.m; r++ {
+						for j := s.n; j < ldc; j++ {
+							if math.Float32bits(c[r*ldc+j]) != math.Float32bits(c0[r*ldc+j]) {
+								t.Fatalf("%s: C[%d,%d] beyond n was written", what, r, j)
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
