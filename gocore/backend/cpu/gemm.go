@@ -5,87 +5,119 @@ import (
 	"sync"
 )
 
-// The matrix product on the AVX-512 path: C = op(A)·B [+ C] for float32,
+// The matrix product on the vector paths: C = op(A)·B [+ C] for float32,
 // B not transposed, α = 1 (Gemm's other cases go to the BLAS). Every
 // element of C is one chain of fused multiply-adds over k in index order
 // from 0, then [+ C], for k ≤ gemmMaxK (longer products chain blocks of
 // gemmMaxK, each added to C in turn): the one-row kernel's arithmetic, so
-// the bits of a row depend on neither the matrix's height nor where the
-// row falls in it, and products are bit-identical whatever the shards
-// and chunks. Not the BLAS's bits.
+// AVX2 and AVX-512 give the same bits, the bits of a row depend on
+// neither the matrix's height nor where the row falls in it, and
+// products are bit-identical whatever the shards and chunks. Not the
+// BLAS's bits.
 //
 // The blocking: B's rows k0 … k0+kc−1 are packed once per block into
-// slivers of 32 columns (zero-padded), and for each block of gemmBlockRows
-// rows of C every sliver meets every tile of 12 rows (gemmTileAVX512:
-// 24 accumulators, A read in place, a row's 12 elements broadcast). A
-// tile of fewer than 12 rows is first copied, zero-padded, into a
-// 12-row tile of its own.
+// slivers of two vectors' columns (zero-padded), and for each block of
+// gemmBlockTiles tiles of rows of C every sliver meets every tile (the
+// path's gemmTile kernel: 12 rows by 32 columns in 24 accumulators on
+// AVX-512, 6 by 16 in 12 on AVX2; A read in place, a row's elements
+// broadcast). A tile of fewer rows is first copied, zero-padded, into a
+// whole tile of its own.
 const (
-	tileRows      = 12
-	tileCols      = 32
-	gemmMaxK      = 512
-	gemmBlockRows = 16 * tileRows // a block of A (≤ 192×512 floats) stays in L2 with packed B
+	gemmMaxK       = 512
+	gemmBlockTiles = 16 // a block of A (≤ 192×512 floats on AVX-512) stays in L2 with packed B
 )
 
-// gemmScratch is one product's packed B and padded row tile, reused
-// through gemmPool (no allocation once grown).
+// gemmTileShape is the path's tile: rows of C by columns (two vectors).
+func gemmTileShape(lv level) (rows, cols int) {
+	if lv == levelAVX512 {
+		return 12, 32
+	}
+	return 6, 16
+}
+
+// gemmScratch is one product's packed B and padded row tile. The idle
+// ones wait in gemmFree, kept for the process's life (a sync.Pool would
+// drop them at every collection, and the next products would allocate
+// anew): there are as many as products ever ran at once.
 type gemmScratch struct {
 	b, a []float32
 }
 
-var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
+var gemmFree struct {
+	sync.Mutex
+	list []*gemmScratch
+}
 
-// vecGemm computes c = op(a)·b (+ c when accumulate) for the m×k op(a)
-// (a m×k with row stride lda, or its transpose stored k×m when transA)
-// and the k×n b (row stride ldb) into the m×n c (row stride ldc), m, n,
-// k ≥ 1, checking that the operands hold what it reads and writes.
-func vecGemm(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+func getScratch() *gemmScratch {
+	gemmFree.Lock()
+	defer gemmFree.Unlock()
+	n := len(gemmFree.list)
+	if n == 0 {
+		return new(gemmScratch)
+	}
+	s := gemmFree.list[n-1]
+	gemmFree.list = gemmFree.list[:n-1]
+	return s
+}
+
+func putScratch(s *gemmScratch) {
+	gemmFree.Lock()
+	gemmFree.list = append(gemmFree.list, s)
+	gemmFree.Unlock()
+}
+
+// vecGemm computes c = op(a)·b (+ c when accumulate) on path lv for the
+// m×k op(a) (a m×k with row stride lda, or its transpose stored k×m when
+// transA) and the k×n b (row stride ldb) into the m×n c (row stride ldc),
+// m, n, k ≥ 1, checking that the operands hold what it reads and writes.
+func vecGemm(lv level, transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
 	checkGemm(transA, m, n, k, a, lda, b, ldb, c, ldc)
-	s := gemmPool.Get().(*gemmScratch)
-	panels := (n + tileCols - 1) / tileCols
+	tr, tc := gemmTileShape(lv)
+	s := getScratch()
+	panels := (n + tc - 1) / tc
 	for k0 := 0; k0 < k; k0 += gemmMaxK {
 		kc := min(gemmMaxK, k-k0)
 		acc := accumulate || k0 > 0
-		pb := s.packB(b[k0*ldb:], ldb, kc, n, panels)
-		for r0 := 0; r0 < m; r0 += gemmBlockRows {
-			r1 := min(m, r0+gemmBlockRows)
+		pb := s.packB(b[k0*ldb:], ldb, kc, n, panels, tc)
+		for r0 := 0; r0 < m; r0 += gemmBlockTiles * tr {
+			r1 := min(m, r0+gemmBlockTiles*tr)
 			for p := 0; p < panels; p++ {
-				j0 := p * tileCols
-				masks := colMasks(n - j0)
-				sl := &pb[p*kc*tileCols]
-				for i0 := r0; i0 < r1; i0 += tileRows {
-					rows := min(tileRows, r1-i0)
+				j0 := p * tc
+				sl := &pb[p*kc*tc]
+				for i0 := r0; i0 < r1; i0 += tr {
+					rows := min(tr, r1-i0)
 					cp := &c[i0*ldc+j0]
 					switch {
-					case rows < tileRows:
-						pa := s.padA(transA, a, lda, i0, k0, rows, kc)
-						gemmTile(&pa[0], sl, cp, kc, tileRows, ldc, rows, true, acc, masks)
+					case rows < tr:
+						pa := s.padA(transA, a, lda, i0, k0, rows, kc, tr)
+						gemmTile(lv, &pa[0], sl, cp, kc, tr, ldc, rows, n-j0, true, acc)
 					case transA:
-						gemmTile(&a[k0*lda+i0], sl, cp, kc, lda, ldc, rows, true, acc, masks)
+						gemmTile(lv, &a[k0*lda+i0], sl, cp, kc, lda, ldc, rows, n-j0, true, acc)
 					default:
-						gemmTile(&a[i0*lda+k0], sl, cp, kc, lda, ldc, rows, false, acc, masks)
+						gemmTile(lv, &a[i0*lda+k0], sl, cp, kc, lda, ldc, rows, n-j0, false, acc)
 					}
 				}
 			}
 		}
 	}
-	gemmPool.Put(s)
+	putScratch(s)
 }
 
 // packB packs rows 0 … kc−1 of b (row stride ldb, n columns) into panels
-// slivers: sliver p is kc rows of columns 32p … 32p+31, zero beyond n.
-func (s *gemmScratch) packB(b []float32, ldb, kc, n, panels int) []float32 {
-	need := panels * kc * tileCols
+// slivers of tc columns: sliver p is kc rows of columns tc·p …, zero
+// beyond n.
+func (s *gemmScratch) packB(b []float32, ldb, kc, n, panels, tc int) []float32 {
+	need := panels * kc * tc
 	if cap(s.b) < need {
 		s.b = make([]float32, need)
 	}
 	pb := s.b[:need]
 	for p := 0; p < panels; p++ {
-		j0 := p * tileCols
-		w := min(tileCols, n-j0)
-		sl := pb[p*kc*tileCols : (p+1)*kc*tileCols]
+		j0 := p * tc
+		w := min(tc, n-j0)
+		sl := pb[p*kc*tc : (p+1)*kc*tc]
 		for i := 0; i < kc; i++ {
-			dst := sl[i*tileCols : (i+1)*tileCols]
+			dst := sl[i*tc : (i+1)*tc]
 			copy(dst, b[i*ldb+j0:i*ldb+j0+w])
 			clear(dst[w:])
 		}
@@ -94,17 +126,17 @@ func (s *gemmScratch) packB(b []float32, ldb, kc, n, panels int) []float32 {
 }
 
 // padA copies rows i0 … i0+rows−1 of op(a), columns k0 … k0+kc−1, into a
-// 12-row tile laid out as a transposed A (element (r, i) at 12·i + r),
+// tile of tr rows laid out as a transposed A (element (r, i) at tr·i + r),
 // the rows past rows zero.
-func (s *gemmScratch) padA(transA bool, a []float32, lda, i0, k0, rows, kc int) []float32 {
-	need := kc * tileRows
+func (s *gemmScratch) padA(transA bool, a []float32, lda, i0, k0, rows, kc, tr int) []float32 {
+	need := kc * tr
 	if cap(s.a) < need {
 		s.a = make([]float32, need)
 	}
 	pa := s.a[:need]
 	clear(pa)
 	for i := 0; i < kc; i++ {
-		dst := pa[i*tileRows : i*tileRows+rows]
+		dst := pa[i*tr : i*tr+rows]
 		if transA {
 			copy(dst, a[(k0+i)*lda+i0:])
 			continue
@@ -114,13 +146,6 @@ func (s *gemmScratch) padA(transA bool, a []float32, lda, i0, k0, rows, kc int) 
 		}
 	}
 	return pa
-}
-
-// colMasks is the tile kernel's store masks for w columns left (bits
-// 0 … 15 the first vector's lanes, 16 … 31 the second's).
-func colMasks(w int) int {
-	w = min(w, tileCols)
-	return 1<<w - 1
 }
 
 // checkGemm panics unless the operands hold the elements vecGemm reads

@@ -100,11 +100,15 @@ func matVecAVX2(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
 //go:noescape
 func matVecAVX512(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConsts)
 
-// gemmTile: one 12×32 tile of the product (gemm.go); the comment in
-// kernels_avx512_amd64.s gives the layout.
+// gemmTile: one tile of the product (gemm.go): 12×32 on AVX-512 (masks:
+// the columns' lanes), 6×16 on AVX2 (the first cols columns); the
+// comments in the assembly give the layout.
 //
 //go:noescape
 func gemmTileAVX512(a, b, c *float32, k, lda, ldc, rows, transA, accumulate, masks int)
+
+//go:noescape
+func gemmTileAVX2(a, b, c *float32, k, lda, ldc, rows, transA, accumulate, cols int, m *vecConsts)
 
 // sinCos2Pi: cos_k, sin_k = sinCos2Pi(t·freq_k) rounded to float32 for
 // k < n in whole vectors (8 lanes of float64 on AVX-512, 4 on AVX2), its
@@ -212,8 +216,15 @@ func vecMatVec(lv level, y, x, w []float32, k, n, incx, ldw int, accumulate bool
 	}
 }
 
-func gemmTile(a, b, c *float32, k, lda, ldc, rows int, transA, accumulate bool, masks int) {
-	gemmTileAVX512(a, b, c, k, lda, ldc, rows, b2i(transA), b2i(accumulate), masks)
+// gemmTile runs path lv's tile kernel on a tile whose first cols columns
+// (of at least that many) are C's.
+func gemmTile(lv level, a, b, c *float32, k, lda, ldc, rows, cols int, transA, accumulate bool) {
+	if lv == levelAVX512 {
+		w := min(cols, 32)
+		gemmTileAVX512(a, b, c, k, lda, ldc, rows, b2i(transA), b2i(accumulate), 1<<w-1)
+		return
+	}
+	gemmTileAVX2(a, b, c, k, lda, ldc, rows, b2i(transA), b2i(accumulate), min(cols, 16), &vecTable)
 }
 
 func b2i(x bool) int {

@@ -1133,3 +1133,196 @@ scDone256:
 	MOVQ AX, ret+48(FP)
 	VZEROUPPER
 	RET
+
+// The product kernel on Y registers (gemm.go): one tile of 6 rows by 16
+// columns of C, 12 accumulators (Y0…Y11, row r in Y2r and Y2r+1), B's
+// sliver row in Y12 and Y13, A's element broadcast in Y14 or Y15: the
+// AVX-512 kernel's chains, its bits.
+#define GEMM2ROW(addr, t, z0, z1) VBROADCASTSS addr, t; VFMADD231PS Y12, t, z0; VFMADD231PS Y13, t, z1
+#define GEMM2STORE(z0, z1) VMOVUPS z0, (DI); VMOVUPS z1, 32(DI)
+#define GEMM2ADD(z0, z1) VADDPS (DI), z0, z0; VADDPS 32(DI), z1, z1; VMOVUPS z0, (DI); VMOVUPS z1, 32(DI)
+#define GEMM2MSTORE(z0, z1) VMASKMOVPS z0, Y12, (DI); VMASKMOVPS z1, Y13, 32(DI)
+#define GEMM2MADD(z0, z1) VMASKMOVPS (DI), Y12, Y14; VADDPS Y14, z0, z0; VMASKMOVPS 32(DI), Y13, Y15; VADDPS Y15, z1, z1; VMASKMOVPS z0, Y12, (DI); VMASKMOVPS z1, Y13, 32(DI)
+
+// func gemmTileAVX2(a, b, c *float32, k, lda, ldc, rows, transA, accumulate, cols int, m *vecConsts)
+//
+// gemmTileAVX512 for 6 rows and the first cols of 16 columns.
+TEXT ·gemmTileAVX2(SB), NOSPLIT, $0-88
+	MOVQ a+0(FP), SI
+	MOVQ b+8(FP), DX
+	MOVQ k+24(FP), CX
+	MOVQ lda+32(FP), R9
+	SHLQ $2, R9
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ transA+56(FP), AX
+	TESTQ AX, AX
+	JNZ  gemmTN256
+	LEAQ (R9)(R9*2), R10   // 3·lda
+	LEAQ (SI)(R9*4), R11   // row 4
+
+gemmNN256:
+	VMOVUPS (DX), Y12
+	VMOVUPS 32(DX), Y13
+	GEMM2ROW((SI), Y14, Y0, Y1)
+	GEMM2ROW((SI)(R9*1), Y15, Y2, Y3)
+	GEMM2ROW((SI)(R9*2), Y14, Y4, Y5)
+	GEMM2ROW((SI)(R10*1), Y15, Y6, Y7)
+	GEMM2ROW((R11), Y14, Y8, Y9)
+	GEMM2ROW((R11)(R9*1), Y15, Y10, Y11)
+	ADDQ $4, SI
+	ADDQ $4, R11
+	ADDQ $64, DX
+	DECQ CX
+	JNZ  gemmNN256
+	JMP  gemmStore256
+
+gemmTN256:
+	VMOVUPS (DX), Y12
+	VMOVUPS 32(DX), Y13
+	GEMM2ROW(0(SI), Y14, Y0, Y1)
+	GEMM2ROW(4(SI), Y15, Y2, Y3)
+	GEMM2ROW(8(SI), Y14, Y4, Y5)
+	GEMM2ROW(12(SI), Y15, Y6, Y7)
+	GEMM2ROW(16(SI), Y14, Y8, Y9)
+	GEMM2ROW(20(SI), Y15, Y10, Y11)
+	ADDQ R9, SI
+	ADDQ $64, DX
+	DECQ CX
+	JNZ  gemmTN256
+
+gemmStore256:
+	MOVQ c+16(FP), DI
+	MOVQ ldc+40(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+48(FP), BX
+	MOVQ accumulate+64(FP), R11
+	MOVQ cols+72(FP), AX
+	CMPQ AX, $16
+	JLT  gemmMasks256
+	TESTQ R11, R11
+	JNZ  gemmAdd256
+	GEMM2STORE(Y0, Y1)
+	CMPQ BX, $1
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2STORE(Y2, Y3)
+	CMPQ BX, $2
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2STORE(Y4, Y5)
+	CMPQ BX, $3
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2STORE(Y6, Y7)
+	CMPQ BX, $4
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2STORE(Y8, Y9)
+	CMPQ BX, $5
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2STORE(Y10, Y11)
+	JMP  gemmDone256
+
+gemmAdd256:
+	GEMM2ADD(Y0, Y1)
+	CMPQ BX, $1
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2ADD(Y2, Y3)
+	CMPQ BX, $2
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2ADD(Y4, Y5)
+	CMPQ BX, $3
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2ADD(Y6, Y7)
+	CMPQ BX, $4
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2ADD(Y8, Y9)
+	CMPQ BX, $5
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2ADD(Y10, Y11)
+	JMP  gemmDone256
+
+// Fewer than 16 columns: the masks of the first min(cols, 8) lanes and
+// of the next cols − 8 (vecConsts.mask[8−r:16−r] selects r lanes).
+gemmMasks256:
+	MOVQ m+80(FP), R12
+	MOVQ AX, R13
+	CMPQ R13, $8
+	JLE  gemmMask0
+	MOVQ $8, R13
+
+gemmMask0:
+	SUBQ R13, AX
+	NEGQ R13
+	VMOVUPS (vecConsts_mask+32)(R12)(R13*4), Y12
+	NEGQ AX
+	VMOVUPS (vecConsts_mask+32)(R12)(AX*4), Y13
+	TESTQ R11, R11
+	JNZ  gemmMAdd256
+	GEMM2MSTORE(Y0, Y1)
+	CMPQ BX, $1
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2MSTORE(Y2, Y3)
+	CMPQ BX, $2
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2MSTORE(Y4, Y5)
+	CMPQ BX, $3
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2MSTORE(Y6, Y7)
+	CMPQ BX, $4
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2MSTORE(Y8, Y9)
+	CMPQ BX, $5
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2MSTORE(Y10, Y11)
+	JMP  gemmDone256
+
+gemmMAdd256:
+	GEMM2MADD(Y0, Y1)
+	CMPQ BX, $1
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2MADD(Y2, Y3)
+	CMPQ BX, $2
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2MADD(Y4, Y5)
+	CMPQ BX, $3
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2MADD(Y6, Y7)
+	CMPQ BX, $4
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2MADD(Y8, Y9)
+	CMPQ BX, $5
+	JEQ  gemmDone256
+	ADDQ R8, DI
+	GEMM2MADD(Y10, Y11)
+
+gemmDone256:
+	VZEROUPPER
+	RET
