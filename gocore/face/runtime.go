@@ -1,14 +1,6 @@
 package face
 
-import (
-	"github.com/mfpo/mfpo/gocore/face/oneruntime"
-	"github.com/mfpo/mfpo/gocore/par"
-)
-
-// The shells' Go runtime is their own: it gets one P more than the CPUs
-// (par.SpareP), so that the update's BLAS calls do not keep the runtime's
-// monitor thread polling.
-func init() { par.SpareP() }
+import "github.com/mfpo/mfpo/gocore/face/oneruntime"
 
 // SecondRuntime is an ERuntime error when another mfpo library with its
 // own Go runtime (libmfpo.so, or mfpo's Python extension) was loaded into

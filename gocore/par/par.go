@@ -6,8 +6,6 @@ package par
 
 import (
 	"fmt"
-	"os"
-	"runtime"
 	"sync"
 )
 
@@ -90,34 +88,4 @@ func Range(n, shards, s int) (lo, hi int) {
 		hi++
 	}
 	return lo, hi
-}
-
-// SpareP raises GOMAXPROCS by one, once per process, unless the
-// GOMAXPROCS environment variable sets it; it returns the value in
-// effect. The libraries with a Go runtime of their own (libmfpo.so and
-// the Python extension, through gocore/face) call it when they load.
-//
-// Why: a goroutine in a cgo call (a shard's BLAS product) leaves its P in
-// a system-call state, and when no P is idle the runtime's monitor thread
-// takes such Ps back after 20 µs and, having taken one, polls again 20 µs
-// later. An update with one shard per CPU keeps every P in such calls, so
-// the monitor wakes tens of thousands of times a second, on the cores the
-// shards compute on. With one P idle it leaves the calls alone and backs
-// off to sleeps of up to 10 ms (docs/design.md, "GOMAXPROCS"). The spare
-// P runs Go code only while more goroutines than CPUs are runnable.
-func SpareP() int {
-	spareOnce.Do(func() { runtime.GOMAXPROCS(spareProcs(os.Getenv("GOMAXPROCS"), runtime.GOMAXPROCS(0))) })
-	return runtime.GOMAXPROCS(0)
-}
-
-var spareOnce sync.Once
-
-// spareProcs is SpareP's GOMAXPROCS for the environment variable's value
-// env and the runtime's procs: procs + 1, or procs when env sets it (the
-// runtime reads an empty value as unset, and so does SpareP).
-func spareProcs(env string, procs int) int {
-	if env != "" {
-		return procs
-	}
-	return procs + 1
 }

@@ -1,8 +1,6 @@
 package par
 
 import (
-	"os"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -62,25 +60,5 @@ func TestRange(t *testing.T) {
 				t.Fatalf("Range(%d, %d, ·) covers %d", n, shards, next)
 			}
 		}
-	}
-}
-
-// TestSpareP: one P more than the runtime's, once per process, unless the
-// environment sets GOMAXPROCS.
-func TestSpareP(t *testing.T) {
-	if got := spareProcs("", 2); got != 3 {
-		t.Errorf("spareProcs(unset, 2) = %d, want 3", got)
-	}
-	if got := spareProcs("2", 2); got != 2 {
-		t.Errorf("spareProcs(\"2\", 2) = %d, want 2 (the environment's choice)", got)
-	}
-	before := runtime.GOMAXPROCS(0)
-	defer runtime.GOMAXPROCS(before)
-	want := spareProcs(os.Getenv("GOMAXPROCS"), before)
-	if got := SpareP(); got != want || runtime.GOMAXPROCS(0) != want {
-		t.Errorf("SpareP() = %d (GOMAXPROCS %d), want %d from %d", got, runtime.GOMAXPROCS(0), want, before)
-	}
-	if got := SpareP(); got != want {
-		t.Errorf("a second SpareP() = %d, want %d: once per process", got, want)
 	}
 }
