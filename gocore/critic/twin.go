@@ -431,7 +431,9 @@ func (c *Twin) updateShard(s int) {
 // state this way.
 // The rows run forward-only in blocks of Config.ChunkRows, whole blocks
 // per shard: the result is bit-identical for any shard count, and
-// depends on ChunkRows only through the BLAS's rounding.
+// depends on ChunkRows only through the BLAS's rounding (not at all on
+// the CPU's vector paths, whose products round a row alike at every
+// height).
 func (c *Twin) Values(dst, obs []float32, repeat int, act []float32, rows int) {
 	const op = "Values"
 	if rows < 0 || repeat < 1 || rows%repeat != 0 {

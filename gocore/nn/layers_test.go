@@ -42,7 +42,8 @@ func TestDenseDerivatives(t *testing.T) {
 }
 
 func TestDenseSingleRowMatchesBatch(t *testing.T) {
-	// rows = 1 takes the matrix-vector path of the BLAS seam.
+	// rows = 1 takes the row kernel (the BLAS's matrix-vector path on the
+	// portable path).
 	rng := newRNG(2)
 	in, out, rows := 7, 9, 4
 	p := randVec(rng, denseParams(in, out))

@@ -25,8 +25,9 @@ const BlockRows = 256
 // observations are acted on in chunks of max(1, ChunkRows/N) (N the
 // candidates per observation), drawing the noise in order, so that an
 // act call's memory is one chunk's whatever its rows. Acting on rows
-// observations gives the actions of acting on them in one piece, up to
-// the BLAS's per-row rounding for other matrix heights.
+// observations gives the actions of acting on them in one piece: the
+// same bits on the CPU's vector paths, whose products round a row alike
+// at every height; up to the BLAS's per-row rounding on the portable one.
 const ChunkRows = 1024
 
 // ErrNotFinite is the error of an act call whose actions are not finite:

@@ -36,9 +36,9 @@ func (CPU[T]) Sync() {}
 // which streams B from cache with one fused multiply-add chain per output
 // in index order (the same bits on AVX2 and AVX-512; not the BLAS's bits,
 // which packs B first at these sizes). On the vector paths the other
-// products with B not transposed, α = 1 and β ∈ {0, 1} run on the
-// blocked kernels of gemm.go, with the same arithmetic per element;
-// everything else is the BLAS.
+// products with α = 1 and β ∈ {0, 1} run on the blocked kernels of
+// gemm.go, with the same arithmetic per element; everything else is the
+// BLAS.
 func (CPU[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	if m >= 1 && m <= oneRowMax && !transB && alpha == 1 && (beta == 0 || beta == 1) && k > 0 && n > 0 {
 		if lv := vecLevel[T](); lv != levelGo {
@@ -58,8 +58,8 @@ func (CPU[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 			return
 		}
 	}
-	if lv := vecLevel[T](); lv != levelGo && m >= 1 && n >= 1 && k >= 1 && !transB && alpha == 1 && (beta == 0 || beta == 1) {
-		vecGemm(lv, transA, m, n, k, f32(a), lda, f32(b), ldb, beta == 1, f32(c), ldc)
+	if lv := vecLevel[T](); lv != levelGo && m >= 1 && n >= 1 && k >= 1 && alpha == 1 && (beta == 0 || beta == 1) {
+		vecGemm(lv, transA, transB, m, n, k, f32(a), lda, f32(b), ldb, beta == 1, f32(c), ldc)
 		return
 	}
 	blas.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)

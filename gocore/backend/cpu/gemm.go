@@ -5,8 +5,8 @@ import (
 	"sync"
 )
 
-// The matrix product on the vector paths: C = op(A)·B [+ C] for float32,
-// B not transposed, α = 1 (Gemm's other cases go to the BLAS). Every
+// The matrix product on the vector paths: C = op(A)·op(B) [+ C] for
+// float32, α = 1 (Gemm's other cases go to the BLAS). Every
 // element of C is one chain of fused multiply-adds over k in index order
 // from 0, then [+ C], for k ≤ gemmMaxK (longer products chain blocks of
 // gemmMaxK, each added to C in turn): the one-row kernel's arithmetic, so
@@ -15,8 +15,9 @@ import (
 // products are bit-identical whatever the shards and chunks. Not the
 // BLAS's bits.
 //
-// The blocking: B's rows k0 … k0+kc−1 are packed once per block into
-// slivers of two vectors' columns (zero-padded), and for each block of
+// The blocking: op(B)'s rows k0 … k0+kc−1 are packed once per block into
+// slivers of two vectors' columns (zero-padded; a transposed B is
+// transposed there), and for each block of
 // gemmBlockTiles tiles of rows of C every sliver meets every tile (the
 // path's gemmTile kernel: 12 rows by 32 columns in 24 accumulators on
 // AVX-512, 6 by 16 in 12 on AVX2; A read in place, a row's elements
@@ -66,19 +67,20 @@ func putScratch(s *gemmScratch) {
 	gemmFree.Unlock()
 }
 
-// vecGemm computes c = op(a)·b (+ c when accumulate) on path lv for the
-// m×k op(a) (a m×k with row stride lda, or its transpose stored k×m when
-// transA) and the k×n b (row stride ldb) into the m×n c (row stride ldc),
-// m, n, k ≥ 1, checking that the operands hold what it reads and writes.
-func vecGemm(lv level, transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
-	checkGemm(transA, m, n, k, a, lda, b, ldb, c, ldc)
+// vecGemm computes c = op(a)·op(b) (+ c when accumulate) on path lv for
+// the m×k op(a) (a m×k with row stride lda, or its transpose stored k×m
+// when transA) and the k×n op(b) (b k×n with row stride ldb, or its
+// transpose stored n×k when transB) into the m×n c (row stride ldc), m,
+// n, k ≥ 1, checking that the operands hold what it reads and writes.
+func vecGemm(lv level, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	tr, tc := gemmTileShape(lv)
 	s := getScratch()
 	panels := (n + tc - 1) / tc
 	for k0 := 0; k0 < k; k0 += gemmMaxK {
 		kc := min(gemmMaxK, k-k0)
 		acc := accumulate || k0 > 0
-		pb := s.packB(b[k0*ldb:], ldb, kc, n, panels, tc)
+		pb := s.packB(transB, b, ldb, k0, kc, n, panels, tc)
 		for r0 := 0; r0 < m; r0 += gemmBlockTiles * tr {
 			r1 := min(m, r0+gemmBlockTiles*tr)
 			for p := 0; p < panels; p++ {
@@ -103,10 +105,9 @@ func vecGemm(lv level, transA bool, m, n, k int, a []float32, lda int, b []float
 	putScratch(s)
 }
 
-// packB packs rows 0 … kc−1 of b (row stride ldb, n columns) into panels
-// slivers of tc columns: sliver p is kc rows of columns tc·p …, zero
-// beyond n.
-func (s *gemmScratch) packB(b []float32, ldb, kc, n, panels, tc int) []float32 {
+// packB packs rows k0 … k0+kc−1 of op(b) (n columns) into panels slivers
+// of tc columns: sliver p is kc rows of columns tc·p …, zero beyond n.
+func (s *gemmScratch) packB(transB bool, b []float32, ldb, k0, kc, n, panels, tc int) []float32 {
 	need := panels * kc * tc
 	if cap(s.b) < need {
 		s.b = make([]float32, need)
@@ -116,10 +117,32 @@ func (s *gemmScratch) packB(b []float32, ldb, kc, n, panels, tc int) []float32 {
 		j0 := p * tc
 		w := min(tc, n-j0)
 		sl := pb[p*kc*tc : (p+1)*kc*tc]
-		for i := 0; i < kc; i++ {
-			dst := sl[i*tc : (i+1)*tc]
-			copy(dst, b[i*ldb+j0:i*ldb+j0+w])
-			clear(dst[w:])
+		if !transB {
+			for i := 0; i < kc; i++ {
+				dst, src := sl[i*tc:(i+1)*tc], b[(k0+i)*ldb+j0:(k0+i)*ldb+j0+w]
+				switch { // whole slivers as array copies: no call per row
+				case w == 32:
+					*(*[32]float32)(dst) = *(*[32]float32)(src)
+				case w == 16 && tc == 16:
+					*(*[16]float32)(dst) = *(*[16]float32)(src)
+				default:
+					copy(dst, src)
+					clear(dst[w:])
+				}
+			}
+			continue
+		}
+		// op(b)[i][j] = b[j·ldb + i]: row j of b is column j of the sliver.
+		for jj := 0; jj < w; jj++ {
+			row := b[(j0+jj)*ldb+k0 : (j0+jj)*ldb+k0+kc]
+			for i, v := range row {
+				sl[i*tc+jj] = v
+			}
+		}
+		if w < tc {
+			for i := 0; i < kc; i++ {
+				clear(sl[i*tc+w : (i+1)*tc])
+			}
 		}
 	}
 	return pb
@@ -150,13 +173,17 @@ func (s *gemmScratch) padA(transA bool, a []float32, lda, i0, k0, rows, kc, tr i
 
 // checkGemm panics unless the operands hold the elements vecGemm reads
 // and writes (the kernels do not check).
-func checkGemm(transA bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	ar, ac := m, k
 	if transA {
 		ar, ac = k, m
 	}
-	if lda < ac || len(a) < (ar-1)*lda+ac || ldb < n || len(b) < (k-1)*ldb+n || ldc < n || len(c) < (m-1)*ldc+n {
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if lda < ac || len(a) < (ar-1)*lda+ac || ldb < bc || len(b) < (br-1)*ldb+bc || ldc < n || len(c) < (m-1)*ldc+n {
 		panic(fmt.Sprintf("backend/cpu: Gemm: A has %d elements (%d×%d, lda %d), B %d (%d×%d, ldb %d), C %d (%d×%d, ldc %d)",
-			len(a), ar, ac, lda, len(b), k, n, ldb, len(c), m, n, ldc))
+			len(a), ar, ac, lda, len(b), br, bc, ldb, len(c), m, n, ldc))
 	}
 }

@@ -258,7 +258,7 @@ func TestFourierPaths(t *testing.T) {
 // against its promised arithmetic bit for bit (each element the one-row
 // kernel's FMA chain, blocks of gemmMaxK added in turn) and against
 // float64, for heights and widths around the tile and block edges, k
-// around gemmMaxK, A transposed or not, lda, ldb, ldc past the matrix,
+// around gemmMaxK, A and B transposed or not, lda, ldb, ldc past the matrix,
 // both β, and guards around C; and that nothing between C's rows is
 // written. On the portable path the same products are the BLAS's:
 // checked against float64.
@@ -274,25 +274,40 @@ func TestBlockedGemm(t *testing.T) {
 	for _, k := range []int{1, 2, 256, 511, 512, 513, 1100} {
 		shapes = append(shapes, shape{13, 40, k}, shape{24, 64, k})
 	}
-	shapes = append(shapes, shape{256, 256, 256}, shape{200, 101, 256})
+	// A few rows: the row kernel with B as it is, the blocked one with B
+	// transposed; the same chains either way.
+	shapes = append(shapes, shape{256, 256, 256}, shape{200, 101, 256}, shape{1, 40, 33}, shape{3, 17, 256})
 	forEachPath(t, func(t *testing.T) {
 		be := New[float32]()
 		blocked := vecLevel[float32]() != levelGo
 		for _, s := range shapes {
-			for _, transA := range []bool{false, true} {
+			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				transA, transB := tr[0], tr[1]
 				for _, beta := range []float32{0, 1} {
 					lda, ldb, ldc := s.k+3, s.n+2, s.n+5
 					ar := s.m
 					if transA {
 						lda, ar = s.m+1, s.k
 					}
-					a := randF32(rng, (ar-1)*lda+lda, 0, 1)
+					// w is op(B) (k×n, row stride ldb); bt stores it for
+					// the product: w itself, or its transpose (n×k, ldbt).
 					w := randF32(rng, (s.k-1)*ldb+s.n, 0, 1)
+					bt, ldbt := w, ldb
+					if transB {
+						ldbt = s.k + 1
+						bt = make([]float32, (s.n-1)*ldbt+s.k)
+						for i := 0; i < s.k; i++ {
+							for j := 0; j < s.n; j++ {
+								bt[j*ldbt+i] = w[i*ldb+j]
+							}
+						}
+					}
+					a := randF32(rng, (ar-1)*lda+lda, 0, 1)
 					c0 := randF32(rng, (s.m-1)*ldc+s.n, 0, 1)
 					c, ok := copyTo(t, c0, s.n%4)
-					be.Gemm(transA, false, s.m, s.n, s.k, 1, a, lda, w, ldb, beta, c, ldc)
+					be.Gemm(transA, transB, s.m, s.n, s.k, 1, a, lda, bt, ldbt, beta, c, ldc)
 					ok()
-					what := fmt.Sprintf("m=%d n=%d k=%d transA=%v β=%v", s.m, s.n, s.k, transA, beta)
+					what := fmt.Sprintf("m=%d n=%d k=%d transA=%v transB=%v β=%v", s.m, s.n, s.k, transA, transB, beta)
 					x := make([]float32, s.k) // row r of op(A)
 					for r := 0; r < s.m; r++ {
 						for i := range x {
