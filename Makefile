@@ -57,6 +57,7 @@ include mk/pkg.mk
 include mk/dist.mk
 include mk/checkpoint.mk
 include mk/limits.mk
+include mk/blasfree.mk
 include mk/bench-python.mk
 include mk/bench-smoke.mk
 include mk/docs.mk

@@ -1,11 +1,14 @@
 package mfpo
 
 import (
+	"encoding/binary"
 	"errors"
+	"hash/fnv"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/mfpo/mfpo/gocore/backend/cpu"
 	"github.com/mfpo/mfpo/gocore/nn"
 	"github.com/mfpo/mfpo/gocore/policy"
 )
@@ -303,7 +306,9 @@ func sameBits(a, b [][]float32) bool {
 
 func TestDeterminism(t *testing.T) {
 	// Same seed: bit-identical actions, losses and parameters over 50
-	// updates, with 2 shards running in parallel.
+	// updates, with 2 shards running in parallel. The log's fingerprint
+	// of them is what `make check-blas-free` compares across BLAS builds
+	// and OpenBLAS cores (docs/reproducibility.md).
 	run := func() ([]Stats, []float32, [][]float32) {
 		cfg := tinyConfig()
 		cfg.Shards = 2
@@ -337,6 +342,13 @@ func TestDeterminism(t *testing.T) {
 	if s1[0] == s1[49] {
 		t.Fatal("the updates changed nothing")
 	}
+	h := fnv.New64a()
+	for _, p := range append(p1, a1) {
+		for _, v := range p {
+			binary.Write(h, binary.LittleEndian, math.Float32bits(v))
+		}
+	}
+	t.Logf("fingerprint %s %016x", cpu.New[float32]().Name(), h.Sum64())
 }
 
 func TestNonFiniteUpdateRestoresTheAgent(t *testing.T) {
