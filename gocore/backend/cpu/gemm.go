@@ -17,15 +17,21 @@ import (
 //
 // The blocking: op(B)'s rows k0 … k0+kc−1 are packed once per block into
 // slivers of two vectors' columns (zero-padded; a transposed B is
-// transposed there), and for each block of
+// transposed there) — unless C has at most gemmDirectTiles tiles of rows
+// and B is not transposed: then the kernels read B's whole slivers in
+// place and only a partial last sliver is packed (measured: in place is
+// as fast with a 1 KiB row stride and saves the packing, which costs a
+// third of a 48-row product; packing keeps tall products safe from
+// strides that alias in L1) — and for each block of
 // gemmBlockTiles tiles of rows of C every sliver meets every tile (the
 // path's gemmTile kernel: 12 rows by 32 columns in 24 accumulators on
 // AVX-512, 6 by 16 in 12 on AVX2; A read in place, a row's elements
 // broadcast). A tile of fewer rows is first copied, zero-padded, into a
 // whole tile of its own.
 const (
-	gemmMaxK       = 512
-	gemmBlockTiles = 16 // a block of A (≤ 192×512 floats on AVX-512) stays in L2 with packed B
+	gemmMaxK        = 512
+	gemmBlockTiles  = 16 // a block of A (≤ 192×512 floats on AVX-512) stays in L2 with packed B
+	gemmDirectTiles = 8
 )
 
 // gemmTileShape is the path's tile: rows of C by columns (two vectors).
@@ -77,26 +83,40 @@ func vecGemm(lv level, transA, transB bool, m, n, k int, a []float32, lda int, b
 	tr, tc := gemmTileShape(lv)
 	s := getScratch()
 	panels := (n + tc - 1) / tc
+	direct := !transB && m <= gemmDirectTiles*tr
 	for k0 := 0; k0 < k; k0 += gemmMaxK {
 		kc := min(gemmMaxK, k-k0)
 		acc := accumulate || k0 > 0
-		pb := s.packB(transB, b, ldb, k0, kc, n, panels, tc)
+		var pb []float32
+		first := 0 // the first packed panel
+		if direct {
+			first = n / tc
+			pb = s.packB(false, b[first*tc:], ldb, k0, kc, n-first*tc, panels-first, tc)
+		} else {
+			pb = s.packB(transB, b, ldb, k0, kc, n, panels, tc)
+		}
 		for r0 := 0; r0 < m; r0 += gemmBlockTiles * tr {
 			r1 := min(m, r0+gemmBlockTiles*tr)
 			for p := 0; p < panels; p++ {
 				j0 := p * tc
-				sl := &pb[p*kc*tc]
+				var sl *float32
+				lds := tc
+				if p < first { // direct: B's whole sliver in place
+					sl, lds = &b[k0*ldb+j0], ldb
+				} else {
+					sl = &pb[(p-first)*kc*tc]
+				}
 				for i0 := r0; i0 < r1; i0 += tr {
 					rows := min(tr, r1-i0)
 					cp := &c[i0*ldc+j0]
 					switch {
 					case rows < tr:
 						pa := s.padA(transA, a, lda, i0, k0, rows, kc, tr)
-						gemmTile(lv, &pa[0], sl, cp, kc, tr, ldc, rows, n-j0, true, acc)
+						gemmTile(lv, &pa[0], sl, cp, kc, tr, lds, ldc, rows, n-j0, true, acc)
 					case transA:
-						gemmTile(lv, &a[k0*lda+i0], sl, cp, kc, lda, ldc, rows, n-j0, true, acc)
+						gemmTile(lv, &a[k0*lda+i0], sl, cp, kc, lda, lds, ldc, rows, n-j0, true, acc)
 					default:
-						gemmTile(lv, &a[i0*lda+k0], sl, cp, kc, lda, ldc, rows, n-j0, false, acc)
+						gemmTile(lv, &a[i0*lda+k0], sl, cp, kc, lda, lds, ldc, rows, n-j0, false, acc)
 					}
 				}
 			}

@@ -105,10 +105,10 @@ func matVecAVX512(y, x, w *float32, k, n, incx, ldw, accumulate int, c *vecConst
 // comments in the assembly give the layout.
 //
 //go:noescape
-func gemmTileAVX512(a, b, c *float32, k, lda, ldc, rows, transA, accumulate, masks int)
+func gemmTileAVX512(a, b, c *float32, k, lda, ldb, ldc, rows, transA, accumulate, masks int)
 
 //go:noescape
-func gemmTileAVX2(a, b, c *float32, k, lda, ldc, rows, transA, accumulate, cols int, m *vecConsts)
+func gemmTileAVX2(a, b, c *float32, k, lda, ldb, ldc, rows, transA, accumulate, cols int, m *vecConsts)
 
 // sinCos2Pi: cos_k, sin_k = sinCos2Pi(t·freq_k) rounded to float32 for
 // k < n in whole vectors (8 lanes of float64 on AVX-512, 4 on AVX2), its
@@ -217,14 +217,14 @@ func vecMatVec(lv level, y, x, w []float32, k, n, incx, ldw int, accumulate bool
 }
 
 // gemmTile runs path lv's tile kernel on a tile whose first cols columns
-// (of at least that many) are C's.
-func gemmTile(lv level, a, b, c *float32, k, lda, ldc, rows, cols int, transA, accumulate bool) {
+// (of at least that many) are C's, B's rows ldb apart.
+func gemmTile(lv level, a, b, c *float32, k, lda, ldb, ldc, rows, cols int, transA, accumulate bool) {
 	if lv == levelAVX512 {
 		w := min(cols, 32)
-		gemmTileAVX512(a, b, c, k, lda, ldc, rows, b2i(transA), b2i(accumulate), 1<<w-1)
+		gemmTileAVX512(a, b, c, k, lda, ldb, ldc, rows, b2i(transA), b2i(accumulate), 1<<w-1)
 		return
 	}
-	gemmTileAVX2(a, b, c, k, lda, ldc, rows, b2i(transA), b2i(accumulate), min(cols, 16), &vecTable)
+	gemmTileAVX2(a, b, c, k, lda, ldb, ldc, rows, b2i(transA), b2i(accumulate), min(cols, 16), &vecTable)
 }
 
 func b2i(x bool) int {

@@ -1144,15 +1144,17 @@ scDone256:
 #define GEMM2MSTORE(z0, z1) VMASKMOVPS z0, Y12, (DI); VMASKMOVPS z1, Y13, 32(DI)
 #define GEMM2MADD(z0, z1) VMASKMOVPS (DI), Y12, Y14; VADDPS Y14, z0, z0; VMASKMOVPS 32(DI), Y13, Y15; VADDPS Y15, z1, z1; VMASKMOVPS z0, Y12, (DI); VMASKMOVPS z1, Y13, 32(DI)
 
-// func gemmTileAVX2(a, b, c *float32, k, lda, ldc, rows, transA, accumulate, cols int, m *vecConsts)
+// func gemmTileAVX2(a, b, c *float32, k, lda, ldb, ldc, rows, transA, accumulate, cols int, m *vecConsts)
 //
 // gemmTileAVX512 for 6 rows and the first cols of 16 columns.
-TEXT ·gemmTileAVX2(SB), NOSPLIT, $0-88
+TEXT ·gemmTileAVX2(SB), NOSPLIT, $0-96
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DX
 	MOVQ k+24(FP), CX
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
+	MOVQ ldb+40(FP), R13
+	SHLQ $2, R13
 
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -1166,7 +1168,7 @@ TEXT ·gemmTileAVX2(SB), NOSPLIT, $0-88
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-	MOVQ transA+56(FP), AX
+	MOVQ transA+64(FP), AX
 	TESTQ AX, AX
 	JNZ  gemmTN256
 	LEAQ (R9)(R9*2), R10   // 3·lda
@@ -1183,7 +1185,7 @@ gemmNN256:
 	GEMM2ROW((R11)(R9*1), Y15, Y10, Y11)
 	ADDQ $4, SI
 	ADDQ $4, R11
-	ADDQ $64, DX
+	ADDQ R13, DX
 	DECQ CX
 	JNZ  gemmNN256
 	JMP  gemmStore256
@@ -1198,17 +1200,17 @@ gemmTN256:
 	GEMM2ROW(16(SI), Y14, Y8, Y9)
 	GEMM2ROW(20(SI), Y15, Y10, Y11)
 	ADDQ R9, SI
-	ADDQ $64, DX
+	ADDQ R13, DX
 	DECQ CX
 	JNZ  gemmTN256
 
 gemmStore256:
 	MOVQ c+16(FP), DI
-	MOVQ ldc+40(FP), R8
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
-	MOVQ rows+48(FP), BX
-	MOVQ accumulate+64(FP), R11
-	MOVQ cols+72(FP), AX
+	MOVQ rows+56(FP), BX
+	MOVQ accumulate+72(FP), R11
+	MOVQ cols+80(FP), AX
 	CMPQ AX, $16
 	JLT  gemmMasks256
 	TESTQ R11, R11
@@ -1263,7 +1265,7 @@ gemmAdd256:
 // Fewer than 16 columns: the masks of the first min(cols, 8) lanes and
 // of the next cols − 8 (vecConsts.mask[8−r:16−r] selects r lanes).
 gemmMasks256:
-	MOVQ m+80(FP), R12
+	MOVQ m+88(FP), R12
 	MOVQ AX, R13
 	CMPQ R13, $8
 	JLE  gemmMask0

@@ -1216,8 +1216,8 @@ scDone512:
 	RET
 
 // The product kernel (gemm.go): one tile of 12 rows by 32 columns of C,
-// 24 accumulators (Z0…Z23, row r in Z2r and Z2r+1), B's sliver (k rows
-// of 32, packed) in Z24 and Z25 a row at a time, A's element of the row
+// 24 accumulators (Z0…Z23, row r in Z2r and Z2r+1), B's 32 columns (a
+// packed sliver, or B in place) in Z24 and Z25 a row at a time, A's element of the row
 // broadcast in Z26 or Z27. Each element of C is one chain of fused
 // multiply-adds over k in order from 0, then [+ C]: the one-row
 // kernel's arithmetic.
@@ -1225,18 +1225,20 @@ scDone512:
 #define GEMMSTORE(z0, z1) VMOVUPS z0, K2, (DI); VMOVUPS z1, K3, 64(DI)
 #define GEMMADD(z0, z1) VMOVUPS.Z (DI), K2, Z26; VADDPS Z26, z0, z0; VMOVUPS z0, K2, (DI); VMOVUPS.Z 64(DI), K3, Z27; VADDPS Z27, z1, z1; VMOVUPS z1, K3, 64(DI)
 
-// func gemmTileAVX512(a, b, c *float32, k, lda, ldc, rows, transA, accumulate, masks int)
+// func gemmTileAVX512(a, b, c *float32, k, lda, ldb, ldc, rows, transA, accumulate, masks int)
 //
 // C[r][j] = [C[r][j] +] Σ_{i<k} A(r, i)·B[i][j] for r < rows and the
 // columns j of masks (bits 0…15 the first vector's, 16…31 the second's),
 // with A(r, i) at a[r·lda + i] (transA 0) or a[i·lda + r] (transA 1) for
-// r < 12, all of them readable, and B[i] at b[32·i …].
-TEXT ·gemmTileAVX512(SB), NOSPLIT, $0-80
+// r < 12, all of them readable, and B[i] at b[ldb·i …] (32 readable).
+TEXT ·gemmTileAVX512(SB), NOSPLIT, $0-88
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DX
 	MOVQ k+24(FP), CX
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
+	MOVQ ldb+40(FP), R13
+	SHLQ $2, R13
 
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -1262,7 +1264,7 @@ TEXT ·gemmTileAVX512(SB), NOSPLIT, $0-80
 	VPXORD Z21, Z21, Z21
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
-	MOVQ transA+56(FP), AX
+	MOVQ transA+64(FP), AX
 	TESTQ AX, AX
 	JNZ  gemmTN512
 	LEAQ (R9)(R9*2), R10   // 3·lda
@@ -1287,7 +1289,7 @@ gemmNN512:
 	ADDQ $4, SI
 	ADDQ $4, R11
 	ADDQ $4, R12
-	ADDQ $128, DX
+	ADDQ R13, DX
 	DECQ CX
 	JNZ  gemmNN512
 	JMP  gemmStore512
@@ -1308,20 +1310,20 @@ gemmTN512:
 	GEMMROW(40(SI), Z26, Z20, Z21)
 	GEMMROW(44(SI), Z27, Z22, Z23)
 	ADDQ R9, SI
-	ADDQ $128, DX
+	ADDQ R13, DX
 	DECQ CX
 	JNZ  gemmTN512
 
 gemmStore512:
 	MOVQ c+16(FP), DI
-	MOVQ ldc+40(FP), R8
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
-	MOVQ rows+48(FP), BX
-	MOVQ masks+72(FP), AX
+	MOVQ rows+56(FP), BX
+	MOVQ masks+80(FP), AX
 	KMOVW AX, K2
 	SHRQ $16, AX
 	KMOVW AX, K3
-	MOVQ accumulate+64(FP), AX
+	MOVQ accumulate+72(FP), AX
 	TESTQ AX, AX
 	JNZ  gemmAdd512
 	GEMMSTORE(Z0, Z1)

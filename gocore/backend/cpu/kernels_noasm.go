@@ -36,6 +36,6 @@ func vecExpShift(level, []float32, float32) int { panic("unreachable") }
 
 func vecSinCos2Pi(level, []float32, []float32, []float32, float64) int { panic("unreachable") }
 
-func gemmTile(level, *float32, *float32, *float32, int, int, int, int, int, bool, bool) {
+func gemmTile(level, *float32, *float32, *float32, int, int, int, int, int, int, bool, bool) {
 	panic("unreachable")
 }

@@ -257,7 +257,8 @@ func TestFourierPaths(t *testing.T) {
 // TestBlockedGemm checks the vector paths' blocked product (gemm.go)
 // against its promised arithmetic bit for bit (each element the one-row
 // kernel's FMA chain, blocks of gemmMaxK added in turn) and against
-// float64, for heights and widths around the tile and block edges, k
+// float64, for heights and widths around the tile and block edges and
+// either side of gemmDirectTiles (B read in place or packed), k
 // around gemmMaxK, A and B transposed or not, lda, ldb, ldc past the matrix,
 // both β, and guards around C; and that nothing between C's rows is
 // written. On the portable path the same products are the BLAS's:
@@ -272,7 +273,7 @@ func TestBlockedGemm(t *testing.T) {
 		}
 	}
 	for _, k := range []int{1, 2, 256, 511, 512, 513, 1100} {
-		shapes = append(shapes, shape{13, 40, k}, shape{24, 64, k})
+		shapes = append(shapes, shape{13, 40, k}, shape{24, 64, k}, shape{100, 40, k})
 	}
 	// A few rows: the row kernel with B as it is, the blocked one with B
 	// transposed; the same chains either way.
