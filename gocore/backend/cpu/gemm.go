@@ -26,8 +26,8 @@ import (
 // gemmBlockTiles tiles of rows of C every sliver meets every tile (the
 // path's gemmTile kernel: 12 rows by 32 columns in 24 accumulators on
 // AVX-512, 6 by 16 in 12 on AVX2; A read in place, a row's elements
-// broadcast). A tile of fewer rows is first copied, zero-padded, into a
-// whole tile of its own.
+// broadcast). A last tile of fewer rows is first copied, zero-padded,
+// into a whole tile of its own.
 const (
 	gemmMaxK        = 512
 	gemmBlockTiles  = 16 // a block of A (≤ 192×512 floats on AVX-512) stays in L2 with packed B
@@ -95,6 +95,11 @@ func vecGemm(lv level, transA, transB bool, m, n, k int, a []float32, lda int, b
 		} else {
 			pb = s.packB(transB, b, ldb, k0, kc, n, panels, tc)
 		}
+		// C's last tile of rows, when short, is padded once per block of k.
+		var pa []float32
+		if tail := m % tr; tail > 0 {
+			pa = s.padA(transA, a, lda, m-tail, k0, tail, kc, tr)
+		}
 		for r0 := 0; r0 < m; r0 += gemmBlockTiles * tr {
 			r1 := min(m, r0+gemmBlockTiles*tr)
 			for p := 0; p < panels; p++ {
@@ -111,7 +116,6 @@ func vecGemm(lv level, transA, transB bool, m, n, k int, a []float32, lda int, b
 					cp := &c[i0*ldc+j0]
 					switch {
 					case rows < tr:
-						pa := s.padA(transA, a, lda, i0, k0, rows, kc, tr)
 						gemmTile(lv, &pa[0], sl, cp, kc, tr, lds, ldc, rows, n-j0, true, acc)
 					case transA:
 						gemmTile(lv, &a[k0*lda+i0], sl, cp, kc, lda, lds, ldc, rows, n-j0, true, acc)
