@@ -57,8 +57,8 @@ func fma32(a, b, c float32) float32 {
 // against float64, for widths that exercise every block and tail, A
 // transposed or not (a row of op(A) strided), B with ldb > n, C with
 // ldc > n, both β, and guards around C. The portable path is the BLAS:
-// checked against float64 only. m = 5 (the BLAS on every path) is checked
-// against float64 too.
+// checked against float64 only. m = 5 (the blocked product on the vector
+// paths, TestBlockedGemm) is checked against float64 too.
 func TestOneRowGemm(t *testing.T) {
 	rng := fd.NewRNG(21)
 	type shape struct{ m, k, n, ldb, ldc int }
@@ -368,4 +368,52 @@ func TestBlockedGemm(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkBlockedGemm is the update's products at the paper's sizes (a
+// shard's 256-row batch through a 256-wide layer: forward, weight
+// gradient Xᵀ·dY, input gradient dY·Wᵀ; a tall forward pass of the
+// actor's 2048 candidate rows; the critic's 101-atom output; best-of-N's
+// 10 candidate rows), on the BLAS and on each vector path, with
+// GFLOP/s.
+func BenchmarkBlockedGemm(b *testing.B) {
+	type shape struct {
+		name           string
+		transA, transB bool
+		m, n, k        int
+	}
+	shapes := []shape{
+		{"forward-256", false, false, 256, 256, 256}, {"weight-grad-256", true, false, 256, 256, 256},
+		{"input-grad-256", false, true, 256, 256, 256}, {"forward-2048", false, false, 2048, 256, 256},
+		{"atoms-256", false, false, 256, 101, 256}, {"forward-10", false, false, 10, 256, 256},
+	}
+	rng := fd.NewRNG(32)
+	for _, s := range shapes {
+		ar, ac, br, bc := s.m, s.k, s.k, s.n
+		if s.transA {
+			ar, ac = ac, ar
+		}
+		if s.transB {
+			br, bc = bc, br
+		}
+		a, w, c := randF32(rng, ar*ac, 0, 1), randF32(rng, br*bc, 0, 0.06), make([]float32, s.m*s.n)
+		run := func(b *testing.B, gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)) {
+			b.ReportAllocs()
+			for i := 0; i < b.N; i++ {
+				gemm(s.transA, s.transB, s.m, s.n, s.k, 1, a, ac, w, bc, 1, c, s.n)
+			}
+			b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		}
+		b.Run(s.name+"/blas", func(b *testing.B) { run(b, blas.Gemm[float32]) })
+		for _, path := range SupportedKernels() {
+			if path == "go" {
+				continue
+			}
+			b.Run(s.name+"/"+path, func(b *testing.B) {
+				prev, _ := SetKernels(path)
+				defer SetKernels(prev)
+				run(b, New[float32]().Gemm)
+			})
+		}
+	}
 }
