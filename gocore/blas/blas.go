@@ -16,17 +16,7 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	if m == 0 || n == 0 {
 		return
 	}
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
-	checkOperand("A", a, ar, ac, lda)
-	checkOperand("B", b, br, bc, ldb)
-	checkOperand("C", c, m, n, ldc)
+	CheckOperands(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if k == 0 {
 		// C = beta·C: BLAS backends disagree on k = 0, so do it here.
 		for i := 0; i < m; i++ {
@@ -43,6 +33,30 @@ func Gemm[T Float](transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 	case []float64:
 		gemm64(transA, transB, m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
+}
+
+// OperandShapes is the stored shapes of Gemm's operands: A is ar×ac (m×k,
+// or k×m when transA), B br×bc (k×n, or n×k when transB); C is m×n.
+func OperandShapes(transA, transB bool, m, n, k int) (ar, ac, br, bc int) {
+	ar, ac, br, bc = m, k, k, n
+	if transA {
+		ar, ac = k, m
+	}
+	if transB {
+		br, bc = n, k
+	}
+	return ar, ac, br, bc
+}
+
+// CheckOperands panics, naming the operand, unless a, b and c hold the
+// matrices of a Gemm call with these arguments: what an implementation
+// that does not check its reads and writes (cgo, assembly) must be
+// protected by.
+func CheckOperands[T Float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, c []T, ldc int) {
+	ar, ac, br, bc := OperandShapes(transA, transB, m, n, k)
+	checkOperand("A", a, ar, ac, lda)
+	checkOperand("B", b, br, bc, ldb)
+	checkOperand("C", c, m, n, ldc)
 }
 
 // checkOperand panics unless x holds a rows×cols row-major matrix with row

@@ -51,7 +51,7 @@ func (CPU[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 			if m == 1 {
 				ldc = n // not used
 			}
-			checkMatVec(a, (m-1)*rowStart+(k-1)*incx+1, b, (k-1)*ldb+n, ldb, n, c, (m-1)*ldc+n, ldc)
+			blas.CheckOperands(transA, false, m, n, k, a, lda, b, ldb, c, ldc) // the kernel does not check
 			for i := 0; i < m; i++ {
 				vecMatVec(lv, f32(c[i*ldc:]), f32(a[i*rowStart:]), f32(b), k, n, incx, ldb, beta == 1)
 			}
@@ -68,15 +68,6 @@ func (CPU[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b 
 // oneRowMax is the most rows Gemm runs row by row on the vector paths:
 // below it the BLAS's packing of B costs more than reading B once a row.
 const oneRowMax = 4
-
-// checkMatVec panics unless x, w and y hold the elements a few-row product
-// reads and writes (the BLAS checks its own operands).
-func checkMatVec[T Float](x []T, nx int, w []T, nw, ldw, n int, y []T, ny, ldc int) {
-	if len(x) < nx || len(w) < nw || ldw < n || len(y) < ny || ldc < n {
-		panic(fmt.Sprintf("backend/cpu: Gemm: A has %d of %d elements, B %d of %d (ldb %d, n %d), C %d of %d (ldc %d)",
-			len(x), nx, len(w), nw, ldw, n, len(y), ny, ldc))
-	}
-}
 
 // Copy sets dst = src.
 func (CPU[T]) Copy(dst, src []T) {

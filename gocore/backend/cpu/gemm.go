@@ -1,8 +1,9 @@
 package cpu
 
 import (
-	"fmt"
 	"sync"
+
+	"github.com/mfpo/mfpo/gocore/blas"
 )
 
 // The matrix product on the vector paths: C = op(A)·op(B) [+ C] for
@@ -79,7 +80,7 @@ func putScratch(s *gemmScratch) {
 // transpose stored n×k when transB) into the m×n c (row stride ldc), m,
 // n, k ≥ 1, checking that the operands hold what it reads and writes.
 func vecGemm(lv level, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
-	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	blas.CheckOperands(transA, transB, m, n, k, a, lda, b, ldb, c, ldc) // the kernels do not check
 	tr, tc := gemmTileShape(lv)
 	s := getScratch()
 	panels := (n + tc - 1) / tc
@@ -193,21 +194,4 @@ func (s *gemmScratch) padA(transA bool, a []float32, lda, i0, k0, rows, kc, tr i
 		}
 	}
 	return pa
-}
-
-// checkGemm panics unless the operands hold the elements vecGemm reads
-// and writes (the kernels do not check).
-func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
-	if lda < ac || len(a) < (ar-1)*lda+ac || ldb < bc || len(b) < (br-1)*ldb+bc || ldc < n || len(c) < (m-1)*ldc+n {
-		panic(fmt.Sprintf("backend/cpu: Gemm: A has %d elements (%d×%d, lda %d), B %d (%d×%d, ldb %d), C %d (%d×%d, ldc %d)",
-			len(a), ar, ac, lda, len(b), br, bc, ldb, len(c), m, n, ldc))
-	}
 }

@@ -205,10 +205,7 @@ func vecPolyak(lv level, dst, target, online []float32, tau float32) {
 }
 
 func vecMatVec(lv level, y, x, w []float32, k, n, incx, ldw int, accumulate bool) {
-	acc := 0
-	if accumulate {
-		acc = 1
-	}
+	acc := b2i(accumulate)
 	if lv == levelAVX512 {
 		matVecAVX512(p(y), p(x), p(w), k, n, incx, ldw, acc, &vecTable)
 	} else {
@@ -219,14 +216,16 @@ func vecMatVec(lv level, y, x, w []float32, k, n, incx, ldw int, accumulate bool
 // gemmTile runs path lv's tile kernel on a tile whose first cols columns
 // (of at least that many) are C's, B's rows ldb apart.
 func gemmTile(lv level, a, b, c *float32, k, lda, ldb, ldc, rows, cols int, transA, accumulate bool) {
+	_, tc := gemmTileShape(lv)
+	w := min(cols, tc)
 	if lv == levelAVX512 {
-		w := min(cols, 32)
 		gemmTileAVX512(a, b, c, k, lda, ldb, ldc, rows, b2i(transA), b2i(accumulate), 1<<w-1)
 		return
 	}
-	gemmTileAVX2(a, b, c, k, lda, ldb, ldc, rows, b2i(transA), b2i(accumulate), min(cols, 16), &vecTable)
+	gemmTileAVX2(a, b, c, k, lda, ldb, ldc, rows, b2i(transA), b2i(accumulate), w, &vecTable)
 }
 
+// b2i is 1 for true, 0 for false (the kernels' flags).
 func b2i(x bool) int {
 	if x {
 		return 1

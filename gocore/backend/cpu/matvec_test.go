@@ -52,6 +52,25 @@ func fma32(a, b, c float32) float32 {
 	return r
 }
 
+// nearFloat64 fails t unless got, the product's C[r, j], is within
+// 1e-6·Σ|terms| of Σ_i x[i·incx]·w[i·ldw+j] [+ old when β = 1] in float64.
+func nearFloat64(t *testing.T, what string, r, j int, got, old, beta float32, x []float32, incx int, w []float32, ldw, k int) {
+	t.Helper()
+	var ref, scale float64
+	for i := 0; i < k; i++ {
+		p := float64(x[i*incx]) * float64(w[i*ldw+j])
+		ref += p
+		scale += math.Abs(p)
+	}
+	if beta == 1 {
+		ref += float64(old)
+		scale += math.Abs(float64(old))
+	}
+	if d := math.Abs(float64(got) - ref); d > 1e-6*scale+1e-30 {
+		t.Fatalf("%s: C[%d,%d] = %.9g, float64 %.9g (|Δ| %.3g, Σ|terms| %.3g)", what, r, j, got, ref, d, scale)
+	}
+}
+
 // TestOneRowGemm checks the vector paths' few-row product (m ≤ 4) against
 // its promised arithmetic bit for bit (so AVX2 and AVX-512 agree) and
 // against float64, for widths that exercise every block and tail, A
@@ -94,19 +113,7 @@ func TestOneRowGemm(t *testing.T) {
 						x := a[r*rowStart:]
 						for j := 0; j < s.n; j++ {
 							got, old := c[r*s.ldc+j], c0[r*s.ldc+j]
-							var ref, scale float64
-							for i := 0; i < s.k; i++ {
-								p := float64(x[i*incx]) * float64(w[i*s.ldb+j])
-								ref += p
-								scale += math.Abs(p)
-							}
-							if beta == 1 {
-								ref += float64(old)
-								scale += math.Abs(float64(old))
-							}
-							if d := math.Abs(float64(got) - ref); d > 1e-6*scale+1e-30 {
-								t.Fatalf("%s: C[%d,%d] = %.9g, float64 %.9g (|Δ| %.3g, Σ|terms| %.3g)", what, r, j, got, ref, d, scale)
-							}
+							nearFloat64(t, what, r, j, got, old, beta, x, incx, w, s.ldb, s.k)
 							if vector && s.m <= oneRowMax {
 								want := fmaChain32(x, incx, w, s.ldb, s.k, j)
 								if beta == 1 {
@@ -320,19 +327,7 @@ func TestBlockedGemm(t *testing.T) {
 						}
 						for j := 0; j < s.n; j++ {
 							got, old := c[r*ldc+j], c0[r*ldc+j]
-							ref, scale := 0.0, 0.0
-							for i := range x {
-								p := float64(x[i]) * float64(w[i*ldb+j])
-								ref += p
-								scale += math.Abs(p)
-							}
-							if beta == 1 {
-								ref += float64(old)
-								scale += math.Abs(float64(old))
-							}
-							if d := math.Abs(float64(got) - ref); d > 1e-6*scale+1e-30 {
-								t.Fatalf("%s: C[%d,%d] = %.9g, float64 %.9g (|Δ| %.3g)", what, r, j, got, ref, d)
-							}
+							nearFloat64(t, what, r, j, got, old, beta, x, 1, w, ldb, s.k)
 							if !blocked {
 								continue
 							}

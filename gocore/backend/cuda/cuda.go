@@ -17,6 +17,7 @@ import (
 
 	"github.com/mfpo/mfpo/gocore/backend"
 	"github.com/mfpo/mfpo/gocore/backend/cpu"
+	mfpoblas "github.com/mfpo/mfpo/gocore/blas"
 )
 
 // Built reports whether this build has the CUDA backend.
@@ -320,14 +321,7 @@ func (b *CUDA) Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32
 	if m == 0 || n == 0 {
 		return
 	}
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
+	ar, ac, br, bc := mfpoblas.OperandShapes(transA, transB, m, n, k)
 	b.enter()
 	defer b.leave()
 	b.addr("Gemm", "C", c, rowsNeed("Gemm", m, ldc, n))
