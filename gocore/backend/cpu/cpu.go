@@ -40,33 +40,33 @@ func (CPU[T]) Sync() {}
 // gemm.go, with the same arithmetic per element; everything else is the
 // BLAS.
 func (CPU[T]) Gemm(transA, transB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	if m >= 1 && m <= oneRowMax && !transB && alpha == 1 && (beta == 0 || beta == 1) && k > 0 && n > 0 {
-		if lv := vecLevel[T](); lv != levelGo {
-			// Row i of op(A): a[i·lda:] with stride 1, or column i, a[i:]
-			// with stride lda.
-			rowStart, incx := lda, 1
-			if transA {
-				rowStart, incx = 1, lda
-			}
-			if m == 1 {
-				ldc = n // not used
-			}
-			blas.CheckOperands(transA, false, m, n, k, a, lda, b, ldb, c, ldc) // the kernel does not check
-			for i := 0; i < m; i++ {
-				vecMatVec(lv, f32(c[i*ldc:]), f32(a[i*rowStart:]), f32(b), k, n, incx, ldb, beta == 1)
-			}
-			return
-		}
+	lv := vecLevel[T]()
+	if lv == levelGo || m < 1 || n < 1 || k < 1 || alpha != 1 || (beta != 0 && beta != 1) {
+		blas.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
 	}
-	if lv := vecLevel[T](); lv != levelGo && m >= 1 && n >= 1 && k >= 1 && alpha == 1 && (beta == 0 || beta == 1) {
+	if m == 1 {
+		ldc = n // not used
+	}
+	blas.CheckOperands(transA, transB, m, n, k, a, lda, b, ldb, c, ldc) // the kernels do not check
+	if m > oneRowMax || transB {
 		vecGemm(lv, transA, transB, m, n, k, f32(a), lda, f32(b), ldb, beta == 1, f32(c), ldc)
 		return
 	}
-	blas.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	// Row i of op(A): a[i·lda:] with stride 1, or column i, a[i:] with
+	// stride lda.
+	rowStart, incx := lda, 1
+	if transA {
+		rowStart, incx = 1, lda
+	}
+	for i := 0; i < m; i++ {
+		vecMatVec(lv, f32(c[i*ldc:]), f32(a[i*rowStart:]), f32(b), k, n, incx, ldb, beta == 1)
+	}
 }
 
 // oneRowMax is the most rows Gemm runs row by row on the vector paths:
-// below it the BLAS's packing of B costs more than reading B once a row.
+// up to it streaming B once a row costs less than filling a tile of the
+// blocked kernel (12 or 6 rows) with padding.
 const oneRowMax = 4
 
 // Copy sets dst = src.

@@ -1,10 +1,6 @@
 package cpu
 
-import (
-	"sync"
-
-	"github.com/mfpo/mfpo/gocore/blas"
-)
+import "sync"
 
 // The matrix product on the vector paths: C = op(A)·op(B) [+ C] for
 // float32, α = 1 (Gemm's other cases go to the BLAS). Every
@@ -78,9 +74,8 @@ func putScratch(s *gemmScratch) {
 // the m×k op(a) (a m×k with row stride lda, or its transpose stored k×m
 // when transA) and the k×n op(b) (b k×n with row stride ldb, or its
 // transpose stored n×k when transB) into the m×n c (row stride ldc), m,
-// n, k ≥ 1, checking that the operands hold what it reads and writes.
+// n, k ≥ 1; the caller has checked the operands (blas.CheckOperands).
 func vecGemm(lv level, transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, accumulate bool, c []float32, ldc int) {
-	blas.CheckOperands(transA, transB, m, n, k, a, lda, b, ldb, c, ldc) // the kernels do not check
 	tr, tc := gemmTileShape(lv)
 	s := getScratch()
 	panels := (n + tc - 1) / tc
